@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need, builds everything in Release and runs every test project.
+#   scripts/test.sh            the default run (what CI runs)
+#   scripts/test.sh --soak     also the long soak variants of the fault tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ "${1:-}" == "--soak" ]]; then
+  export WATCHERSYNC_SOAK=1
+fi
+
+# The etcd tests start their own etcd servers on loopback; Debian's etcd-server provides the binary.
+if ! command -v etcd >/dev/null 2>&1; then
+  echo "etcd not found: installing Debian's etcd-server and etcd-client"
+  SUDO=""
+  if [[ "$(id -u)" != "0" ]]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq etcd-server etcd-client >/dev/null
+fi
+etcd --version | head -n 1
+
+dotnet build WatcherSync.sln -c Release -nologo -v quiet
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test WatcherSync.sln -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log" || status=$?
+
+# One closing line over every test project.
+awk '
+  /^(Passed|Failed)!/ {
+    for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:")  { f += $(i+1) }
+      if ($i == "Passed:")  { p += $(i+1) }
+      if ($i == "Skipped:") { s += $(i+1) }
+    }
+  }
+  END { printf "%d passed, %d failed, %d skipped\n", p, f, s }
+' "$log"
+exit "$status"

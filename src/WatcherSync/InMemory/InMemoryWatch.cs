@@ -1,0 +1,251 @@
+using System.Threading.Channels;
+
+namespace WatcherSync.InMemory;
+
+/// <summary>
+/// A watch on the in-memory store. It is its own channel reader: it reads the store's shared event history with
+/// a cursor, so a write costs the same whatever the number of watches, and a watch that falls behind the retained
+/// history gets a <see cref="RevisionExpiredException"/> instead of slowing the writers down.
+/// </summary>
+internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
+{
+    private const int BatchSize = 256;
+
+    private readonly InMemoryBackend _store;
+    private readonly IListOptions _list;
+    private readonly string _prefix;
+    private readonly bool _keysAsStored;
+    private readonly ITimer? _bookmarkTimer;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly HistoryEntry[] _raw = new HistoryEntry[BatchSize];
+    private readonly WatchEvent?[] _ready = new WatchEvent?[BatchSize + 1];
+    private int _readyPos;
+    private int _readyCount;
+    private int _rawCount;
+
+    // Guarded by the store's lock.
+    private long _nextSequence;
+    private long _lastRevision;
+    private bool _bookmarkDue;
+    private bool _closed;
+    private TaskCompletionSource? _signal;
+
+    public InMemoryWatch(InMemoryBackend store, IListOptions list, string prefix, long firstSequence, bool bookmarks, long startRevision)
+    {
+        _store = store;
+        _list = list;
+        _prefix = prefix;
+        _keysAsStored = list is PrefixListOptions;
+        _nextSequence = firstSequence;
+        _lastRevision = startRevision;
+        if (bookmarks)
+        {
+            _bookmarkTimer = store.TimeProvider.CreateTimer(static s => ((InMemoryWatch)s!).BookmarkTick(), this, store.BookmarkInterval, store.BookmarkInterval);
+        }
+    }
+
+    public ChannelReader<WatchEvent> Events => this;
+
+    public override Task Completion => _completion.Task;
+
+    public override bool TryRead(out WatchEvent item)
+    {
+        if (_readyPos < _readyCount || Fill())
+        {
+            item = _ready[_readyPos]!;
+            _ready[_readyPos++] = null;
+            return true;
+        }
+
+        item = null!;
+        return false;
+    }
+
+    public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<bool>(cancellationToken);
+        }
+
+        return _readyPos < _readyCount ? new ValueTask<bool>(true) : WaitSlowAsync(cancellationToken);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Close();
+        _store.RemoveWatch(this);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Ends the watch: the reader sees the end of the channel.</summary>
+    internal void Close()
+    {
+        lock (_store.Sync)
+        {
+            _closed = true;
+            SignalLocked();
+        }
+
+        _bookmarkTimer?.Dispose();
+        _completion.TrySetResult();
+    }
+
+    internal void SignalLocked()
+    {
+        _signal?.TrySetResult();
+        _signal = null;
+    }
+
+    private async ValueTask<bool> WaitSlowAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task? signal = null;
+            bool filled;
+            lock (_store.Sync)
+            {
+                filled = FillLocked();
+                if (!filled)
+                {
+                    if (_closed)
+                    {
+                        _completion.TrySetResult();
+                        return false;
+                    }
+
+                    if (_signal is null)
+                    {
+                        _signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                        _store.AddWaiterLocked(this);
+                    }
+
+                    signal = _signal.Task;
+                }
+            }
+
+            if (filled)
+            {
+                if (Translate())
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
+            await signal!.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private bool Fill()
+    {
+        while (true)
+        {
+            lock (_store.Sync)
+            {
+                if (!FillLocked())
+                {
+                    return false;
+                }
+            }
+
+            if (Translate())
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies the next retained events this watch covers into the raw buffer (or queues the error or bookmark that
+    /// comes next). Returns true when there is something to translate.
+    /// </summary>
+    private bool FillLocked()
+    {
+        _rawCount = 0;
+        _readyPos = 0;
+        _readyCount = 0;
+        if (_closed)
+        {
+            return false;
+        }
+
+        EventHistory history = _store.History;
+        if (_nextSequence < history.Tail)
+        {
+            // Events this watch still had to deliver were compacted away: it must relist, as on etcd.
+            _closed = true;
+            _ready[_readyCount++] = WatchEvent.FromError(new RevisionExpiredException(
+                $"The watch fell behind the retained history: events after revision {_lastRevision} have been compacted."));
+            return true;
+        }
+
+        while (_nextSequence < history.Head && _rawCount < BatchSize)
+        {
+            ref readonly HistoryEntry entry = ref history[_nextSequence++];
+            if (entry.Record.Path.StartsWith(_prefix, StringComparison.Ordinal))
+            {
+                _raw[_rawCount++] = entry;
+            }
+        }
+
+        if (_rawCount > 0)
+        {
+            return true;
+        }
+
+        long current = _store.CurrentRevisionLocked;
+        if (_bookmarkDue && _nextSequence == history.Head && current > _lastRevision)
+        {
+            _bookmarkDue = false;
+            _lastRevision = current;
+            _ready[_readyCount++] = WatchEvent.Bookmark(Revisions.Format(current));
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Turns the raw buffer into events, outside the lock (list options are user code).</summary>
+    private bool Translate()
+    {
+        int count = _readyCount;
+        for (int i = 0; i < _rawCount; i++)
+        {
+            ref HistoryEntry entry = ref _raw[i];
+            WatchEvent watchEvent = entry.Event;
+            if (!_keysAsStored)
+            {
+                if (InMemoryBackend.KeyFor(_list, entry.Record.Path) is not { } key)
+                {
+                    entry = default;
+                    continue;
+                }
+
+                watchEvent = watchEvent with
+                {
+                    Old = watchEvent.Old is null ? null : watchEvent.Old with { Key = key },
+                    New = watchEvent.New is null ? null : watchEvent.New with { Key = key },
+                };
+            }
+
+            _lastRevision = entry.Revision;
+            _ready[count++] = watchEvent;
+            entry = default;
+        }
+
+        _rawCount = 0;
+        _readyCount = count;
+        return _readyCount > _readyPos;
+    }
+
+    private void BookmarkTick()
+    {
+        lock (_store.Sync)
+        {
+            _bookmarkDue = true;
+            SignalLocked();
+        }
+    }
+}

@@ -1,0 +1,20 @@
+namespace WatcherSync;
+
+/// <summary>
+/// A key with its value and the revision at which it was last modified. A <see langword="null"/>
+/// <see cref="Value"/> means the key is deleted. Pairs handed out by WatcherSync are never mutated.
+/// </summary>
+/// <param name="Key">The key.</param>
+/// <param name="Value">The value, or <see langword="null"/> for a deletion.</param>
+/// <param name="Revision">The datastore revision (opaque to callers) at which the key was last modified.</param>
+public sealed record KVPair(IKey Key, object? Value, string? Revision = null)
+{
+    /// <summary>Gets the key.</summary>
+    public IKey Key { get; init; } = Key ?? throw new ArgumentNullException(nameof(Key));
+
+    /// <summary>Gets the time to live requested for a write, or the remaining lifetime reported by a read.</summary>
+    public TimeSpan? Ttl { get; init; }
+
+    /// <summary>Gets an optional unique identifier of the stored object.</summary>
+    public string? Uid { get; init; }
+}

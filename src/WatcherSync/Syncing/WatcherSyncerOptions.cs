@@ -1,0 +1,53 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace WatcherSync;
+
+/// <summary>Options of a <see cref="WatcherSyncer"/>.</summary>
+public sealed class WatcherSyncerOptions
+{
+    /// <summary>Gets or sets the shortest time between two passes of a watcher cache's list-then-watch loop. Default: 500 ms.</summary>
+    public TimeSpan MinResyncInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Gets or sets how long to wait before retrying a failed list. Default: 1 s.</summary>
+    public TimeSpan ListRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets how often to relist a resource type whose backend cannot watch. Default: 5 s.</summary>
+    public TimeSpan WatchPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets how long the syncer tries to reach the datastore before it reports
+    /// <see cref="SyncStatus.WaitForDatastore"/> and calls <see cref="ISyncFailCallbacks.SyncFailed"/>. Default: 10 min.
+    /// </summary>
+    public TimeSpan WatchRetryTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Gets or sets how many unclassified watch errors in a row cause a relist. Default: 5.</summary>
+    public int MaxWatchErrorsBeforeRelist { get; set; } = 5;
+
+    /// <summary>Gets or sets the largest number of updates in one <see cref="ISyncerCallbacks.OnUpdates"/> call. Default: 1000.</summary>
+    public int MaxUpdatesPerBatch { get; set; } = 1000;
+
+    /// <summary>Gets or sets the clock for every delay and timeout. Default: <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Gets or sets the logger factory; null for no logging.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Gets or sets the meter factory that creates the <c>WatcherSync</c> meter; null for a meter of its own.</summary>
+    public IMeterFactory? MeterFactory { get; set; }
+
+    /// <summary>Gets or sets a name for this syncer in logs and metrics (the <c>watchersync.syncer</c> tag). Default: "default".</summary>
+    public string Name { get; set; } = "default";
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MinResyncInterval, TimeSpan.Zero, nameof(MinResyncInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ListRetryInterval, TimeSpan.Zero, nameof(ListRetryInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(WatchPollInterval, TimeSpan.Zero, nameof(WatchPollInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(WatchRetryTimeout, TimeSpan.Zero, nameof(WatchRetryTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxWatchErrorsBeforeRelist, 1, nameof(MaxWatchErrorsBeforeRelist));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxUpdatesPerBatch, 1, nameof(MaxUpdatesPerBatch));
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        ArgumentException.ThrowIfNullOrEmpty(Name, nameof(Name));
+    }
+}

@@ -1,0 +1,180 @@
+using FluentAssertions;
+using WatcherSync.InMemory;
+using WatcherSync.Testing;
+using Xunit;
+
+namespace WatcherSync.Tests.InMemory;
+
+public sealed class InMemoryBackendTests
+{
+    private static readonly PrefixListOptions All = new("/");
+
+    [Fact]
+    public async Task History_WhenFull_CompactsOldestAndKeepsRecentWatchable()
+    {
+        await using var store = new InMemoryBackend(new InMemoryBackendOptions { HistoryCapacity = 16 });
+        KVPair first = await store.ApplyAsync(new KVPair(new PathKey("/a"), "0"));
+        for (int i = 1; i < 40; i++)
+        {
+            await store.ApplyAsync(new KVPair(new PathKey("/a"), $"{i}"));
+        }
+
+        store.CompactRevision.Should().BeGreaterThan(long.Parse(first.Revision!, System.Globalization.CultureInfo.InvariantCulture));
+        Func<Task> old = () => store.WatchAsync(All, new WatchOptions(first.Revision));
+        await old.Should().ThrowAsync<RevisionExpiredException>();
+
+        string recent = (store.Revision - 3).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using IWatch watch = await store.WatchAsync(All, new WatchOptions(recent));
+        watch.Events.TryRead(out WatchEvent? e).Should().BeTrue();
+        e!.New!.Value.Should().Be("37");
+    }
+
+    [Fact]
+    public async Task Watch_ThatFallsBehindTheHistory_GetsRevisionExpiredAndEnds()
+    {
+        await using var store = new InMemoryBackend(new InMemoryBackendOptions { HistoryCapacity = 16 });
+        await using IWatch watch = await store.WatchAsync(All, new WatchOptions());
+        for (int i = 0; i < 100; i++)
+        {
+            await store.ApplyAsync(new KVPair(new PathKey($"/k{i}"), "v"));
+        }
+
+        watch.Events.TryRead(out WatchEvent? e).Should().BeTrue();
+        e!.Type.Should().Be(WatchEventType.Error);
+        e.Error.Should().BeOfType<RevisionExpiredException>();
+        (await watch.Events.WaitToReadAsync()).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Compact_WithLiveCaughtUpWatch_LeavesItRunning()
+    {
+        await using var store = new InMemoryBackend();
+        await using IWatch watch = await store.WatchAsync(All, new WatchOptions());
+        KVPair kv = await store.ApplyAsync(new KVPair(new PathKey("/a"), "1"));
+        watch.Events.TryRead(out _).Should().BeTrue();
+        store.Compact(kv.Revision!);
+        await store.ApplyAsync(new KVPair(new PathKey("/a"), "2"));
+        watch.Events.TryRead(out WatchEvent? e).Should().BeTrue();
+        e!.New!.Value.Should().Be("2");
+    }
+
+    [Fact]
+    public async Task Compact_RemovesDeletedKeysAndOldVersions()
+    {
+        await using var store = new InMemoryBackend();
+        await store.ApplyAsync(new KVPair(new PathKey("/a"), "1"));
+        await store.DeleteAsync(new PathKey("/a"));
+        await store.ApplyAsync(new KVPair(new PathKey("/b"), "1"));
+        store.Compact(store.Revision);
+        KVPairList list = await store.ListAsync(All);
+        list.KVPairs.Select(p => p.Key.DefaultPath).Should().Equal("/b");
+        store.Count.Should().Be(1);
+        Func<Task> twice = () => Task.Run(() => store.Compact(store.Revision));
+        await twice.Should().ThrowAsync<RevisionExpiredException>();
+        Action future = () => store.Compact(store.Revision + 10);
+        future.Should().Throw<RevisionTooLargeException>();
+    }
+
+    [Fact]
+    public async Task DeletePrefix_DeletesSubtreeInOneRevision()
+    {
+        await using var store = new InMemoryBackend();
+        await store.ApplyAsync(new KVPair(new PathKey("/t/a"), "1"));
+        await store.ApplyAsync(new KVPair(new PathKey("/t/b/c"), "2"));
+        await store.ApplyAsync(new KVPair(new PathKey("/u"), "3"));
+        await using IWatch watch = await store.WatchAsync(All, new WatchOptions());
+
+        IReadOnlyList<KVPair> deleted = await store.DeletePrefixAsync("/t/");
+        deleted.Select(p => p.Key.DefaultPath).Should().Equal("/t/a", "/t/b/c");
+        (await store.DeletePrefixAsync("/t/")).Should().BeEmpty();
+
+        var events = new List<WatchEvent>();
+        while (watch.Events.TryRead(out WatchEvent? e))
+        {
+            events.Add(e);
+        }
+
+        events.Should().HaveCount(2).And.OnlyContain(e => e.Type == WatchEventType.Deleted);
+        events.Select(e => e.Revision).Distinct().Should().ContainSingle();
+        (await store.ListAsync(All)).KVPairs.Select(p => p.Key.DefaultPath).Should().Equal("/u");
+    }
+
+    [Fact]
+    public async Task Ttl_RewriteWithoutTtl_CancelsExpiry()
+    {
+        var time = new ManualTimeProvider();
+        await using var store = new InMemoryBackend(new InMemoryBackendOptions { TimeProvider = time });
+        await store.ApplyAsync(new KVPair(new PathKey("/a"), "1") { Ttl = TimeSpan.FromSeconds(1) });
+        await store.ApplyAsync(new KVPair(new PathKey("/a"), "2"));
+        time.Advance(TimeSpan.FromSeconds(5));
+        (await store.GetAsync(new PathKey("/a"))).Value.Should().Be("2");
+    }
+
+    [Fact]
+    public async Task Ttl_KeysExpiringTogether_ShareOneRevision()
+    {
+        var time = new ManualTimeProvider();
+        await using var store = new InMemoryBackend(new InMemoryBackendOptions { TimeProvider = time });
+        await using IWatch watch = await store.WatchAsync(All, new WatchOptions());
+        await store.ApplyAsync(new KVPair(new PathKey("/a"), "1") { Ttl = TimeSpan.FromSeconds(1) });
+        await store.ApplyAsync(new KVPair(new PathKey("/b"), "1") { Ttl = TimeSpan.FromSeconds(1) });
+        await store.ApplyAsync(new KVPair(new PathKey("/c"), "1") { Ttl = TimeSpan.FromSeconds(3) });
+        time.Advance(TimeSpan.FromSeconds(2));
+        store.Count.Should().Be(1);
+        var deletes = new List<WatchEvent>();
+        while (watch.Events.TryRead(out WatchEvent? e))
+        {
+            if (e.Type == WatchEventType.Deleted)
+            {
+                deletes.Add(e);
+            }
+        }
+
+        deletes.Select(e => e.New!.Key.DefaultPath).Should().Equal("/a", "/b");
+        deletes.Select(e => e.Revision).Distinct().Should().ContainSingle();
+        time.Advance(TimeSpan.FromSeconds(2));
+        store.Count.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Dispose_EndsWatchesAndRejectsCalls()
+    {
+        var store = new InMemoryBackend();
+        IWatch watch = await store.WatchAsync(All, new WatchOptions());
+        Task<bool> waiting = watch.Events.WaitToReadAsync().AsTask();
+        await store.DisposeAsync();
+        await store.DisposeAsync();
+        (await Eventually.Within(waiting, "dispose wakes a waiting watch")).Should().BeFalse();
+        Func<Task> act = () => store.ApplyAsync(new KVPair(new PathKey("/a"), "1"));
+        await act.Should().ThrowAsync<ObjectDisposedException>();
+    }
+
+    [Fact]
+    public async Task WaitToRead_Cancelled_ThrowsOperationCanceled()
+    {
+        await using var store = new InMemoryBackend();
+        await using IWatch watch = await store.WatchAsync(All, new WatchOptions());
+        using var cts = new CancellationTokenSource();
+        Task<bool> waiting = watch.Events.WaitToReadAsync(cts.Token).AsTask();
+        await cts.CancelAsync();
+        Func<Task> act = () => waiting;
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        await store.ApplyAsync(new KVPair(new PathKey("/a"), "1"));
+        (await watch.Events.WaitToReadAsync()).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task List_OfManyKeys_IsSortedAndComplete()
+    {
+        await using var store = new InMemoryBackend();
+        var random = new Random(7);
+        var keys = Enumerable.Range(0, 5000).Select(_ => $"/r/{random.Next():x8}").Distinct().ToList();
+        foreach (string key in keys)
+        {
+            await store.ApplyAsync(new KVPair(new PathKey(key), key));
+        }
+
+        KVPairList list = await store.ListAsync(new PrefixListOptions("/r/"));
+        list.KVPairs.Select(p => p.Key.DefaultPath).Should().Equal(keys.Order(StringComparer.Ordinal));
+    }
+}
