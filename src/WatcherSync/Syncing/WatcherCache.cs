@@ -26,7 +26,12 @@ internal sealed class WatcherCache
     private List<Update> _batch = [];
     private List<ParseFailure>? _parseFailures;
     private int _epoch;
+    // Where a new watch resumes: a revision all of whose events have been seen (a list, a bookmark, or the
+    // revision of an event followed by an event of a later revision). The revision of the last event seen may
+    // still have events to come (one etcd transaction or prefix delete is many events at one revision), so a
+    // watch that breaks resumes before it; the events seen again are swallowed as repeats.
     private string? _revision;
+    private string? _lastEventRevision;
     private long _lastContact;
     private long _lastPassStart = -1;
     private bool _contactLostReported;
@@ -102,8 +107,14 @@ internal sealed class WatcherCache
                     continue;
                 }
 
-                Exception? error = await WatchOnceAsync(cancellationToken).ConfigureAwait(false);
+                (Exception? error, bool progressed) = await WatchOnceAsync(cancellationToken).ConfigureAwait(false);
                 _metrics.WatchRestarted(_syncerName);
+                if (progressed)
+                {
+                    // Errors count only while the watch is stuck at one revision.
+                    watchErrors = 0;
+                }
+
                 if (error is null)
                 {
                     // The stream ended without an error: resume from the last revision seen.
@@ -240,6 +251,7 @@ internal sealed class WatcherCache
         }
 
         _revision = list.Revision;
+        _lastEventRevision = null;
         await FlushAsync(CancellationToken.None).ConfigureAwait(false);
         await _output.WriteAsync(new CacheMessage(CacheMessageKind.InSync, _index), cancellationToken).ConfigureAwait(false);
         return true;
@@ -248,8 +260,9 @@ internal sealed class WatcherCache
     /// <summary>
     /// Watches from the current revision until the stream ends (returns null) or fails (returns the error).
     /// </summary>
-    private async Task<Exception?> WatchOnceAsync(CancellationToken cancellationToken)
+    private async Task<(Exception? Error, bool Progressed)> WatchOnceAsync(CancellationToken cancellationToken)
     {
+        bool progressed = false;
         IWatch watch;
         try
         {
@@ -263,7 +276,7 @@ internal sealed class WatcherCache
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            return ex;
+            return (ex, false);
         }
 
         MarkContact();
@@ -280,9 +293,14 @@ internal sealed class WatcherCache
                         {
                             case WatchEventType.Error:
                                 await FlushAsync(cancellationToken).ConfigureAwait(false);
-                                return watchEvent.Error ?? new DatastoreException("The watch failed without saying why.");
+                                return (watchEvent.Error ?? new DatastoreException("The watch failed without saying why."), progressed);
                             case WatchEventType.Bookmark:
-                                _revision = watchEvent.Revision ?? _revision;
+                                if (watchEvent.Revision is { } bookmark)
+                                {
+                                    _revision = bookmark;
+                                    _lastEventRevision = null;
+                                }
+
                                 break;
                             case WatchEventType.Deleted:
                                 if ((watchEvent.New ?? watchEvent.Old) is { } gone)
@@ -290,13 +308,13 @@ internal sealed class WatcherCache
                                     OnDelete(gone.Key, watchEvent.Revision ?? gone.Revision);
                                 }
 
-                                _revision = watchEvent.Revision ?? _revision;
+                                progressed |= AdvanceTo(watchEvent.Revision);
                                 break;
                             default:
                                 if (watchEvent.New is { } kv)
                                 {
                                     OnUpsert(kv);
-                                    _revision = kv.Revision ?? _revision;
+                                    progressed |= AdvanceTo(kv.Revision);
                                 }
 
                                 break;
@@ -319,19 +337,36 @@ internal sealed class WatcherCache
             catch (ChannelClosedException ex) when (ex.InnerException is { } inner)
             {
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
-                return inner;
+                return (inner, progressed);
             }
 #pragma warning disable CA1031 // A watch channel that faults is a watch error like any other.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
-                return ex;
+                return (ex, progressed);
             }
         }
 
         await FlushAsync(cancellationToken).ConfigureAwait(false);
-        return null;
+        return (null, progressed);
+    }
+
+    /// <summary>Notes an event at <paramref name="revision"/>; returns true when it moved past the last one.</summary>
+    private bool AdvanceTo(string? revision)
+    {
+        if (revision is null || string.Equals(revision, _lastEventRevision, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (_lastEventRevision is not null)
+        {
+            _revision = _lastEventRevision;
+        }
+
+        _lastEventRevision = revision;
+        return true;
     }
 
     private void OnUpsert(KVPair raw)

@@ -94,18 +94,29 @@ public sealed class WatcherSyncerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task WatchEnded_ResumesFromLastEventRevision()
+    public async Task WatchEnded_ResumesFromLastCompleteRevision_AndSwallowsTheRepeats()
     {
         Script a = _backend.For("/a/");
         Start("/a/");
         a.List(10);
         ScriptedWatch watch = a.Watch();
         await Until(() => _callbacks.LastStatus == SyncStatus.InSync, "in sync");
-        watch.Added("/a/k", "v", 12);
+        watch.Added("/a/k1", "v", 12);
+        watch.Added("/a/k2", "v", 13);
+        watch.Deleted("/a/k1", 13);
         watch.End();
-        a.Watch();
+        ScriptedWatch again = a.Watch();
         await Until(() => a.WatchRevisions.Count == 2, "the cache watches again");
+
+        // Revision 13 may have had more events than the ones seen: resume after 12 and see 13 again.
         a.WatchRevisions.Should().Equal("10", "12");
+        again.Added("/a/k2", "v", 13);
+        again.Deleted("/a/k1", 13);
+        again.Added("/a/k3", "v", 13);
+        again.Added("/a/k4", "v", 14);
+        await Until(() => _callbacks.AllUpdates.Count == 5, "the new events arrive");
+        _callbacks.AllUpdates.Select(u => (u.KVPair.Key.DefaultPath, u.UpdateType)).Should().Equal(
+            ("/a/k1", UpdateType.New), ("/a/k2", UpdateType.New), ("/a/k1", UpdateType.Deleted), ("/a/k3", UpdateType.New), ("/a/k4", UpdateType.New));
         a.ListCalls.Should().Be(1);
     }
 
