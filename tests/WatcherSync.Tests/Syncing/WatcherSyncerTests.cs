@@ -58,7 +58,7 @@ public sealed class WatcherSyncerTests : IAsyncLifetime
         first.Error(new RevisionExpiredException("compacted"));
         a.List(20, Pair("/a/k1", "1", 1), Pair("/a/k3", "3", 3), Pair("/a/k4", "4", 15));
         ScriptedWatch second = a.Watch();
-        await Until(() => a.WatchRevisions.Count == 2, "the cache watches again after the relist");
+        await Until(() => a.WatchRevisions.Count == 2 && _callbacks.Statuses.Count == 4, "the cache relists, is in sync and watches again");
         _callbacks.Statuses.Should().Equal(SyncStatus.ResyncInProgress, SyncStatus.InSync, SyncStatus.ResyncInProgress, SyncStatus.InSync);
         _callbacks.AllUpdates.Skip(3).Select(u => (u.KVPair.Key.DefaultPath, u.UpdateType))
             .Should().Equal(("/a/k4", UpdateType.New), ("/a/k2", UpdateType.Deleted));
@@ -149,13 +149,13 @@ public sealed class WatcherSyncerTests : IAsyncLifetime
             a.WatchFails(new InvalidOperationException($"odd failure {i}"));
         }
 
-        await Until(() => a.WatchRevisions.Count == 4, "four failed watches");
+        await Until(() => a.WatchRevisions.Count == 5, "four failed watches, and the fifth waiting");
         a.ListCalls.Should().Be(1, "four errors are not enough to relist");
         a.WatchFails(new DatastoreException("fifth"));
         await Until(() => a.ListCalls == 2, "the fifth error relists");
         a.List(30, Pair("/a/k1", "1", 1));
         a.Watch();
-        await Until(() => a.WatchRevisions.Count == 6, "the cache watches after the relist");
+        await Until(() => a.WatchRevisions.Count == 6 && _callbacks.Statuses.Count == 4, "the cache relists, is in sync and watches again");
         a.WatchRevisions.Last().Should().Be("30");
         _callbacks.Statuses.Should().Equal(SyncStatus.ResyncInProgress, SyncStatus.InSync, SyncStatus.ResyncInProgress, SyncStatus.InSync);
         _callbacks.AllUpdates.Should().ContainSingle("an unchanged key is not sent again");
