@@ -40,7 +40,10 @@ public sealed class ScriptedBackend : IBackendClient
         return step();
     }
 
-    public ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) => new WatcherSyncer(this, resourceTypes, callbacks);
+    /// <summary>Gets or sets the options of the syncers <see cref="CreateSyncer"/> makes.</summary>
+    public WatcherSyncerOptions? SyncerOptions { get; set; }
+
+    public ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) => new WatcherSyncer(this, resourceTypes, callbacks, SyncerOptions);
 
     public Task EnsureInitializedAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 

@@ -1,0 +1,62 @@
+using System.Runtime.CompilerServices;
+
+namespace WatcherSync;
+
+/// <summary>Conveniences over <see cref="IBackendClient"/>.</summary>
+public static class BackendClientExtensions
+{
+    /// <summary>
+    /// Watches one key: yields its current pair first (null when absent), then each change, with null when the key
+    /// is deleted. Other keys never appear. It survives watch failures as a syncer does; a consumer slower than the
+    /// changes sees the latest value rather than every intermediate one. Ends without error when
+    /// <paramref name="cancellationToken"/> is cancelled or the enumerator is disposed.
+    /// </summary>
+    public static async IAsyncEnumerable<KVPair?> WatchKeyAsync(this IBackendClient client, IKey key, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentException.ThrowIfNullOrEmpty(key.DefaultPath, nameof(key));
+
+        var input = new LatestChanges();
+        ISyncer syncer = client.CreateSyncer([new ResourceType(new ExactKeyListOptions(key))], input);
+        await using (syncer.ConfigureAwait(false))
+        {
+            syncer.Start();
+            KVPair? current = null;
+            bool yielded = false;
+            try
+            {
+                while (true)
+                {
+                    try
+                    {
+                        await input.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        yield break;
+                    }
+
+                    (Dictionary<string, KVPair> changes, SyncStatus status) = input.Take();
+                    if (changes.TryGetValue(key.DefaultPath, out KVPair? change))
+                    {
+                        current = change.Value is null ? null : change;
+                    }
+
+                    if (status != SyncStatus.InSync || (yielded && changes.Count == 0))
+                    {
+                        continue;
+                    }
+
+                    yielded = true;
+                    yield return current;
+                }
+            }
+            finally
+            {
+                input.Close();
+                await syncer.StopAsync().ConfigureAwait(false);
+            }
+        }
+    }
+}
