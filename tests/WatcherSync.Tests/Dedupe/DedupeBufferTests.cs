@@ -15,6 +15,9 @@ public sealed class DedupeBufferCollection
 [Collection(nameof(DedupeBufferCollection))]
 public sealed class DedupeBufferTests
 {
+    /// <summary>A deadlock in the heavy tests (a sink called under the lock, say) fails them instead of hanging the run.</summary>
+    private const int HeavyTestTimeoutMs = 120_000;
+
     // ---- the queue and the key map ----
 
     [Fact]
@@ -377,7 +380,7 @@ public sealed class DedupeBufferTests
         await Eventually.Within(sending, "Stop ends the loop");
     }
 
-    [Fact]
+    [Fact(Timeout = HeavyTestTimeoutMs)]
     public async Task SendToSinkForeverAsync_SinkBlockedForSeconds_InputNeverWaitsAndQueueStaysWithinDistinctKeys()
     {
         const int distinctKeys = 10_000;
@@ -580,7 +583,7 @@ public sealed class DedupeBufferTests
 
     // ---- memory ----
 
-    [Fact]
+    [Fact(Timeout = HeavyTestTimeoutMs)]
     public async Task SendToSinkForeverAsync_BacklogOfAMillionKeysDrains_KeyMapShrinksAndMemoryDropsBack()
     {
         const int backlog = 1_000_000;
@@ -617,7 +620,7 @@ public sealed class DedupeBufferTests
 
     // ---- concurrency ----
 
-    [Fact]
+    [Fact(Timeout = HeavyTestTimeoutMs)]
     public async Task SendToSinkForeverAsync_SeveralProducersOneSlowSink_SinkPictureEqualsTheLastValuePerKey()
     {
         const int producers = 4;
