@@ -189,33 +189,39 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
 
         TaskCompletionSource? wake = null;
         (int Peak, int Live)? shrunk = null;
-        lock (_sync)
+        try
         {
-            if (_stopped)
+            lock (_sync)
             {
-                return;
-            }
-
-            try
-            {
-                int keyCount = keys.Count;
-                for (int i = 0; i < count; i++)
+                if (_stopped)
                 {
-                    Update update = updates[i];
-                    KVPair kv = update.KVPair ?? throw new ArgumentException($"Update {i} has no pair.", nameof(updates));
-                    string? key = i < keyCount ? keys[i] : null;
-                    Enqueue(string.IsNullOrEmpty(key) ? kv.Key.DefaultPath : key, kv, kv.Value is null || update.UpdateType == UpdateType.Deleted);
+                    return;
+                }
+
+                try
+                {
+                    int keyCount = keys.Count;
+                    for (int i = 0; i < count; i++)
+                    {
+                        Update update = updates[i];
+                        KVPair kv = update.KVPair ?? throw new ArgumentException($"Update {i} has no pair.", nameof(updates));
+                        string? key = i < keyCount ? keys[i] : null;
+                        Enqueue(string.IsNullOrEmpty(key) ? kv.Key.DefaultPath : key, kv, kv.Value is null || update.UpdateType == UpdateType.Deleted);
+                    }
+                }
+                finally
+                {
+                    // Even when an update is refused, the ones before it are queued and the sender must hear of them.
+                    wake = TakeWaiter();
+                    shrunk = MaybeShrink();
                 }
             }
-            finally
-            {
-                wake = TakeWaiter();
-                shrunk = MaybeShrink();
-            }
         }
-
-        LogShrink(shrunk);
-        wake?.TrySetResult();
+        finally
+        {
+            LogShrink(shrunk);
+            wake?.TrySetResult();
+        }
     }
 
     /// <summary>

@@ -153,6 +153,23 @@ public sealed class DedupeBufferTests
     }
 
     [Fact]
+    public async Task OnUpdates_UpdateWithoutPairWhileSending_StillWakesTheSender()
+    {
+        using var buffer = new DedupeBuffer();
+        var sink = new RecordingSink();
+        Task sending = buffer.SendToSinkForeverAsync(sink);
+        buffer.OnStatusUpdated(SyncStatus.InSync);
+        await Eventually.True(() => sink.Status == SyncStatus.InSync, "the sender delivers the status and goes idle");
+
+        Action act = () => buffer.OnUpdates([Set("/a", 1), default]);
+
+        act.Should().Throw<ArgumentException>();
+        await Eventually.True(() => sink.UpdatesReceived == 1, "the update taken before the bad one is delivered", TimeSpan.FromSeconds(5));
+        buffer.Stop();
+        await Eventually.Within(sending, "Stop ends the loop");
+    }
+
+    [Fact]
     public void DrainTo_MoreUpdatesThanBatchSize_SplitsThemIntoBatches()
     {
         using var buffer = new DedupeBuffer(new DedupeBufferOptions { BatchSize = 3 });
