@@ -1,0 +1,647 @@
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace WatcherSync;
+
+/// <summary>
+/// Sits between a syncer and a slow sink and coalesces per key, so memory is bounded by the number of distinct keys
+/// whatever the update rate. Updates and statuses go in through <see cref="ISyncerCallbacks"/> (any thread, never
+/// waiting for the sink); <see cref="SendToSinkForeverAsync"/> hands them to the sink in order, in batches.
+/// </summary>
+/// <remarks>
+/// <para>An update for a key that is already queued replaces the queued one in place (it keeps the older position).
+/// The buffer tracks the keys the sink holds and sets each update's type from that: <see cref="UpdateType.New"/>
+/// when the sink lacks the key, <see cref="UpdateType.Updated"/> when it has it. A delete of a key the sink never had
+/// is not forwarded; a delete of a key that is queued but was never sent removes it.</para>
+/// <para>A repeat of the last status received is dropped, and a status arriving when the newest queued item is a
+/// status replaces it. A status is delivered after the updates queued before it. The sink is never told the same
+/// status twice in a row.</para>
+/// </remarks>
+public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
+{
+    /// <summary>The key map is rebuilt once it has held this many keys and then lost three quarters of them.</summary>
+    internal const int ShrinkThreshold = 4096;
+
+    private readonly Lock _sync = new();
+    private readonly Dictionary<string, DedupeEntry> _entries = new(StringComparer.Ordinal);
+    private readonly DedupeQueue _queue = new();
+    private readonly int _batchSize;
+    private readonly ILogger _logger;
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private TaskCompletionSource? _waiter;
+    private SyncStatus? _lastStatusReceived;
+    private SyncStatus? _sinkStatus;
+    private bool _resyncInProgress;
+    private int _resyncEpoch;
+    private int _entriesPeak;
+    private int _heldCount;
+    private long _coalesced;
+    private bool _sending;
+    private bool _stopped;
+    private bool _disposed;
+
+    /// <summary>Creates an empty buffer.</summary>
+    /// <param name="options">The options; null for the defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public DedupeBuffer(DedupeBufferOptions? options = null)
+    {
+        options ??= new DedupeBufferOptions();
+        options.Validate();
+        _batchSize = options.BatchSize;
+        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<DedupeBuffer>();
+        _meter = WatcherSyncMeter.Create(options.MeterFactory);
+        _ownsMeter = options.MeterFactory is null;
+        _meter.CreateObservableGauge(
+            "watchersync.dedupe.queue.length", () => Observe(QueueLength), "{item}", "Updates and statuses waiting for the sink.");
+        _meter.CreateObservableGauge(
+            "watchersync.dedupe.keys.held", () => Observe(KeysHeldBySink), "{key}", "Keys the sink holds.");
+        _meter.CreateObservableCounter(
+            "watchersync.dedupe.updates.coalesced", () => Observe(UpdatesCoalesced), "{update}", "Updates merged into a queued one or dropped as moot.");
+    }
+
+    /// <summary>Gets how many items (updates and statuses) wait for the sink. Never more than the distinct keys plus the statuses between them.</summary>
+    public int QueueLength
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    /// <summary>Gets how many keys the sink holds: handed to it as New or Updated, and not deleted since.</summary>
+    public int KeysHeldBySink
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _heldCount;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gets how many updates never reached the sink on their own: replaced in place by a later update for the same key,
+    /// cancelled together with the delete of a key queued but never sent (both count), or a delete of a key the sink
+    /// never had. The deletes a resync implies count as updates.
+    /// </summary>
+    public long UpdatesCoalesced
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _coalesced;
+            }
+        }
+    }
+
+    /// <summary>Gets the capacity of the key map, to show it shrinks.</summary>
+    internal int KeyMapCapacity
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _entries.EnsureCapacity(0);
+            }
+        }
+    }
+
+    /// <summary>Queues <paramref name="status"/>; a repeat of the last status received is dropped.</summary>
+    /// <param name="status">The new status.</param>
+    public void OnStatusUpdated(SyncStatus status)
+    {
+        TaskCompletionSource? wake;
+        int resyncDeletes = -1;
+        lock (_sync)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            if (status == SyncStatus.InSync && _resyncInProgress)
+            {
+                resyncDeletes = FinishResync();
+            }
+
+            if (status != _lastStatusReceived)
+            {
+                _lastStatusReceived = status;
+                if (_queue.Tail is { IsStatus: true } tail)
+                {
+                    tail.Status = status;
+                }
+                else
+                {
+                    DedupeEntry node = _queue.Rent();
+                    node.IsStatus = true;
+                    node.Status = status;
+                    _queue.Append(node);
+                }
+            }
+
+            wake = TakeWaiter();
+        }
+
+        if (resyncDeletes >= 0)
+        {
+            Log.ResyncFinished(_logger, resyncDeletes);
+        }
+
+        wake?.TrySetResult();
+    }
+
+    /// <summary>Queues <paramref name="updates"/>, keyed by <see cref="IKey.DefaultPath"/>.</summary>
+    /// <param name="updates">The updates, oldest first. The list is not kept.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="updates"/> is null.</exception>
+    /// <exception cref="ArgumentException">An update has no pair; the updates before it are taken.</exception>
+    public void OnUpdates(IReadOnlyList<Update> updates) => OnUpdatesKeysKnown(updates, []);
+
+    /// <summary>
+    /// Queues <paramref name="updates"/> with their serialized keys already known, which saves computing them.
+    /// Once a key has been seen, this allocates nothing.
+    /// </summary>
+    /// <param name="updates">The updates, oldest first. The list is not kept.</param>
+    /// <param name="keys">
+    /// <c>keys[i]</c> is the serialized key of <c>updates[i]</c>; a null or empty entry, or a list shorter than
+    /// <paramref name="updates"/>, means "use <see cref="IKey.DefaultPath"/>".
+    /// </param>
+    /// <exception cref="ArgumentNullException"><paramref name="updates"/> or <paramref name="keys"/> is null.</exception>
+    /// <exception cref="ArgumentException">An update has no pair; the updates before it are taken.</exception>
+    public void OnUpdatesKeysKnown(IReadOnlyList<Update> updates, IReadOnlyList<string?> keys)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        ArgumentNullException.ThrowIfNull(keys);
+        int count = updates.Count;
+        if (count == 0)
+        {
+            return;
+        }
+
+        TaskCompletionSource? wake = null;
+        (int Peak, int Live)? shrunk = null;
+        try
+        {
+            lock (_sync)
+            {
+                if (_stopped)
+                {
+                    return;
+                }
+
+                try
+                {
+                    int keyCount = keys.Count;
+                    for (int i = 0; i < count; i++)
+                    {
+                        Update update = updates[i];
+                        KVPair kv = update.KVPair ?? throw new ArgumentException($"Update {i} has no pair.", nameof(updates));
+                        string? key = i < keyCount ? keys[i] : null;
+                        Enqueue(string.IsNullOrEmpty(key) ? kv.Key.DefaultPath : key, kv, kv.Value is null || update.UpdateType == UpdateType.Deleted);
+                    }
+                }
+                finally
+                {
+                    // Even when an update is refused, the ones before it are queued and the sender must hear of them.
+                    wake = TakeWaiter();
+                    shrunk = MaybeShrink();
+                }
+            }
+        }
+        finally
+        {
+            LogShrink(shrunk);
+            wake?.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Tells the buffer the upstream reconnected and will resync: keys the sink holds (or is about to be handed) that
+    /// no update mentions before the next <see cref="SyncStatus.InSync"/> are deleted just before that InSync.
+    /// A second call before that InSync starts the count again, discarding the first partial resync.
+    /// </summary>
+    public void OnConnectionRestarted()
+    {
+        lock (_sync)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _resyncInProgress = true;
+            _resyncEpoch++;
+        }
+
+        Log.ConnectionRestarted(_logger);
+    }
+
+    /// <summary>
+    /// Hands queued items to <paramref name="sink"/>, in order, until <see cref="Stop"/> or cancellation. Updates go
+    /// in <see cref="ISyncerCallbacks.OnUpdates"/> calls of at most the batch size, each with a fresh list the sink may
+    /// keep; a status is delivered after the updates before it. The sink is called outside the buffer's lock, on a
+    /// thread-pool thread, one call at a time; inputs keep being taken while it runs.
+    /// </summary>
+    /// <param name="sink">The slow consumer.</param>
+    /// <param name="cancellationToken">Ends the loop with <see cref="OperationCanceledException"/>.</param>
+    /// <returns>
+    /// A task that completes after <see cref="Stop"/> (at most one batch later), is cancelled with
+    /// <paramref name="cancellationToken"/>, or faults with the exception the sink threw. The batch the sink threw on
+    /// counts as delivered; the buffer stays consistent and a new call carries on from the next item.
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="sink"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">Another call is still sending.</exception>
+    public Task SendToSinkForeverAsync(ISyncerCallbacks sink, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        StartSending();
+        return SendLoopAsync(sink, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stops the buffer: <see cref="SendToSinkForeverAsync"/> returns once the sink call in progress (if any) returns,
+    /// and later inputs are ignored.
+    /// </summary>
+    public void Stop()
+    {
+        TaskCompletionSource? wake;
+        int queued;
+        lock (_sync)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _stopped = true;
+            queued = _queue.Count;
+            wake = _waiter;
+            _waiter = null;
+        }
+
+        Log.Stopped(_logger, queued);
+        wake?.TrySetResult();
+    }
+
+    /// <summary>Stops the buffer, releases what it holds and disposes the meter it made. Calling it again does nothing.</summary>
+    public void Dispose()
+    {
+        Stop();
+        lock (_sync)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _disposed, true);
+            _queue.Clear();
+            _entries.Clear();
+            _entries.TrimExcess();
+        }
+
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+
+    /// <summary>Hands everything queued now to <paramref name="sink"/> on the calling thread, as the send loop would.</summary>
+    internal void DrainTo(ISyncerCallbacks sink)
+    {
+        StartSending();
+        try
+        {
+            var scratch = new Update[_batchSize];
+            while (true)
+            {
+                int count;
+                SyncStatus? status;
+                (int Peak, int Live)? shrunk;
+                bool any;
+                lock (_sync)
+                {
+                    any = TakeBatch(scratch, out count, out status, out shrunk);
+                }
+
+                LogShrink(shrunk);
+                if (!any)
+                {
+                    return;
+                }
+
+                Deliver(sink, scratch, count, status);
+            }
+        }
+        finally
+        {
+            StopSending();
+        }
+    }
+
+    /// <summary>One measurement, or none once the buffer is disposed (a factory's meter outlives the buffer).</summary>
+    private Measurement<T>[] Observe<T>(T value)
+        where T : struct => Volatile.Read(ref _disposed) ? [] : [new Measurement<T>(value)];
+
+    private async Task SendLoopAsync(ISyncerCallbacks sink, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Never run the sink on the caller's stack: a blocked sink must not keep the caller from getting the task.
+            await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+            using CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(static s => ((DedupeBuffer)s!).WakeSender(), this);
+            var scratch = new Update[_batchSize];
+            while (true)
+            {
+                int count;
+                SyncStatus? status;
+                (int Peak, int Live)? shrunk;
+                Task? idle = null;
+                lock (_sync)
+                {
+                    if (_stopped)
+                    {
+                        return;
+                    }
+
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (!TakeBatch(scratch, out count, out status, out shrunk))
+                    {
+                        _waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                        idle = _waiter.Task;
+                    }
+                }
+
+                LogShrink(shrunk);
+
+                if (idle is not null)
+                {
+                    await idle.ConfigureAwait(false);
+                    continue;
+                }
+
+                Deliver(sink, scratch, count, status);
+            }
+        }
+        finally
+        {
+            StopSending();
+        }
+    }
+
+    private void StartSending()
+    {
+        lock (_sync)
+        {
+            if (_sending)
+            {
+                throw new InvalidOperationException("The dedupe buffer is already sending to a sink.");
+            }
+
+            _sending = true;
+        }
+    }
+
+    private void StopSending()
+    {
+        lock (_sync)
+        {
+            _sending = false;
+            _waiter = null;
+        }
+    }
+
+    private void WakeSender()
+    {
+        TaskCompletionSource? wake;
+        lock (_sync)
+        {
+            wake = _waiter;
+            _waiter = null;
+        }
+
+        wake?.TrySetResult();
+    }
+
+    private void Deliver(ISyncerCallbacks sink, Update[] scratch, int count, SyncStatus? status)
+    {
+        try
+        {
+            if (count > 0)
+            {
+                Update[] batch = scratch.AsSpan(0, count).ToArray();
+                Array.Clear(scratch, 0, count);
+                sink.OnUpdates(batch);
+            }
+
+            if (status is { } s)
+            {
+                sink.OnStatusUpdated(s);
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.SinkFailed(_logger, ex);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Under the lock: moves up to a batch of updates into <paramref name="batch"/>, stopping before a status; or, when a
+    /// status heads the queue and changes what the sink was last told, takes that status alone. Returns false when
+    /// there is nothing to deliver. Shrinks the key map when the keys deleted leave it mostly empty.
+    /// </summary>
+    private bool TakeBatch(Update[] batch, out int count, out SyncStatus? status, out (int Peak, int Live)? shrunk)
+    {
+        count = 0;
+        status = null;
+        bool removedKeys = false;
+        while (count < batch.Length && _queue.Head is { } node)
+        {
+            if (node.IsStatus && count > 0)
+            {
+                // The updates before a status go in a call of their own, so every item taken is delivered by one call.
+                break;
+            }
+
+            _queue.Dequeue();
+            if (node.IsStatus)
+            {
+                SyncStatus s = node.Status;
+                _queue.Return(node);
+                if (s == _sinkStatus)
+                {
+                    continue;
+                }
+
+                _sinkStatus = s;
+                status = s;
+                break;
+            }
+
+            KVPair kv = node.Pending!;
+            node.Pending = null;
+            if (!node.PendingDelete)
+            {
+                batch[count++] = new Update(kv, node.Held ? UpdateType.Updated : UpdateType.New);
+                if (!node.Held)
+                {
+                    node.Held = true;
+                    _heldCount++;
+                }
+
+                continue;
+            }
+
+            if (node.Held)
+            {
+                batch[count++] = new Update(kv, UpdateType.Deleted);
+                _heldCount--;
+            }
+
+            _entries.Remove(node.Key);
+            _queue.Return(node);
+            removedKeys = true;
+        }
+
+        shrunk = removedKeys ? MaybeShrink() : null;
+        return count > 0 || status is not null;
+    }
+
+    /// <summary>Under the lock: queues one update for <paramref name="key"/>.</summary>
+    private void Enqueue(string key, KVPair kv, bool isDelete)
+    {
+        ref DedupeEntry slot = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, key);
+        if (!Unsafe.IsNullRef(ref slot))
+        {
+            Apply(slot, kv, isDelete);
+            return;
+        }
+
+        if (isDelete)
+        {
+            // Neither held by the sink nor queued: there is nothing to delete.
+            _coalesced++;
+            return;
+        }
+
+        DedupeEntry entry = _queue.Rent();
+        entry.Key = key;
+        entry.KeyObject = kv.Key;
+        entry.Pending = kv;
+        entry.SeenEpoch = _resyncEpoch;
+        _entries.Add(key, entry);
+        if (_entries.Count > _entriesPeak)
+        {
+            _entriesPeak = _entries.Count;
+        }
+
+        _queue.Append(entry);
+    }
+
+    /// <summary>Under the lock: applies an update to a key the buffer knows (held by the sink, queued, or both).</summary>
+    private void Apply(DedupeEntry entry, KVPair kv, bool isDelete)
+    {
+        if (_resyncInProgress)
+        {
+            entry.SeenEpoch = _resyncEpoch;
+        }
+
+        if (entry.Queued)
+        {
+            if (isDelete && !entry.Held)
+            {
+                // Queued but never sent: the sink need hear nothing of this key.
+                _queue.RemoveUpdate(entry);
+                _entries.Remove(entry.Key);
+                _queue.Return(entry);
+                _coalesced += 2;
+                return;
+            }
+
+            _coalesced++;
+        }
+        else
+        {
+            _queue.Append(entry);
+        }
+
+        entry.KeyObject = kv.Key;
+        entry.Pending = kv;
+        entry.PendingDelete = isDelete;
+    }
+
+    /// <summary>Under the lock: deletes every key not mentioned since the last restart. Returns how many.</summary>
+    private int FinishResync()
+    {
+        _resyncInProgress = false;
+        List<DedupeEntry>? stale = null;
+        foreach (DedupeEntry entry in _entries.Values)
+        {
+            if (entry.SeenEpoch != _resyncEpoch && !(entry.Queued && entry.PendingDelete))
+            {
+                (stale ??= []).Add(entry);
+            }
+        }
+
+        if (stale is null)
+        {
+            return 0;
+        }
+
+        foreach (DedupeEntry entry in stale)
+        {
+            Apply(entry, new KVPair(entry.KeyObject!, null), isDelete: true);
+        }
+
+        return stale.Count;
+    }
+
+    /// <summary>
+    /// Under the lock: rebuilds the key map once it has lost most of a large peak (a <see cref="Dictionary{TKey, TValue}"/>
+    /// never gives buckets back by itself). Returns the peak and live key counts when it did.
+    /// </summary>
+    private (int Peak, int Live)? MaybeShrink()
+    {
+        int live = _entries.Count;
+        int peak = _entriesPeak;
+        if (peak < ShrinkThreshold || live > peak / 4)
+        {
+            return null;
+        }
+
+        _entries.TrimExcess();
+        _entriesPeak = live;
+        return (peak, live);
+    }
+
+    private void LogShrink((int Peak, int Live)? shrunk)
+    {
+        if (shrunk is { } s)
+        {
+            Log.KeyMapShrunk(_logger, s.Peak, s.Live);
+        }
+    }
+
+    /// <summary>Under the lock: takes the idle sender's wake-up when there is something for it.</summary>
+    private TaskCompletionSource? TakeWaiter()
+    {
+        if (_waiter is null || _queue.Count == 0)
+        {
+            return null;
+        }
+
+        TaskCompletionSource waiter = _waiter;
+        _waiter = null;
+        return waiter;
+    }
+}
