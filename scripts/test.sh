@@ -26,15 +26,11 @@ trap 'rm -f "$log"' EXIT
 status=0
 dotnet test WatcherSync.sln -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log" || status=$?
 
-# One closing line over every test project.
+# One closing line over every test project (each prints its own "Passed: N" / "Failed: N" block).
 awk '
-  /^(Passed|Failed)!/ {
-    for (i = 1; i <= NF; i++) {
-      if ($i == "Failed:")  { f += $(i+1) }
-      if ($i == "Passed:")  { p += $(i+1) }
-      if ($i == "Skipped:") { s += $(i+1) }
-    }
-  }
+  /^[[:space:]]*Passed:[[:space:]]*[0-9]+/  { p += $2 }
+  /^[[:space:]]*Failed:[[:space:]]*[0-9]+/  { f += $2 }
+  /^[[:space:]]*Skipped:[[:space:]]*[0-9]+/ { s += $2 }
   END { printf "%d passed, %d failed, %d skipped\n", p, f, s }
 ' "$log"
 exit "$status"
