@@ -1,0 +1,47 @@
+using Spectre.Console;
+
+namespace WatcherSync.Cli;
+
+/// <summary>Where a command writes: its standard output and error, and whether the output is an interactive terminal.</summary>
+/// <remarks>Colours and live redraws are used only when <see cref="IsTerminal"/> is true, so output fits pipes and files.</remarks>
+internal sealed class CliConsole
+{
+    public CliConsole(TextWriter output, TextWriter error, bool isTerminal)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        Out = output;
+        Error = error;
+        IsTerminal = isTerminal;
+    }
+
+    /// <summary>Gets the standard output: results, progress and summaries.</summary>
+    public TextWriter Out { get; }
+
+    /// <summary>Gets the standard error: status changes, warnings and errors.</summary>
+    public TextWriter Error { get; }
+
+    /// <summary>Gets a value indicating whether <see cref="Out"/> is an interactive terminal (live displays allowed).</summary>
+    public bool IsTerminal { get; }
+
+    /// <summary>The process's console; a terminal only when stdout is not redirected and TERM is not "dumb".</summary>
+    public static CliConsole FromProcess()
+    {
+        bool terminal = !Console.IsOutputRedirected
+            && !string.Equals(Environment.GetEnvironmentVariable("TERM"), "dumb", StringComparison.Ordinal);
+        return new CliConsole(Console.Out, Console.Error, terminal);
+    }
+
+    /// <summary>A Spectre console on <see cref="Out"/>: colours and cursor movement only on a terminal, never when NO_COLOR is set.</summary>
+    public IAnsiConsole CreateAnsiConsole()
+    {
+        bool colours = IsTerminal && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+        return AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Out),
+            Ansi = IsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = colours ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = IsTerminal ? InteractionSupport.Yes : InteractionSupport.No,
+        });
+    }
+}
