@@ -1,33 +1,57 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 
 namespace WatcherSync.Cli.Commands;
 
-/// <summary>Range checks on options, reported as parse errors (one line, exit code 2) before anything runs.</summary>
+/// <summary>
+/// Numeric options that parse and range-check their own value, so a bad value is a parse error (one line, exit code
+/// 2) that names the option, before anything runs.
+/// </summary>
 internal static class OptionRules
 {
-    public static Option<int> AtLeast(this Option<int> option, int minimum)
-    {
-        option.Validators.Add(result =>
+    public static Option<int> Integer(string name, string helpName, string description, int defaultValue, int minimum, int maximum = int.MaxValue) =>
+        new(name)
         {
-            int value = result.GetValueOrDefault<int>();
-            if (value < minimum)
-            {
-                result.AddError($"{option.Name} must be at least {minimum}, not {value}.");
-            }
-        });
-        return option;
-    }
+            HelpName = helpName,
+            Description = description,
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = result => Parse(result, name, minimum, maximum, NumberStyles.Integer, int.TryParse, "a whole number"),
+        };
 
-    public static Option<double> AtLeast(this Option<double> option, double minimum)
-    {
-        option.Validators.Add(result =>
+    public static Option<double> Number(string name, string helpName, string description, double defaultValue, double minimum) =>
+        new(name)
         {
-            double value = result.GetValueOrDefault<double>();
-            if (double.IsNaN(value) || value < minimum)
-            {
-                result.AddError($"{option.Name} must be at least {minimum}, not {value}.");
-            }
-        });
-        return option;
+            HelpName = helpName,
+            Description = description,
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = result => Parse(result, name, minimum, double.MaxValue, NumberStyles.Float, (string s, NumberStyles styles, IFormatProvider p, out double v) => double.TryParse(s, styles, p, out v) && double.IsFinite(v), "a number"),
+        };
+
+    private delegate bool TryParse<T>(string text, NumberStyles styles, IFormatProvider provider, out T value);
+
+    private static T Parse<T>(ArgumentResult result, string name, T minimum, T maximum, NumberStyles styles, TryParse<T> tryParse, string what)
+        where T : struct, IComparable<T>
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (!tryParse(text, styles, CultureInfo.InvariantCulture, out T value))
+        {
+            result.AddError($"{name} expects {what}, not '{text}'.");
+            return minimum;
+        }
+
+        if (value.CompareTo(minimum) < 0)
+        {
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be at least {minimum}, not {value}."));
+            return minimum;
+        }
+
+        if (value.CompareTo(maximum) > 0)
+        {
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be at most {maximum}, not {value}."));
+            return maximum;
+        }
+
+        return value;
     }
 }
