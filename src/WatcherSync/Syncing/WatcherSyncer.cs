@@ -1,23 +1,339 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace WatcherSync;
 
-/// <summary>Placeholder replaced by the list-then-watch syncer.</summary>
+/// <summary>
+/// Lists then watches each resource type and feeds one set of callbacks with batched updates and the sync
+/// status. One watcher cache per resource type feeds one loop that makes every callback, so callbacks are never
+/// concurrent; updates that pile up while a callback runs come together in the next
+/// <see cref="ISyncerCallbacks.OnUpdates"/>. Watch failures are survived without losing or duplicating an update.
+/// </summary>
 public sealed class WatcherSyncer : ISyncer
 {
-    /// <summary>Creates the syncer.</summary>
+    private const int ChannelCapacity = 64;
+
+    private readonly ISyncerCallbacks _callbacks;
+    private readonly ISyncerParseFailCallbacks? _parseFailCallbacks;
+    private readonly ISyncFailCallbacks? _syncFailCallbacks;
+    private readonly WatcherSyncerOptions _options;
+    private readonly ILogger _logger;
+    private readonly Channel<CacheMessage> _channel;
+    private readonly WatcherCache[] _caches;
+    private readonly bool[] _cacheInSync;
+    private readonly SyncerMetrics _metrics;
+    private readonly Lock _lifecycle = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private List<Update> _pending = [];
+    private int _cachesInSync;
+    private int _status = (int)SyncStatus.WaitForDatastore;
+    private Task? _running;
+    private bool _started;
+    private bool _stopped;
+
+    /// <summary>Creates a syncer; call <see cref="Start"/> to begin.</summary>
+    /// <param name="client">The backend to list and watch.</param>
+    /// <param name="resourceTypes">The resource types, each listed and watched by a cache of its own.</param>
+    /// <param name="callbacks">Receives the status and the updates. It may also implement
+    /// <see cref="ISyncerParseFailCallbacks"/> and <see cref="ISyncFailCallbacks"/>.</param>
+    /// <param name="options">Options; null for the defaults.</param>
+    /// <exception cref="ArgumentException">No resource types were given.</exception>
     public WatcherSyncer(IBackendClient client, IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks, WatcherSyncerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(resourceTypes);
         ArgumentNullException.ThrowIfNull(callbacks);
-        options?.Validate();
+        _options = options ?? new WatcherSyncerOptions();
+        _options.Validate();
+        ResourceType[] types = [.. resourceTypes];
+        if (types.Length == 0)
+        {
+            throw new ArgumentException("At least one resource type is needed.", nameof(resourceTypes));
+        }
+
+        foreach (ResourceType type in types)
+        {
+            ArgumentNullException.ThrowIfNull(type, nameof(resourceTypes));
+        }
+
+        _callbacks = callbacks;
+        _parseFailCallbacks = callbacks as ISyncerParseFailCallbacks;
+        _syncFailCallbacks = callbacks as ISyncFailCallbacks;
+        _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WatcherSyncer>();
+
+        // Bounded: when the callbacks are slow the caches wait, and the backend's watch buffers (or overflows and
+        // is relisted) instead of this process's memory growing.
+        _channel = Channel.CreateBounded<CacheMessage>(new BoundedChannelOptions(ChannelCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _metrics = new SyncerMetrics(_options, () => Volatile.Read(ref _status), CountKeys, LastEventAge);
+        _caches = new WatcherCache[types.Length];
+        _cacheInSync = new bool[types.Length];
+        for (int i = 0; i < types.Length; i++)
+        {
+            _caches[i] = new WatcherCache(client, types[i], i, _options, _channel.Writer, _logger, _metrics);
+        }
+    }
+
+    /// <summary>Gets the status last announced to the callbacks (WaitForDatastore before the first).</summary>
+    public SyncStatus Status => (SyncStatus)Volatile.Read(ref _status);
+
+    /// <summary>Gets the number of keys the watcher caches hold.</summary>
+    public long KeyCount => CountKeys();
+
+    /// <inheritdoc />
+    public void Start()
+    {
+        lock (_lifecycle)
+        {
+            ObjectDisposedException.ThrowIf(_stopped, this);
+            if (_started)
+            {
+                throw new InvalidOperationException("The syncer has already been started.");
+            }
+
+            _started = true;
+            CancellationToken token = _stopping.Token;
+            var tasks = new Task[_caches.Length];
+            for (int i = 0; i < _caches.Length; i++)
+            {
+                WatcherCache cache = _caches[i];
+                tasks[i] = Task.Run(() => cache.RunAsync(token), CancellationToken.None);
+            }
+
+            Task loop = Task.Run(() => RunLoopAsync(token), CancellationToken.None);
+            _running = Task.WhenAll([.. tasks, loop]);
+        }
     }
 
     /// <inheritdoc />
-    public void Start() => throw new NotSupportedException("The WatcherSyncer is not built yet.");
+    public async Task StopAsync()
+    {
+        Task? running;
+        lock (_lifecycle)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _stopped = true;
+            running = _running;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (running is not null)
+        {
+            await running.ConfigureAwait(false);
+
+            // Deliver what the caches had already handed over, then report every key still known as deleted.
+            while (_channel.Reader.TryRead(out CacheMessage message))
+            {
+                Handle(message);
+            }
+
+            FlushUpdates();
+            int deleted = 0;
+            foreach (WatcherCache cache in _caches)
+            {
+                List<Update> deletes = cache.DrainAsDeletes();
+                for (int start = 0; start < deletes.Count; start += _options.MaxUpdatesPerBatch)
+                {
+                    int count = Math.Min(_options.MaxUpdatesPerBatch, deletes.Count - start);
+                    Deliver(deletes.GetRange(start, count));
+                }
+
+                deleted += deletes.Count;
+            }
+
+            SyncerLog.Stopped(_logger, _options.Name, deleted);
+        }
+
+        _metrics.Dispose();
+        _stopping.Dispose();
+    }
 
     /// <inheritdoc />
-    public Task StopAsync() => Task.CompletedTask;
+    public ValueTask DisposeAsync() => new(StopAsync());
 
-    /// <inheritdoc />
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    private async Task RunLoopAsync(CancellationToken cancellationToken)
+    {
+        ChannelReader<CacheMessage> reader = _channel.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // Take everything that is already waiting, so that it goes out in as few calls as possible.
+                while (reader.TryRead(out CacheMessage message))
+                {
+                    Handle(message);
+                }
+
+                FlushUpdates();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    private void Handle(in CacheMessage message)
+    {
+        switch (message.Kind)
+        {
+            case CacheMessageKind.Updates:
+                if (message.ParseFailures is { } failures)
+                {
+                    foreach (ParseFailure failure in failures)
+                    {
+                        Invoke(static (s, f) => s._parseFailCallbacks?.ParseFailed(f.RawKey, f.RawValue), failure);
+                    }
+                }
+
+                if (message.Updates is { Count: > 0 } updates)
+                {
+                    AddPending(updates);
+                }
+
+                break;
+
+            case CacheMessageKind.ResyncStarted:
+                SetCacheInSync(message.CacheIndex, false);
+                Announce(SyncStatus.ResyncInProgress);
+                break;
+
+            case CacheMessageKind.InSync:
+                SetCacheInSync(message.CacheIndex, true);
+                if (_cachesInSync == _caches.Length)
+                {
+                    Announce(SyncStatus.InSync);
+                }
+
+                break;
+
+            case CacheMessageKind.ContactLost:
+                SetCacheInSync(message.CacheIndex, false);
+                Announce(SyncStatus.WaitForDatastore);
+                Invoke(static (s, e) => s._syncFailCallbacks?.SyncFailed(e), message.Error!);
+                break;
+        }
+    }
+
+    private void AddPending(List<Update> updates)
+    {
+        int max = _options.MaxUpdatesPerBatch;
+        if (_pending.Count == 0 && updates.Count <= max)
+        {
+            // Hand the cache's own batch on rather than copying it.
+            _pending = updates;
+        }
+        else
+        {
+            foreach (Update update in updates)
+            {
+                _pending.Add(update);
+                if (_pending.Count >= max)
+                {
+                    FlushUpdates();
+                }
+            }
+        }
+
+        if (_pending.Count >= max)
+        {
+            FlushUpdates();
+        }
+    }
+
+    private void SetCacheInSync(int index, bool inSync)
+    {
+        if (_cacheInSync[index] != inSync)
+        {
+            _cacheInSync[index] = inSync;
+            _cachesInSync += inSync ? 1 : -1;
+        }
+    }
+
+    /// <summary>Flushes pending updates, then sends <paramref name="status"/> unless it is the status already announced.</summary>
+    private void Announce(SyncStatus status)
+    {
+        FlushUpdates();
+        if ((int)status == _status)
+        {
+            return;
+        }
+
+        SendStatus(status);
+    }
+
+    private void SendStatus(SyncStatus status)
+    {
+        Volatile.Write(ref _status, (int)status);
+        SyncerLog.StatusChanged(_logger, _options.Name, status);
+        Invoke(static (s, st) => s._callbacks.OnStatusUpdated(st), status);
+    }
+
+    private void FlushUpdates()
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        List<Update> batch = _pending;
+        _pending = [];
+        Deliver(batch);
+    }
+
+    private void Deliver(List<Update> batch)
+    {
+        // No updates go out while the announced status is WaitForDatastore: they mean a resync is under way.
+        if (_status == (int)SyncStatus.WaitForDatastore)
+        {
+            SendStatus(SyncStatus.ResyncInProgress);
+        }
+
+        _metrics.UpdatesDelivered(_options.Name, batch.Count);
+        Invoke(static (s, b) => s._callbacks.OnUpdates(b), batch);
+    }
+
+    private void Invoke<T>(Action<WatcherSyncer, T> callback, T argument)
+    {
+        try
+        {
+            callback(this, argument);
+        }
+#pragma warning disable CA1031 // A callback that throws is the consumer's bug; it must not stop the syncer.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            SyncerLog.CallbackFailed(_logger, _options.Name, ex);
+        }
+    }
+
+    private long CountKeys()
+    {
+        long total = 0;
+        foreach (WatcherCache cache in _caches)
+        {
+            total += cache.KeyCount;
+        }
+
+        return total;
+    }
+
+    private double LastEventAge()
+    {
+        long latest = long.MinValue;
+        foreach (WatcherCache cache in _caches)
+        {
+            latest = Math.Max(latest, cache.LastEventTimestamp);
+        }
+
+        return _options.TimeProvider.GetElapsedTime(latest).TotalSeconds;
+    }
 }

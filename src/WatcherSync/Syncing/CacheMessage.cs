@@ -1,0 +1,28 @@
+namespace WatcherSync;
+
+/// <summary>What a watcher cache tells the syncer loop.</summary>
+internal enum CacheMessageKind : byte
+{
+    /// <summary>A batch of updates (and parse failures) in the order they happened.</summary>
+    Updates,
+
+    /// <summary>The cache has listed and is about to resend its state: it is no longer in sync.</summary>
+    ResyncStarted,
+
+    /// <summary>The cache's picture is complete.</summary>
+    InSync,
+
+    /// <summary>The cache has had no contact with the datastore for longer than the retry timeout.</summary>
+    ContactLost,
+}
+
+/// <summary>One message from a watcher cache to the syncer loop.</summary>
+internal readonly record struct CacheMessage(
+    CacheMessageKind Kind,
+    int CacheIndex,
+    List<Update>? Updates = null,
+    List<ParseFailure>? ParseFailures = null,
+    Exception? Error = null);
+
+/// <summary>A raw key and value that could not be parsed.</summary>
+internal readonly record struct ParseFailure(string RawKey, string? RawValue);

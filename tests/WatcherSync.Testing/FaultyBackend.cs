@@ -1,0 +1,156 @@
+using System.Threading.Channels;
+
+namespace WatcherSync.Testing;
+
+/// <summary>
+/// Wraps a real backend and, while <see cref="Faults"/> is on, makes its lists and watches fail at random (seeded):
+/// lists that fail, watches refused, and running watches that end early or end with a transient, unknown or
+/// compaction error. Writes pass straight through.
+/// </summary>
+public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRate = 0.05) : IBackendClient
+{
+    private readonly Random _random = new(seed);
+    private readonly Lock _sync = new();
+    private int _injected;
+
+    /// <summary>Gets the probability of a fault per watch event (twice that per list or watch call).</summary>
+    public double FaultRate { get; } = faultRate;
+
+    /// <summary>Gets or sets whether faults are injected.</summary>
+    public bool Faults { get; set; } = true;
+
+    /// <summary>Gets how many faults have been injected.</summary>
+    public int Injected => Volatile.Read(ref _injected);
+
+    public Task<KVPair> CreateAsync(KVPair kv, CancellationToken cancellationToken = default) => inner.CreateAsync(kv, cancellationToken);
+
+    public Task<KVPair> UpdateAsync(KVPair kv, CancellationToken cancellationToken = default) => inner.UpdateAsync(kv, cancellationToken);
+
+    public Task<KVPair> ApplyAsync(KVPair kv, CancellationToken cancellationToken = default) => inner.ApplyAsync(kv, cancellationToken);
+
+    public Task<KVPair> DeleteAsync(IKey key, string? revision = null, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, revision, cancellationToken);
+
+    public Task<KVPair> GetAsync(IKey key, string? revision = null, CancellationToken cancellationToken = default) => inner.GetAsync(key, revision, cancellationToken);
+
+    public Task<KVPairList> ListAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default)
+    {
+        if (Roll(FaultRate * 2))
+        {
+            return Task.FromException<KVPairList>(new DatastoreUnavailableException("injected: list failed"));
+        }
+
+        return inner.ListAsync(list, revision, cancellationToken);
+    }
+
+    public async Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default)
+    {
+        if (Roll(FaultRate * 2))
+        {
+            throw NextError();
+        }
+
+        IWatch watch = await inner.WatchAsync(list, options, cancellationToken).ConfigureAwait(false);
+        return new FaultyWatch(this, watch);
+    }
+
+    public ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) => new WatcherSyncer(this, resourceTypes, callbacks);
+
+    public Task EnsureInitializedAsync(CancellationToken cancellationToken = default) => inner.EnsureInitializedAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private bool Roll(double probability)
+    {
+        if (!Faults)
+        {
+            return false;
+        }
+
+        lock (_sync)
+        {
+            if (_random.NextDouble() >= probability)
+            {
+                return false;
+            }
+        }
+
+        Interlocked.Increment(ref _injected);
+        return true;
+    }
+
+    private Exception NextError()
+    {
+        int kind;
+        lock (_sync)
+        {
+            kind = _random.Next(4);
+        }
+
+        return kind switch
+        {
+            0 => new DatastoreUnavailableException("injected: connection refused"),
+            1 => new DatastoreException("injected: unknown watch error"),
+            2 => new RevisionExpiredException("injected: compacted"),
+            _ => new InvalidOperationException("injected: odd failure"),
+        };
+    }
+
+    private sealed class FaultyWatch : IWatch
+    {
+        private readonly Channel<WatchEvent> _events = Channel.CreateBounded<WatchEvent>(64);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly IWatch _inner;
+        private readonly Task _pump;
+
+        public FaultyWatch(FaultyBackend owner, IWatch inner)
+        {
+            _inner = inner;
+            _pump = Task.Run(() => PumpAsync(owner));
+        }
+
+        public ChannelReader<WatchEvent> Events => _events.Reader;
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+            await _pump.ConfigureAwait(false);
+            await _inner.DisposeAsync().ConfigureAwait(false);
+            _stop.Dispose();
+        }
+
+        private async Task PumpAsync(FaultyBackend owner)
+        {
+            try
+            {
+                await foreach (WatchEvent e in _inner.Events.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+                {
+                    if (owner.Roll(owner.FaultRate))
+                    {
+                        if (owner.Roll(0.5))
+                        {
+                            // End early, silently: the consumer must resume from the last event it saw.
+                            _events.Writer.TryComplete();
+                            return;
+                        }
+
+                        await _events.Writer.WriteAsync(WatchEvent.FromError(owner.NextError()), _stop.Token).ConfigureAwait(false);
+                        _events.Writer.TryComplete();
+                        return;
+                    }
+
+                    await _events.Writer.WriteAsync(e, _stop.Token).ConfigureAwait(false);
+                    if (e.Type == WatchEventType.Error)
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Disposed.
+            }
+
+            _events.Writer.TryComplete();
+        }
+    }
+}
