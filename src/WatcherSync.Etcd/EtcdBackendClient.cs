@@ -113,7 +113,7 @@ public sealed class EtcdBackendClient : IBackendClient
         foreach (KeyValue kv in reply.PrevKvs ?? [])
         {
             string path = _keys.Decode(kv.Key);
-            deleted.Add(new KVPair(new PathKey(path), _converter.TryDecode(path, kv.Value), Revisions.Format(kv.ModRevision)));
+            deleted.Add(new KVPair(new PathKey(path), _converter.DecodeOrInvalid(path, kv.Value), Revisions.Format(kv.ModRevision)));
         }
 
         return deleted;
@@ -139,8 +139,8 @@ public sealed class EtcdBackendClient : IBackendClient
     /// <inheritdoc />
     /// <remarks>
     /// The list is read in pages of <see cref="EtcdClientOptions.ListPageSize"/> keys, every page at the revision of
-    /// the first, so a list of any size is the state at one revision. Keys whose value the codec cannot decode are
-    /// left out (and logged).
+    /// the first, so a list of any size is the state at one revision. A value the codec cannot decode is listed as an
+    /// <see cref="InvalidValue"/> (and logged).
     /// </remarks>
     public async Task<KVPairList> ListAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default)
     {
@@ -171,9 +171,9 @@ public sealed class EtcdBackendClient : IBackendClient
                 foreach (KeyValue kv in kvs)
                 {
                     string path = _keys.Decode(kv.Key);
-                    if (EtcdConverter.KeyFor(list, path) is { } parsed && _converter.TryDecode(path, kv.Value) is { } value)
+                    if (EtcdConverter.KeyFor(list, path) is { } parsed)
                     {
-                        pairs.Add(new KVPair(parsed, value, Revisions.Format(kv.ModRevision)));
+                        pairs.Add(new KVPair(parsed, _converter.DecodeOrInvalid(path, kv.Value), Revisions.Format(kv.ModRevision)));
                     }
                 }
             }

@@ -32,8 +32,8 @@ internal static partial class Log
     [LoggerMessage(3008, LogLevel.Warning, "Watch on {Prefix} ended: {Reason}")]
     public static partial void WatchEnded(ILogger logger, string prefix, string reason);
 
-    [LoggerMessage(3009, LogLevel.Warning, "Skipped key {Key}: its value cannot be decoded ({Reason})")]
-    public static partial void ValueSkipped(ILogger logger, string key, string reason);
+    [LoggerMessage(3009, LogLevel.Warning, "The value of key {Key} cannot be decoded; it is passed on as an InvalidValue ({Reason})")]
+    public static partial void ValueNotDecoded(ILogger logger, string key, string reason);
 
     [LoggerMessage(3010, LogLevel.Warning, "Keepalive of the client lease {LeaseId} failed: {Reason}")]
     public static partial void KeepAliveFailed(ILogger logger, long leaseId, string reason);

@@ -40,10 +40,10 @@ internal sealed class EtcdConverter
     }
 
     /// <summary>
-    /// Decodes a value met in a list or watch, where one bad value must not stop the others: null (logged) when
-    /// the codec cannot decode it.
+    /// Decodes a value met in a list or watch, where one bad value must not stop the others: an
+    /// <see cref="InvalidValue"/> (logged) when the codec cannot decode it.
     /// </summary>
-    public object? TryDecode(string path, byte[]? value)
+    public object DecodeOrInvalid(string path, byte[]? value)
     {
         try
         {
@@ -51,8 +51,8 @@ internal sealed class EtcdConverter
         }
         catch (ValueParseException ex)
         {
-            Log.ValueSkipped(_logger, path, ex.Message);
-            return null;
+            Log.ValueNotDecoded(_logger, path, ex.Message);
+            return new InvalidValue(ex);
         }
     }
 

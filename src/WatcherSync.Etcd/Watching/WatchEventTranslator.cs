@@ -86,17 +86,11 @@ internal sealed class WatchEventTranslator
                 continue;
             }
 
-            if (_converter.TryDecode(path, kv.Value) is not { } value)
-            {
-                continue;
-            }
-
-            var current = new KVPair(key, value, Revisions.Format(revision));
+            var current = new KVPair(key, _converter.DecodeOrInvalid(path, kv.Value), Revisions.Format(revision));
             WatchEventType type = kv.CreateRevision == kv.ModRevision ? WatchEventType.Added : WatchEventType.Modified;
             output.Add(new WatchEvent(type, type == WatchEventType.Added ? null : old, current));
         }
     }
 
-    private KVPair? Pair(IKey key, string path, KeyValue kv) =>
-        _converter.TryDecode(path, kv.Value) is { } value ? new KVPair(key, value, Revisions.Format(kv.ModRevision)) : null;
+    private KVPair Pair(IKey key, string path, KeyValue kv) => new(key, _converter.DecodeOrInvalid(path, kv.Value), Revisions.Format(kv.ModRevision));
 }
