@@ -297,7 +297,7 @@ internal sealed class EtcdWatch : IWatch
         return (mapped, !mapped.IsTransient);
     }
 
-    private static DatastoreException MapStreamError(JsonElement error, string endpoint, out bool invalidToken)
+    internal static DatastoreException MapStreamError(JsonElement error, string endpoint, out bool invalidToken)
     {
         // grpc-gateway writes {"error":{"grpc_code":14,"http_code":503,"message":"…"}}; be lenient about the shape.
         string? message = null;
