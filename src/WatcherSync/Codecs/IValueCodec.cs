@@ -9,6 +9,19 @@ public interface IValueCodec
     /// <exception cref="ValueParseException">The bytes are not a valid value for this codec.</exception>
     object Decode(string key, ReadOnlyMemory<byte> data);
 
+    /// <summary>
+    /// Decodes the bytes stored at <paramref name="key"/> as a <typeparamref name="T"/>. The default casts the result of
+    /// <see cref="Decode(string, ReadOnlyMemory{byte})"/>; codecs that can target a type override it.
+    /// </summary>
+    /// <exception cref="ValueParseException">The bytes are not a valid <typeparamref name="T"/> for this codec.</exception>
+    T Decode<T>(string key, ReadOnlyMemory<byte> data)
+    {
+        object value = Decode(key, data);
+        return value is T typed
+            ? typed
+            : throw new ValueParseException(key, null, $"The value decodes to {value.GetType().Name}, not {typeof(T).Name}.");
+    }
+
     /// <summary>Encodes <paramref name="value"/> for storage.</summary>
     /// <exception cref="ArgumentException">The value cannot be encoded by this codec.</exception>
     byte[] Encode(object value);

@@ -46,6 +46,24 @@ public sealed class JsonValueCodec : IValueCodec
     }
 
     /// <inheritdoc />
+    public T Decode<T>(string key, ReadOnlyMemory<byte> data)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(data.Span, _options)
+                ?? throw new ValueParseException(key, Preview(data), "The stored value is JSON null.");
+        }
+        catch (JsonException ex)
+        {
+            throw new ValueParseException(key, Preview(data), $"The stored value is not valid JSON for {typeof(T).Name}: {ex.Message}", ex);
+        }
+        catch (NotSupportedException ex)
+        {
+            throw new ValueParseException(key, Preview(data), $"The stored value cannot be decoded as {typeof(T).Name}: {ex.Message}", ex);
+        }
+    }
+
+    /// <inheritdoc />
     public byte[] Encode(object value)
     {
         ArgumentNullException.ThrowIfNull(value);

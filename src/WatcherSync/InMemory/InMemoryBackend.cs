@@ -6,7 +6,7 @@ namespace WatcherSync.InMemory;
 /// After <see cref="Compact(long)"/>, reads and watches at older revisions fail with
 /// <see cref="RevisionExpiredException"/>, as they do on etcd. Thread-safe; writers never wait for watchers.
 /// </summary>
-public sealed class InMemoryBackend : IBackendClient
+public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
 {
     private readonly Lock _sync = new();
     private readonly InMemoryBackendOptions _options;
@@ -120,10 +120,7 @@ public sealed class InMemoryBackend : IBackendClient
         }
     }
 
-    /// <summary>
-    /// Deletes every live key that starts with <paramref name="prefix"/> in one revision, as etcd's range delete does.
-    /// </summary>
-    /// <returns>The pairs deleted, as they were before the delete; empty when nothing matched.</returns>
+    /// <inheritdoc />
     public Task<IReadOnlyList<KVPair>> DeletePrefixAsync(string prefix, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prefix);

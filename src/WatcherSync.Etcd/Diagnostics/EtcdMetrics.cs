@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace WatcherSync.Etcd.Diagnostics;
+
+/// <summary>The etcd backend's instruments on the shared <c>WatcherSync</c> meter.</summary>
+internal sealed class EtcdMetrics : IDisposable
+{
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _failovers;
+    private readonly Counter<long> _watchEvents;
+    private readonly Counter<long> _watchReconnects;
+
+    public EtcdMetrics(IMeterFactory? meterFactory)
+    {
+        // The factory's meter when given (the factory disposes it), else one this client owns and disposes.
+        _ownsMeter = meterFactory is null;
+        _meter = WatcherSyncMeter.Create(meterFactory);
+        _requests = _meter.CreateCounter<long>("watchersync.etcd.requests", "{request}", "Requests sent to etcd, by operation and outcome.");
+        _duration = _meter.CreateHistogram<double>("watchersync.etcd.request.duration", "s", "Duration of requests to etcd, failover included.");
+        _failovers = _meter.CreateCounter<long>("watchersync.etcd.failovers", "{failover}", "Moves to another etcd endpoint after a failure.");
+        _watchEvents = _meter.CreateCounter<long>("watchersync.etcd.watch.events", "{event}", "Events delivered by etcd watches.");
+        _watchReconnects = _meter.CreateCounter<long>("watchersync.etcd.watch.reconnects", "{reconnect}", "Watch streams re-opened after a break.");
+    }
+
+    public void RequestDone(string operation, string outcome, double seconds)
+    {
+        var tags = new TagList { { "watchersync.etcd.operation", operation }, { "watchersync.etcd.outcome", outcome } };
+        _requests.Add(1, tags);
+        _duration.Record(seconds, tags);
+    }
+
+    public void FailedOver() => _failovers.Add(1);
+
+    public void WatchEvents(int count) => _watchEvents.Add(count);
+
+    public void WatchReconnected() => _watchReconnects.Add(1);
+
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+}

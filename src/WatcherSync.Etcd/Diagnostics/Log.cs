@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Logging;
+
+namespace WatcherSync.Etcd.Diagnostics;
+
+/// <summary>The etcd backend's log messages (event ids 3000–3099). Values, passwords and tokens are never logged.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(3000, LogLevel.Warning, "etcd endpoint {Endpoint} failed during {Operation}: {Reason}")]
+    public static partial void EndpointFailed(ILogger logger, string endpoint, string operation, string reason);
+
+    [LoggerMessage(3001, LogLevel.Information, "etcd client moved from endpoint {From} to {To}")]
+    public static partial void FailedOver(ILogger logger, string from, string to);
+
+    [LoggerMessage(3002, LogLevel.Debug, "Authenticated to etcd at {Endpoint} as user {User}")]
+    public static partial void Authenticated(ILogger logger, string endpoint, string user);
+
+    [LoggerMessage(3003, LogLevel.Information, "etcd at {Endpoint} rejected the auth token; authenticating again")]
+    public static partial void TokenRejected(ILogger logger, string endpoint);
+
+    [LoggerMessage(3004, LogLevel.Debug, "Watch on {Prefix} connected to {Endpoint} from revision {StartRevision}")]
+    public static partial void WatchConnected(ILogger logger, string prefix, string endpoint, long startRevision);
+
+    [LoggerMessage(3005, LogLevel.Warning, "Watch on {Prefix} broke after revision {Revision}; reconnecting: {Reason}")]
+    public static partial void WatchReconnecting(ILogger logger, string prefix, long revision, string reason);
+
+    [LoggerMessage(3006, LogLevel.Warning, "Watch on {Prefix} heard nothing for {Silence}; treating the stream as dead")]
+    public static partial void WatchdogExpired(ILogger logger, string prefix, TimeSpan silence);
+
+    [LoggerMessage(3007, LogLevel.Debug, "Watch on {Prefix} dropped {Count} replayed events at or below revision {Revision}")]
+    public static partial void ReplayDropped(ILogger logger, string prefix, int count, long revision);
+
+    [LoggerMessage(3008, LogLevel.Warning, "Watch on {Prefix} ended: {Reason}")]
+    public static partial void WatchEnded(ILogger logger, string prefix, string reason);
+
+    [LoggerMessage(3009, LogLevel.Warning, "The value of key {Key} cannot be decoded; it is passed on as an InvalidValue ({Reason})")]
+    public static partial void ValueNotDecoded(ILogger logger, string key, string reason);
+
+    [LoggerMessage(3010, LogLevel.Warning, "Keepalive of the client lease {LeaseId} failed: {Reason}")]
+    public static partial void KeepAliveFailed(ILogger logger, long leaseId, string reason);
+
+    [LoggerMessage(3011, LogLevel.Warning, "The client lease {LeaseId} expired; keys written with it are gone and a new lease will be granted")]
+    public static partial void ClientLeaseLost(ILogger logger, long leaseId);
+
+    [LoggerMessage(3012, LogLevel.Debug, "Could not revoke lease {LeaseId}: {Reason}")]
+    public static partial void RevokeFailed(ILogger logger, long leaseId, string reason);
+
+    [LoggerMessage(3013, LogLevel.Debug, "Listed {Count} keys under {Prefix} in {Pages} pages at revision {Revision}")]
+    public static partial void Listed(ILogger logger, int count, string prefix, int pages, long revision);
+}

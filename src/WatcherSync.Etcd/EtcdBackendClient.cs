@@ -1,0 +1,436 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using WatcherSync.Etcd.Diagnostics;
+using WatcherSync.Etcd.Gateway;
+using WatcherSync.Etcd.Leasing;
+using WatcherSync.Etcd.Watching;
+
+namespace WatcherSync.Etcd;
+
+/// <summary>
+/// An <see cref="IBackendClient"/> for etcd v3, spoken through etcd's HTTP/JSON gateway. Writes are transactions
+/// (create = the key's create revision is 0; compare-and-swap = its mod revision), lists are paged and pinned to
+/// one revision, watches resume from the last revision delivered across reconnects and endpoints, and TTLs are
+/// leases. Thread-safe.
+/// </summary>
+public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientLifetimeWriter
+{
+    private readonly EtcdClientOptions _options;
+    private readonly ILogger _logger;
+    private readonly EtcdMetrics _metrics;
+    private readonly EtcdTransport _transport;
+    private readonly EtcdConverter _converter;
+    private readonly EtcdKeys _keys;
+    private readonly ClientLease _clientLease;
+    private readonly Lock _watchesLock = new();
+    private readonly HashSet<EtcdWatch> _watches = [];
+    private int _disposed;
+
+    /// <summary>Creates a client; nothing is sent until the first call.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentException">An option is invalid (the message lists every problem).</exception>
+    public EtcdBackendClient(EtcdClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("WatcherSync.Etcd");
+        _metrics = new EtcdMetrics(options.MeterFactory);
+        _transport = new EtcdTransport(options, _logger, _metrics);
+        _keys = new EtcdKeys(options.KeyPrefix);
+        _converter = new EtcdConverter(_keys, options.Codec, _logger);
+        _clientLease = new ClientLease(_transport, options, _logger);
+    }
+
+    /// <inheritdoc />
+    public Task<KVPair> CreateAsync(KVPair kv, CancellationToken cancellationToken = default) => WriteAsync(kv, WriteMode.Create, clientLease: false, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<KVPair> UpdateAsync(KVPair kv, CancellationToken cancellationToken = default) => WriteAsync(kv, WriteMode.Update, clientLease: false, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<KVPair> ApplyAsync(KVPair kv, CancellationToken cancellationToken = default) => WriteAsync(kv, WriteMode.Apply, clientLease: false, cancellationToken);
+
+    /// <summary>
+    /// Creates or updates a key that lives as long as this client: it is attached to a lease the client keeps alive
+    /// and revokes when disposed (or that expires when the client is cut off for longer than
+    /// <see cref="EtcdClientOptions.ClientLeaseTtl"/>). <see cref="KVPair.Ttl"/> is ignored.
+    /// </summary>
+    /// <exception cref="ResourceUpdateConflictException">The key's revision is not <see cref="KVPair.Revision"/>.</exception>
+    public Task<KVPair> ApplyWithClientLifetimeAsync(KVPair kv, CancellationToken cancellationToken = default) => WriteAsync(kv, WriteMode.Apply, clientLease: true, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<KVPair> DeleteAsync(IKey key, string? revision = null, CancellationToken cancellationToken = default)
+    {
+        string path = ValidateKey(key);
+        long expected = Revisions.ParseOptional(revision, nameof(revision));
+        ThrowIfDisposed();
+        byte[] etcdKey = _keys.Encode(path);
+        KeyValue? previous;
+        if (expected == 0)
+        {
+            DeleteRangeResponse reply = await CallAsync(
+                "delete", "/v3/kv/deleterange", new DeleteRangeRequest { Key = etcdKey, PrevKv = true },
+                EtcdJsonContext.Default.DeleteRangeRequest, EtcdJsonContext.Default.DeleteRangeResponse, idempotent: false, cancellationToken).ConfigureAwait(false);
+            previous = reply.PrevKvs is { Count: > 0 } kvs ? kvs[0] : null;
+        }
+        else
+        {
+            TxnResponse reply = await TxnAsync(
+                "delete",
+                new Compare { Key = etcdKey, Target = "MOD", Result = "EQUAL", ModRevision = expected },
+                new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = etcdKey, PrevKv = true } },
+                new RequestOp { RequestRange = new RangeRequest { Key = etcdKey } },
+                cancellationToken).ConfigureAwait(false);
+            if (!reply.Succeeded)
+            {
+                throw MissingOrConflict(path, expected, reply);
+            }
+
+            previous = reply.Responses?[0].ResponseDeleteRange?.PrevKvs is { Count: > 0 } kvs ? kvs[0] : null;
+        }
+
+        if (previous is null)
+        {
+            throw new ResourceNotFoundException($"Key '{path}' does not exist.");
+        }
+
+        return new KVPair(key, _converter.Decode(path, previous.Value), Revisions.Format(previous.ModRevision));
+    }
+
+    /// <summary>Deletes every key that starts with <paramref name="prefix"/> in one revision.</summary>
+    /// <returns>The pairs deleted, as they were before the delete, in key order; empty when nothing matched.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="prefix"/> is null.</exception>
+    public async Task<IReadOnlyList<KVPair>> DeletePrefixAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        ThrowIfDisposed();
+        (byte[] key, byte[] rangeEnd) = _keys.PrefixRange(prefix);
+        DeleteRangeResponse reply = await CallAsync(
+            "delete-prefix", "/v3/kv/deleterange", new DeleteRangeRequest { Key = key, RangeEnd = rangeEnd, PrevKv = true },
+            EtcdJsonContext.Default.DeleteRangeRequest, EtcdJsonContext.Default.DeleteRangeResponse, idempotent: false, cancellationToken).ConfigureAwait(false);
+        var deleted = new List<KVPair>(reply.PrevKvs?.Count ?? 0);
+        foreach (KeyValue kv in reply.PrevKvs ?? [])
+        {
+            string path = _keys.Decode(kv.Key);
+            deleted.Add(new KVPair(new PathKey(path), _converter.DecodeOrInvalid(path, kv.Value), Revisions.Format(kv.ModRevision)));
+        }
+
+        return deleted;
+    }
+
+    /// <inheritdoc />
+    public async Task<KVPair> GetAsync(IKey key, string? revision = null, CancellationToken cancellationToken = default)
+    {
+        string path = ValidateKey(key);
+        long at = Revisions.ParseOptional(revision, nameof(revision));
+        ThrowIfDisposed();
+        RangeResponse reply = await CallAsync(
+            "get", "/v3/kv/range", new RangeRequest { Key = _keys.Encode(path), Revision = at },
+            EtcdJsonContext.Default.RangeRequest, EtcdJsonContext.Default.RangeResponse, idempotent: true, cancellationToken).ConfigureAwait(false);
+        if (reply.Kvs is not { Count: > 0 } kvs)
+        {
+            throw new ResourceNotFoundException(at == 0 ? $"Key '{path}' does not exist." : $"Key '{path}' does not exist at revision {at}.");
+        }
+
+        return new KVPair(key, _converter.Decode(path, kvs[0].Value), Revisions.Format(kvs[0].ModRevision));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The list is read in pages of <see cref="EtcdClientOptions.ListPageSize"/> keys, every page at the revision of
+    /// the first, so a list of any size is the state at one revision. A value the codec cannot decode is listed as an
+    /// <see cref="InvalidValue"/> (and logged).
+    /// </remarks>
+    public async Task<KVPairList> ListAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(list);
+        string prefix = list.DefaultPathRoot ?? throw new ArgumentException("The list options have no path root.", nameof(list));
+        long at = Revisions.ParseOptional(revision, nameof(revision));
+        ThrowIfDisposed();
+        (byte[] key, byte[] rangeEnd) = _keys.PrefixRange(prefix);
+        var pairs = new List<KVPair>();
+        int pages = 0;
+        var request = new RangeRequest { Key = key, RangeEnd = rangeEnd, Limit = _options.ListPageSize, Revision = at };
+        while (true)
+        {
+            RangeResponse page = await CallAsync(
+                "list", "/v3/kv/range", request,
+                EtcdJsonContext.Default.RangeRequest, EtcdJsonContext.Default.RangeResponse, idempotent: true, cancellationToken).ConfigureAwait(false);
+            pages++;
+            if (request.Revision == 0)
+            {
+                // Pin every later page to the revision of the first.
+                request.Revision = page.Header?.Revision ?? throw new DatastoreException("etcd returned a range reply without a header.");
+            }
+
+            List<KeyValue>? kvs = page.Kvs;
+            if (kvs is { Count: > 0 })
+            {
+                pairs.EnsureCapacity(pairs.Count + kvs.Count);
+                foreach (KeyValue kv in kvs)
+                {
+                    string path = _keys.Decode(kv.Key);
+                    if (EtcdConverter.KeyFor(list, path) is { } parsed)
+                    {
+                        pairs.Add(new KVPair(parsed, _converter.DecodeOrInvalid(path, kv.Value), Revisions.Format(kv.ModRevision)));
+                    }
+                }
+            }
+
+            if (!page.More || kvs is not { Count: > 0 })
+            {
+                break;
+            }
+
+            byte[] last = kvs[^1].Key ?? [];
+            byte[] next = new byte[last.Length + 1];
+            last.CopyTo(next, 0);
+            request.Key = next;
+        }
+
+        Log.Listed(_logger, pairs.Count, prefix, pages, request.Revision);
+        return new KVPairList(pairs, Revisions.Format(request.Revision));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Returns once etcd has created the watch. A broken stream is reopened (on the next endpoint) from the last
+    /// revision delivered for up to <see cref="EtcdClientOptions.WatchReconnectTimeout"/>, then the watch ends with
+    /// a transient <see cref="DatastoreUnavailableException"/>; a compacted start revision ends it with
+    /// <see cref="RevisionExpiredException"/>.
+    /// </remarks>
+    public async Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(list);
+        ArgumentNullException.ThrowIfNull(options);
+        _ = list.DefaultPathRoot ?? throw new ArgumentException("The list options have no path root.", nameof(list));
+        long after = Revisions.ParseOptional(options.Revision, nameof(options));
+        ThrowIfDisposed();
+        EtcdWatch watch = await EtcdWatch.StartAsync(_transport, _converter, _options, _logger, _metrics, list, options, after, Forget, cancellationToken).ConfigureAwait(false);
+        lock (_watchesLock)
+        {
+            if (_disposed == 0)
+            {
+                _watches.Add(watch);
+                return watch;
+            }
+        }
+
+        await watch.DisposeAsync().ConfigureAwait(false);
+        throw new ObjectDisposedException(nameof(EtcdBackendClient));
+    }
+
+    /// <summary>
+    /// Compacts etcd's history at <paramref name="revision"/> (null or "0": the current revision): reads and watches
+    /// at older revisions fail with <see cref="RevisionExpiredException"/> from then on.
+    /// </summary>
+    /// <param name="revision">The revision to compact at.</param>
+    /// <param name="physical">Whether to wait until the space is really freed.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="RevisionExpiredException">etcd is already compacted at or past that revision.</exception>
+    /// <exception cref="RevisionTooLargeException">The revision is in the future.</exception>
+    public async Task CompactAsync(string? revision, bool physical = false, CancellationToken cancellationToken = default)
+    {
+        long at = Revisions.ParseOptional(revision, nameof(revision));
+        ThrowIfDisposed();
+        if (at == 0)
+        {
+            at = await CurrentRevisionAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await CallAsync(
+            "compact", "/v3/kv/compaction", new CompactionRequest { Revision = at, Physical = physical },
+            EtcdJsonContext.Default.CompactionRequest, EtcdJsonContext.Default.CompactionResponse, idempotent: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads etcd's current revision.</summary>
+    public async Task<long> CurrentRevisionAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        StatusResponse status = await CallAsync(
+            "status", "/v3/maintenance/status", new StatusRequest(),
+            EtcdJsonContext.Default.StatusRequest, EtcdJsonContext.Default.StatusResponse, idempotent: true, cancellationToken).ConfigureAwait(false);
+        return status.Header?.Revision ?? 0;
+    }
+
+    /// <inheritdoc />
+    public ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) =>
+        new WatcherSyncer(this, resourceTypes, callbacks, _options.SyncerOptions);
+
+    /// <inheritdoc />
+    /// <remarks>Asks a member for its status (authenticating first when a user is set), so unreachable endpoints and wrong credentials show here.</remarks>
+    public async Task EnsureInitializedAsync(CancellationToken cancellationToken = default) =>
+        _ = await CurrentRevisionAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Ends every watch, revokes the client lease (removing the keys written with it) and closes the connections.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        EtcdWatch[] watches;
+        lock (_watchesLock)
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            {
+                return;
+            }
+
+            watches = [.. _watches];
+        }
+
+        foreach (EtcdWatch watch in watches)
+        {
+            await watch.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _clientLease.DisposeAsync().ConfigureAwait(false);
+        _transport.Dispose();
+        _metrics.Dispose();
+    }
+
+    private async Task<KVPair> WriteAsync(KVPair kv, WriteMode mode, bool clientLease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(kv);
+        string path = ValidateKey(kv.Key);
+        if (kv.Value is null)
+        {
+            throw new ArgumentException($"The value of '{path}' is null: use DeleteAsync to delete a key.", nameof(kv));
+        }
+
+        long expected = Revisions.ParseOptional(kv.Revision, nameof(kv));
+        if (kv.Ttl is { } ttl)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ttl, TimeSpan.Zero, "kv.Ttl");
+        }
+
+        ThrowIfDisposed();
+        byte[] key = _keys.Encode(path);
+        byte[] value = _options.Codec.Encode(kv.Value);
+        long lease = 0;
+        bool ownLease = false;
+        if (clientLease)
+        {
+            lease = await _clientLease.GetAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (kv.Ttl is { } timeToLive)
+        {
+            lease = await GrantAsync(timeToLive, cancellationToken).ConfigureAwait(false);
+            ownLease = true;
+        }
+
+        var put = new PutRequest { Key = key, Value = value, Lease = lease };
+        try
+        {
+            long revision;
+            if (mode == WriteMode.Apply && expected == 0)
+            {
+                PutResponse reply = await CallAsync(
+                    "put", "/v3/kv/put", put, EtcdJsonContext.Default.PutRequest, EtcdJsonContext.Default.PutResponse, idempotent: false, cancellationToken).ConfigureAwait(false);
+                revision = reply.Header?.Revision ?? 0;
+            }
+            else
+            {
+                Compare compare = (mode, expected) switch
+                {
+                    (WriteMode.Create, _) => new Compare { Key = key, Target = "CREATE", Result = "EQUAL", CreateRevision = 0 },
+                    (_, 0) => new Compare { Key = key, Target = "CREATE", Result = "GREATER", CreateRevision = 0 },
+                    _ => new Compare { Key = key, Target = "MOD", Result = "EQUAL", ModRevision = expected },
+                };
+                RequestOp? failure = mode == WriteMode.Update && expected != 0 ? new RequestOp { RequestRange = new RangeRequest { Key = key } } : null;
+                TxnResponse reply = await TxnAsync(mode == WriteMode.Create ? "create" : "update", compare, new RequestOp { RequestPut = put }, failure, cancellationToken).ConfigureAwait(false);
+                if (!reply.Succeeded)
+                {
+                    throw mode switch
+                    {
+                        WriteMode.Create => new ResourceAlreadyExistsException($"Key '{path}' already exists."),
+                        WriteMode.Update when expected == 0 => new ResourceNotFoundException($"Key '{path}' does not exist."),
+                        WriteMode.Update => MissingOrConflict(path, expected, reply),
+                        _ => new ResourceUpdateConflictException($"Key '{path}' is not at revision {expected}."),
+                    };
+                }
+
+                revision = reply.Header?.Revision ?? 0;
+            }
+
+            ownLease = false;
+            return new KVPair(kv.Key, kv.Value, Revisions.Format(revision)) { Ttl = kv.Ttl, Uid = kv.Uid };
+        }
+        finally
+        {
+            if (ownLease)
+            {
+                // The write did not happen: do not leave its lease behind.
+                await ClientLease.RevokeAsync(_transport, lease, _logger, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<long> GrantAsync(TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        LeaseGrantResponse granted = await CallAsync(
+            "lease-grant", "/v3/lease/grant", new LeaseGrantRequest { Ttl = Math.Max(1, (long)Math.Ceiling(ttl.TotalSeconds)) },
+            EtcdJsonContext.Default.LeaseGrantRequest, EtcdJsonContext.Default.LeaseGrantResponse, idempotent: false, cancellationToken).ConfigureAwait(false);
+        if (granted.Id == 0)
+        {
+            throw new DatastoreException($"etcd granted no lease: {granted.Error ?? "no lease id in the reply"}.");
+        }
+
+        return granted.Id;
+    }
+
+    private Task<TxnResponse> TxnAsync(string operation, Compare compare, RequestOp success, RequestOp? failure, CancellationToken cancellationToken) =>
+        CallAsync(
+            operation,
+            "/v3/kv/txn",
+            new TxnRequest { Compare = [compare], Success = [success], Failure = failure is null ? null : [failure] },
+            EtcdJsonContext.Default.TxnRequest,
+            EtcdJsonContext.Default.TxnResponse,
+            idempotent: false,
+            cancellationToken);
+
+    private Task<TResponse> CallAsync<TRequest, TResponse>(
+        string operation,
+        string path,
+        TRequest request,
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<TRequest> requestInfo,
+        System.Text.Json.Serialization.Metadata.JsonTypeInfo<TResponse> responseInfo,
+        bool idempotent,
+        CancellationToken cancellationToken) =>
+        _transport.CallAsync(operation, path, request, requestInfo, responseInfo, idempotent, cancellationToken);
+
+    private static DatastoreException MissingOrConflict(string path, long expected, TxnResponse reply)
+    {
+        RangeResponse? range = reply.Responses is { Count: > 0 } responses ? responses[0].ResponseRange : null;
+        return range?.Kvs is { Count: > 0 } kvs
+            ? new ResourceUpdateConflictException($"Key '{path}' is at revision {kvs[0].ModRevision}, not {expected}.")
+            : new ResourceNotFoundException($"Key '{path}' does not exist.");
+    }
+
+    private static string ValidateKey(IKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        string? path = key.DefaultPath;
+        if (string.IsNullOrEmpty(path))
+        {
+            throw new ArgumentException("The key's path is empty.", nameof(key));
+        }
+
+        return path;
+    }
+
+    private void Forget(EtcdWatch watch)
+    {
+        lock (_watchesLock)
+        {
+            _watches.Remove(watch);
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    private enum WriteMode
+    {
+        Create,
+        Update,
+        Apply,
+    }
+}
