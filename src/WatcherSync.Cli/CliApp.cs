@@ -67,6 +67,7 @@ internal static class CliApp
     private static IEnumerable<Command> CreateCommands(CliConsole console)
     {
         yield return DemoCommand.Create(console);
+        yield return MirrorCommand.Create(console);
     }
 
     private static void ReportParseErrors(ParseResult parse, TextWriter stderr)

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using WatcherSync.Cli.Mirror;
+
+namespace WatcherSync.Cli.Commands;
+
+/// <summary><c>watchersync mirror</c>: list-then-watch a prefix of a real etcd and print what changes.</summary>
+internal static class MirrorCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var connection = new EtcdConnectionOptions();
+        var prefix = new Option<string>("--prefix")
+        {
+            Description = "Key prefix to mirror; empty mirrors every key.",
+            HelpName = "prefix",
+            DefaultValueFactory = _ => string.Empty,
+        };
+        var table = new Option<bool>("--table")
+        {
+            Description = "Show a live table of the latest changes instead of JSON lines.",
+        };
+        var count = new Option<bool>("--count")
+        {
+            Description = "Print only the number of keys once the mirror is in sync, then exit.",
+        };
+        var timeout = OptionRules.Number(
+            "--timeout",
+            "seconds",
+            "How long the first full picture may take before giving up; 0 waits for ever.",
+            60,
+            0);
+
+        var command = new Command("mirror", "Mirror a prefix of etcd: list, then watch from that revision, printing each update as a JSON line (key, type, revision, value); status changes go to stderr.")
+        {
+            prefix, table, count, timeout,
+        };
+        connection.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(table) && result.GetValue(count))
+            {
+                result.AddError("--table and --count do not go together.");
+            }
+        });
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            MirrorMode mode = parse.GetValue(count) ? MirrorMode.Count : parse.GetValue(table) ? MirrorMode.Table : MirrorMode.JsonLines;
+            double seconds = parse.GetValue(timeout);
+            var run = new MirrorRun(
+                connection.Create(parse),
+                parse.GetValue(prefix) ?? string.Empty,
+                mode,
+                seconds > 0 ? TimeSpan.FromSeconds(seconds) : null,
+                console);
+            return await run.RunAsync(cancellationToken);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace WatcherSync.Cli.Mirror;
+
+/// <summary>
+/// The mirror's syncer callbacks: keeps the set of keys (for the count and the table) and the latest changes,
+/// prints updates as JSON lines in <see cref="MirrorMode.JsonLines"/> mode (one write per batch), and reports status
+/// changes on standard error. Called only from the syncer's single callback loop; the table reads it from another
+/// thread under the lock.
+/// </summary>
+internal sealed class MirrorSink : ISyncerCallbacks, ISyncFailCallbacks, IDisposable
+{
+    public const int RecentCapacity = 20;
+
+    private readonly CliConsole _console;
+    private readonly MirrorMode _mode;
+    private readonly Stopwatch _clock;
+    private readonly UpdateJson _json = new();
+    private readonly Lock _sync = new();
+    private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
+    private readonly Queue<(TimeSpan At, Update Update)> _recent = new();
+    private readonly TaskCompletionSource<int> _inSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _outputClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private SyncStatus _status = SyncStatus.WaitForDatastore;
+    private long _updates;
+    private bool _closed;
+
+    public MirrorSink(CliConsole console, MirrorMode mode, Stopwatch clock)
+    {
+        _console = console;
+        _mode = mode;
+        _clock = clock;
+    }
+
+    /// <summary>Gets a task that completes with the number of keys the first time the picture is complete.</summary>
+    public Task<int> FirstInSync => _inSync.Task;
+
+    /// <summary>Gets a task that completes when standard output can no longer be written (a closed pipe).</summary>
+    public Task OutputClosed => _outputClosed.Task;
+
+    public SyncStatus Status
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _status;
+            }
+        }
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _keys.Count;
+            }
+        }
+    }
+
+    public long Updates => Interlocked.Read(ref _updates);
+
+    /// <summary>The latest changes, newest first.</summary>
+    public IReadOnlyList<(TimeSpan At, Update Update)> Recent()
+    {
+        lock (_sync)
+        {
+            return [.. _recent.Reverse()];
+        }
+    }
+
+    /// <summary>Ignores everything from now on: the deletes a stopping syncer reports are not changes in etcd.</summary>
+    public void Close()
+    {
+        lock (_sync)
+        {
+            _closed = true;
+        }
+    }
+
+    public void OnStatusUpdated(SyncStatus status)
+    {
+        int count;
+        lock (_sync)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _status = status;
+            count = _keys.Count;
+        }
+
+        // The table shows the status itself, and --count prints nothing but the number.
+        if (_mode == MirrorMode.JsonLines)
+        {
+            _console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"status: {status} ({count} keys, {_clock.Elapsed.TotalSeconds:0.000} s)"));
+        }
+
+        if (status == SyncStatus.InSync)
+        {
+            _inSync.TrySetResult(count);
+        }
+    }
+
+    public void OnUpdates(IReadOnlyList<Update> updates)
+    {
+        lock (_sync)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            TimeSpan now = _clock.Elapsed;
+            foreach (Update update in updates)
+            {
+                if (update.UpdateType == UpdateType.Deleted)
+                {
+                    _keys.Remove(update.KVPair.Key.DefaultPath);
+                }
+                else
+                {
+                    _keys.Add(update.KVPair.Key.DefaultPath);
+                }
+
+                _recent.Enqueue((now, update));
+                if (_recent.Count > RecentCapacity)
+                {
+                    _recent.Dequeue();
+                }
+            }
+        }
+
+        Interlocked.Add(ref _updates, updates.Count);
+        if (_mode == MirrorMode.JsonLines && !_outputClosed.Task.IsCompleted)
+        {
+            try
+            {
+                _console.Out.Write(_json.Format(updates));
+                _console.Out.Flush();
+            }
+            catch (IOException)
+            {
+                // The reader went away (for example `| head`): stop quietly, as Unix tools do.
+                _outputClosed.TrySetResult();
+            }
+        }
+    }
+
+    public void SyncFailed(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        _console.Error.WriteLine("watchersync: still trying: " + CliErrors.Describe(error));
+    }
+
+    public void Dispose() => _json.Dispose();
+}
