@@ -6,6 +6,8 @@ namespace WatcherSync.Cli;
 /// <remarks>Colours and live redraws are used only when <see cref="IsTerminal"/> is true, so output fits pipes and files.</remarks>
 internal sealed class CliConsole
 {
+    private const int PipeWidth = 400;
+
     public CliConsole(TextWriter output, TextWriter error, bool isTerminal)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -36,12 +38,19 @@ internal sealed class CliConsole
     public IAnsiConsole CreateAnsiConsole()
     {
         bool colours = IsTerminal && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
-        return AnsiConsole.Create(new AnsiConsoleSettings
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(Out),
             Ansi = IsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
             ColorSystem = colours ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = IsTerminal ? InteractionSupport.Yes : InteractionSupport.No,
         });
+        if (!IsTerminal)
+        {
+            // A pipe or file has no width: do not wrap tables at Spectre's default of 80 columns.
+            console.Profile.Width = PipeWidth;
+        }
+
+        return console;
     }
 }

@@ -285,9 +285,9 @@ internal sealed class DemoRun : IAsyncDisposable
 
     private string Intro()
     {
-        string duration = _settings.Duration is { } d ? $"{d.TotalSeconds:0.#} s" : "until Ctrl+C";
+        string duration = _settings.Duration is { } d ? $"for {d.TotalSeconds:0.#} s" : "until Ctrl+C";
         string compaction = _settings.CompactEvery is { } c ? $", compacting every {c.TotalSeconds:0.#} s" : string.Empty;
-        return $"watchersync demo: {_settings.Keys:N0} keys, {_settings.Writers} writers for {duration}, sink {_settings.SinkDelay.TotalMilliseconds:0} ms per batch{compaction}; watching {string.Join(", ", KeySpace.WatchedPrefixes)}";
+        return $"watchersync demo: {_settings.Keys:N0} keys, {_settings.Writers} writers {duration}, sink {_settings.SinkDelay.TotalMilliseconds:0} ms per batch{compaction}; watching {string.Join(", ", KeySpace.WatchedPrefixes)}";
     }
 
     private static async Task IgnoreCancellation(Task task)
