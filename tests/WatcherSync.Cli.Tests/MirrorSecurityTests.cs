@@ -61,18 +61,5 @@ public sealed class MirrorSecurityTests
         }
     }
 
-    private static async Task EnableAuthAsync(string endpoint)
-    {
-        foreach ((string path, string json) in new[]
-        {
-            ("/v3/auth/user/add", $$"""{"name":"root","password":"{{Password}}"}"""),
-            ("/v3/auth/role/add", """{"name":"root"}"""),
-            ("/v3/auth/user/grant", """{"user":"root","role":"root"}"""),
-            ("/v3/auth/enable", "{}"),
-        })
-        {
-            (int status, string body) = await RawGateway.PostAsync(endpoint, path, json);
-            status.Should().Be(200, $"{path} must succeed: {body}");
-        }
-    }
+    private static Task EnableAuthAsync(string endpoint) => RawGateway.EnableRootAuthAsync(endpoint, Password);
 }

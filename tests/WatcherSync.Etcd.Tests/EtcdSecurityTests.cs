@@ -98,20 +98,7 @@ public sealed class EtcdSecurityTests
         (await ReadAsync(watch, 3)).Select(e => e.Type).Should().Equal(WatchEventType.Added, WatchEventType.Modified, WatchEventType.Added);
     }
 
-    private static async Task EnableAuthAsync(string endpoint)
-    {
-        foreach ((string path, string json) in new[]
-        {
-            ("/v3/auth/user/add", $$"""{"name":"root","password":"{{Password}}"}"""),
-            ("/v3/auth/role/add", """{"name":"root"}"""),
-            ("/v3/auth/user/grant", """{"user":"root","role":"root"}"""),
-            ("/v3/auth/enable", "{}"),
-        })
-        {
-            (int status, string body) = await RawGateway.PostAsync(endpoint, path, json);
-            status.Should().Be(200, $"{path} must succeed: {body}");
-        }
-    }
+    private static Task EnableAuthAsync(string endpoint) => RawGateway.EnableRootAuthAsync(endpoint, Password);
 
     private static async Task WaitUntilRejectedAsync(string endpoint, string token)
     {

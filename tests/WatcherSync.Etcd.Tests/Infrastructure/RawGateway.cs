@@ -46,4 +46,24 @@ public static class RawGateway
         using HttpResponseMessage response = await Http.SendAsync(request);
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
     }
+
+    /// <summary>Creates user root (with the root role) with <paramref name="password"/> and turns auth on.</summary>
+    /// <exception cref="InvalidOperationException">A step was refused.</exception>
+    public static async Task EnableRootAuthAsync(string endpoint, string password)
+    {
+        foreach ((string path, string json) in new[]
+        {
+            ("/v3/auth/user/add", $$"""{"name":"root","password":"{{password}}"}"""),
+            ("/v3/auth/role/add", """{"name":"root"}"""),
+            ("/v3/auth/user/grant", """{"user":"root","role":"root"}"""),
+            ("/v3/auth/enable", "{}"),
+        })
+        {
+            (int status, string body) = await PostAsync(endpoint, path, json);
+            if (status != 200)
+            {
+                throw new InvalidOperationException($"{path} must succeed, got HTTP {status}: {body}");
+            }
+        }
+    }
 }
