@@ -68,6 +68,7 @@ internal static class CliApp
     {
         yield return DemoCommand.Create(console);
         yield return MirrorCommand.Create(console);
+        yield return BenchEtcdCommand.Create(console);
     }
 
     private static void ReportParseErrors(ParseResult parse, TextWriter stderr)

@@ -79,6 +79,28 @@ internal sealed class EtcdConnectionOptions
     /// <summary>The endpoints as given, for messages.</summary>
     public string Endpoints(ParseResult parse) => parse.GetValue(_endpoints) ?? DefaultEndpoint;
 
+    /// <summary>The same connection as etcdctl arguments (endpoints, credentials, TLS files).</summary>
+    public IReadOnlyList<string> EtcdctlArguments(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        var arguments = new List<string> { "--endpoints", Endpoints(parse) };
+        Add(arguments, "--user", parse.GetValue(_user));
+        Add(arguments, "--password", parse.GetValue(_password));
+        Add(arguments, "--cacert", parse.GetValue(_caCert)?.FullName);
+        Add(arguments, "--cert", parse.GetValue(_cert)?.FullName);
+        Add(arguments, "--key", parse.GetValue(_key)?.FullName);
+        return arguments;
+
+        static void Add(List<string> arguments, string flag, string? value)
+        {
+            if (value is not null)
+            {
+                arguments.Add(flag);
+                arguments.Add(value);
+            }
+        }
+    }
+
     /// <summary>Client options from the flags; certificate files are read here.</summary>
     /// <exception cref="CliException">A file cannot be read, or the options are invalid (exit code 2).</exception>
     public EtcdClientOptions Create(ParseResult parse)
