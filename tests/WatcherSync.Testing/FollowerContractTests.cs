@@ -161,6 +161,20 @@ public abstract class FollowerContractTests : IAsyncLifetime
         await Eventually.Within(consume, "the enumeration ends on cancellation without an error");
     }
 
+    [Fact]
+    public async Task WatchKey_DisposingTheEnumerator_EndsTheWatch()
+    {
+        await Client.CreateAsync(new KVPair(Key("d"), "1"));
+        IAsyncEnumerator<KVPair?> e = Client.WatchKeyAsync(Key("d")).GetAsyncEnumerator();
+        (await e.MoveNextAsync()).Should().BeTrue();
+        Text(e.Current!.Value).Should().Be("1");
+        await Eventually.Within(e.DisposeAsync().AsTask(), "disposing the enumerator stops the watch");
+
+        // The enumerator is finished: it yields nothing more even though the key changes.
+        await Client.UpdateAsync(new KVPair(Key("d"), "2"));
+        (await e.MoveNextAsync()).Should().BeFalse();
+    }
+
     /// <summary>A follower that records its calls as text.</summary>
     protected sealed class FollowerLog : IFollower<KVPair>
     {

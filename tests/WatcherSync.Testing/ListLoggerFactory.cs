@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 
-namespace WatcherSync.Tests.Dedupe;
+namespace WatcherSync.Testing;
 
 /// <summary>An <see cref="ILoggerFactory"/> that keeps every entry logged through it.</summary>
-internal sealed class ListLoggerFactory : ILoggerFactory
+public sealed class ListLoggerFactory : ILoggerFactory
 {
     private readonly Lock _sync = new();
     private readonly List<LogEntry> _entries = [];
@@ -29,7 +29,7 @@ internal sealed class ListLoggerFactory : ILoggerFactory
     {
     }
 
-    internal sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception);
+    public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception);
 
     private sealed class ListLogger(ListLoggerFactory owner, string category) : ILogger
     {

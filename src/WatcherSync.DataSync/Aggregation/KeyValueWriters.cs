@@ -1,0 +1,44 @@
+namespace WatcherSync.DataSync;
+
+/// <summary>Writes through several writers at once; fails if any failed, with every error.</summary>
+public sealed class KeyValueWriters : IKeyValueWriter
+{
+    private readonly IKeyValueWriter[] _writers;
+
+    /// <summary>Creates the aggregate of <paramref name="writers"/>.</summary>
+    public KeyValueWriters(IEnumerable<IKeyValueWriter> writers)
+    {
+        ArgumentNullException.ThrowIfNull(writers);
+        _writers = [.. writers];
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="AggregateException">One or more writers failed; the others still wrote.</exception>
+    public async Task PutAsync(string key, object value, params PutOption[] options)
+    {
+        Task[] puts = [.. _writers.Select(w => w.PutAsync(key, value, options))];
+        await WhenAllAsync(puts).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <returns>Whether anything existed in any of the datastores.</returns>
+    /// <exception cref="AggregateException">One or more writers failed; the others still deleted.</exception>
+    public async Task<bool> DeleteAsync(string key, params DeleteOption[] options)
+    {
+        Task<bool>[] deletes = [.. _writers.Select(w => w.DeleteAsync(key, options))];
+        await WhenAllAsync(deletes).ConfigureAwait(false);
+        return deletes.Any(d => d.Result);
+    }
+
+    private static async Task WhenAllAsync(Task[] tasks)
+    {
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch
+        {
+            throw new AggregateException(tasks.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions));
+        }
+    }
+}

@@ -1,0 +1,315 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace WatcherSync.DataSync;
+
+/// <summary>
+/// Watch registrations with acknowledged change and resync events, and writers, over any <see cref="IBackendClient"/>.
+/// Each registration lists and watches its prefixes at one revision through a <see cref="WatcherSyncer"/>; it sends
+/// a <see cref="ResyncEvent"/> at start and after every relist, then <see cref="ChangeEvent"/>s with previous values,
+/// one at a time, each awaited until the subscriber calls <c>Done</c>. Writers of this engine wait for the
+/// acknowledgements of its subscribers and fail with their errors or a timeout; failures that no writer hears are
+/// reported through <see cref="AcknowledgementFailed"/> and the log.
+/// </summary>
+public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDisposable
+{
+    private static readonly TimeSpan WriterSlack = TimeSpan.FromSeconds(10);
+
+    private readonly Lock _sync = new();
+    private readonly Dictionary<string, WatchRegistration> _registrations = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _lifetimeKeys = new(StringComparer.Ordinal);
+    private bool _disposed;
+
+    /// <summary>Creates an engine over <paramref name="client"/>; the caller keeps ownership of the client.</summary>
+    public DataSyncEngine(IBackendClient client, DataSyncOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        Client = client;
+        Options = options ?? new DataSyncOptions();
+        Options.Validate();
+        Logger = (Options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<DataSyncEngine>();
+    }
+
+    /// <summary>Raised (on a background thread) when a subscriber fails an event, drops it, or does not acknowledge it in time.</summary>
+    public event EventHandler<AcknowledgementFailedEventArgs>? AcknowledgementFailed;
+
+    internal IBackendClient Client { get; }
+
+    internal DataSyncOptions Options { get; }
+
+    internal IValueCodec Codec => Options.Codec;
+
+    internal ILogger Logger { get; }
+
+    /// <inheritdoc />
+    public IWatchRegistration Watch(string resyncName, ChannelWriter<ChangeEvent>? changes, ChannelWriter<ResyncEvent>? resyncs, params string[] keyPrefixes)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resyncName);
+        ArgumentNullException.ThrowIfNull(keyPrefixes);
+        if (keyPrefixes.Length == 0)
+        {
+            throw new ArgumentException("At least one key prefix is needed.", nameof(keyPrefixes));
+        }
+
+        if (keyPrefixes.Any(string.IsNullOrEmpty))
+        {
+            throw new ArgumentException("Key prefixes cannot be null or empty.", nameof(keyPrefixes));
+        }
+
+        if (keyPrefixes.Distinct(StringComparer.Ordinal).Count() != keyPrefixes.Length)
+        {
+            throw new ArgumentException("A key prefix is given twice.", nameof(keyPrefixes));
+        }
+
+        lock (_sync)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_registrations.ContainsKey(resyncName))
+            {
+                throw new ArgumentException($"The resync name '{resyncName}' is already in use.", nameof(resyncName));
+            }
+
+            var registration = new WatchRegistration(this, resyncName, changes, resyncs, keyPrefixes);
+            _registrations.Add(resyncName, registration);
+            return registration;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task PutAsync(string key, object value, params PutOption[] options)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentNullException.ThrowIfNull(options);
+        ThrowIfDisposed();
+
+        var pair = new KVPair(new PathKey(key), Codec.Encode(value));
+        bool clientLifetime = false;
+        foreach (PutOption option in options)
+        {
+            switch (option)
+            {
+                case PutOption.TtlOption ttl:
+                    pair = pair with { Ttl = ttl.Ttl };
+                    break;
+                case PutOption.ClientLifetimeOption:
+                    clientLifetime = true;
+                    break;
+            }
+        }
+
+        KVPair stored;
+        if (clientLifetime && Client is IClientLifetimeWriter lifetimeWriter)
+        {
+            stored = await lifetimeWriter.ApplyWithClientLifetimeAsync(pair).ConfigureAwait(false);
+        }
+        else
+        {
+            stored = await Client.ApplyAsync(pair).ConfigureAwait(false);
+            if (clientLifetime)
+            {
+                // The backend cannot tie keys to a client: this engine deletes them when it is disposed.
+                lock (_sync)
+                {
+                    _lifetimeKeys.Add(key);
+                }
+            }
+        }
+
+        await WaitForSubscribersAsync([(key, ParseRevision(stored.Revision) - 1)]).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> DeleteAsync(string key, params DeleteOption[] options)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentNullException.ThrowIfNull(options);
+        ThrowIfDisposed();
+
+        IReadOnlyList<KVPair> deleted;
+        if (options.OfType<DeleteOption.PrefixOption>().Any())
+        {
+            deleted = Client is IPrefixDeleter prefixDeleter
+                ? await prefixDeleter.DeletePrefixAsync(key).ConfigureAwait(false)
+                : await DeleteEachAsync(key).ConfigureAwait(false);
+        }
+        else
+        {
+            try
+            {
+                deleted = [await Client.DeleteAsync(new PathKey(key)).ConfigureAwait(false)];
+            }
+            catch (ResourceNotFoundException)
+            {
+                deleted = [];
+            }
+        }
+
+        lock (_sync)
+        {
+            foreach (KVPair pair in deleted)
+            {
+                _lifetimeKeys.Remove(pair.Key.DefaultPath);
+            }
+        }
+
+        // A deletion is acknowledged by the first acknowledged change after the revision the key had.
+        await WaitForSubscribersAsync(deleted.Select(p => (p.Key.DefaultPath, ParseRevision(p.Revision))).ToList()).ConfigureAwait(false);
+        return deleted.Count > 0;
+    }
+
+    /// <summary>Closes every registration and deletes the keys this engine wrote with a client lifetime that the backend could not tie to the client.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        WatchRegistration[] registrations;
+        string[] lifetimeKeys;
+        lock (_sync)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            registrations = [.. _registrations.Values];
+            lifetimeKeys = [.. _lifetimeKeys];
+            _lifetimeKeys.Clear();
+        }
+
+        foreach (WatchRegistration registration in registrations)
+        {
+            await registration.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (string key in lifetimeKeys)
+        {
+            try
+            {
+                await Client.DeleteAsync(new PathKey(key)).ConfigureAwait(false);
+            }
+            catch (ResourceNotFoundException)
+            {
+                // Already gone.
+            }
+#pragma warning disable CA1031 // Best effort at dispose: logged, never thrown.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                DataSyncLog.LifetimeKeyDeleteFailed(Logger, key, ex);
+            }
+        }
+    }
+
+    internal void Remove(WatchRegistration registration)
+    {
+        lock (_sync)
+        {
+            if (_registrations.TryGetValue(registration.Name, out WatchRegistration? current) && ReferenceEquals(current, registration))
+            {
+                _registrations.Remove(registration.Name);
+            }
+        }
+    }
+
+    internal void ReportFailure(DataSyncAcknowledgementException error, IReadOnlyList<string> keys)
+    {
+        DataSyncLog.AcknowledgementFailed(Logger, error.Registration, error.Message, error.InnerException);
+        try
+        {
+            AcknowledgementFailed?.Invoke(this, new AcknowledgementFailedEventArgs(error, keys));
+        }
+#pragma warning disable CA1031 // A handler that throws must not stop deliveries.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            DataSyncLog.HandlerFailed(Logger, ex);
+        }
+    }
+
+    private async Task<IReadOnlyList<KVPair>> DeleteEachAsync(string prefix)
+    {
+        var deleted = new List<KVPair>();
+        KVPairList list = await Client.ListAsync(new PrefixListOptions(prefix)).ConfigureAwait(false);
+        foreach (KVPair pair in list.KVPairs)
+        {
+            try
+            {
+                deleted.Add(await Client.DeleteAsync(pair.Key).ConfigureAwait(false));
+            }
+            catch (ResourceNotFoundException)
+            {
+                // Deleted meanwhile by someone else.
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <summary>
+    /// Waits until every subscriber of this engine that receives changes of the keys has acknowledged a change made
+    /// after the given revisions; throws their errors, or a timeout.
+    /// </summary>
+    private async Task WaitForSubscribersAsync(IReadOnlyList<(string Key, long After)> writes)
+    {
+        var waits = new List<Task<Exception?>>();
+        var names = new List<string>();
+        lock (_sync)
+        {
+            foreach (WatchRegistration registration in _registrations.Values)
+            {
+                foreach ((string key, long after) in writes)
+                {
+                    if (registration.DeliversChangesFor(key))
+                    {
+                        waits.Add(registration.Acks.WaitAsync(key, after));
+                        names.Add(registration.Name);
+                    }
+                }
+            }
+        }
+
+        if (waits.Count == 0)
+        {
+            return;
+        }
+
+        TimeSpan limit = Options.DeliveryTimeout + Options.AcknowledgementTimeout + WriterSlack;
+        try
+        {
+            await Task.WhenAll(waits).WaitAsync(limit, Options.TimeProvider).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new DataSyncAcknowledgementException(
+                string.Join(", ", names.Distinct(StringComparer.Ordinal)),
+                $"The change was not acknowledged by every subscriber within {limit.TotalSeconds:0.###} s.",
+                timedOut: true);
+        }
+
+        List<Exception> errors = waits.Select(w => w.Result).OfType<Exception>().ToList();
+        if (errors.Count == 1)
+        {
+            throw errors[0];
+        }
+
+        if (errors.Count > 1)
+        {
+            throw new AggregateException("Several subscribers failed the change.", errors);
+        }
+    }
+
+    private static long ParseRevision(string? revision) =>
+        long.TryParse(revision, NumberStyles.None, CultureInfo.InvariantCulture, out long value)
+            ? value
+            : throw new InvalidOperationException($"The backend returned '{revision}', which is not a numeric revision; DataSync needs one.");
+
+    private void ThrowIfDisposed()
+    {
+        lock (_sync)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System.Text.Json;
+using Google.Protobuf;
+
+namespace WatcherSync.DataSync;
+
+/// <summary>
+/// The DataSync default codec: byte arrays are stored as they are, protobuf messages (Google.Protobuf) in their
+/// binary form, everything else as JSON. Decoding to a type follows the same rules.
+/// </summary>
+public sealed class DataSyncValueCodec : IValueCodec
+{
+    private readonly JsonValueCodec _json;
+
+    /// <summary>Creates the codec; <paramref name="jsonOptions"/> default to <see cref="JsonSerializerOptions.Web"/>.</summary>
+    public DataSyncValueCodec(JsonSerializerOptions? jsonOptions = null) => _json = new JsonValueCodec(options: jsonOptions);
+
+    /// <inheritdoc />
+    public object Decode(string key, ReadOnlyMemory<byte> data) => data.ToArray();
+
+    /// <inheritdoc />
+    public T Decode<T>(string key, ReadOnlyMemory<byte> data)
+    {
+        if (typeof(T) == typeof(byte[]))
+        {
+            return (T)(object)data.ToArray();
+        }
+
+        if (typeof(IMessage).IsAssignableFrom(typeof(T)))
+        {
+            try
+            {
+                var message = (IMessage)Activator.CreateInstance(typeof(T))!;
+                message.MergeFrom(data.Span);
+                return (T)message;
+            }
+            catch (InvalidProtocolBufferException ex)
+            {
+                throw new ValueParseException(key, JsonValueCodec.Preview(data), $"The stored value is not a valid {typeof(T).Name} message: {ex.Message}", ex);
+            }
+        }
+
+        return _json.Decode<T>(key, data);
+    }
+
+    /// <inheritdoc />
+    public byte[] Encode(object value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return value switch
+        {
+            byte[] bytes => bytes,
+            IMessage message => message.ToByteArray(),
+            _ => _json.Encode(value),
+        };
+    }
+}

@@ -1,0 +1,362 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace WatcherSync.DataSync;
+
+/// <summary>
+/// One registration: a syncer over its prefixes (one list and one watch, at one revision), the picture of their
+/// values (for previous values and resyncs), and a loop that delivers events one at a time and awaits each Done.
+/// </summary>
+internal sealed class WatchRegistration : IWatchRegistration
+{
+    private readonly DataSyncEngine _engine;
+    private readonly ChannelWriter<ChangeEvent>? _changes;
+    private readonly ChannelWriter<ResyncEvent>? _resyncs;
+    private readonly Channel<Input> _input = Channel.CreateUnbounded<Input>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Lock _sync = new();
+    private readonly List<string> _prefixes;
+    private readonly Task _loop;
+    private SyncerFeed? _feed;
+    private int _generation;
+    private bool _closed;
+
+    public WatchRegistration(DataSyncEngine engine, string name, ChannelWriter<ChangeEvent>? changes, ChannelWriter<ResyncEvent>? resyncs, IEnumerable<string> prefixes)
+    {
+        _engine = engine;
+        Name = name;
+        _changes = changes;
+        _resyncs = resyncs;
+        _prefixes = [.. prefixes];
+        Acks = new AckTracker();
+        _loop = Task.Run(() => RunAsync(_closing.Token));
+        StartSyncerLocked();
+    }
+
+    public string Name { get; }
+
+    public AckTracker Acks { get; }
+
+    /// <summary>Gets whether change events for <paramref name="key"/> go to a subscriber of this registration.</summary>
+    public bool DeliversChangesFor(string key)
+    {
+        if (_changes is null)
+        {
+            return false;
+        }
+
+        lock (_sync)
+        {
+            return !_closed && Covers(key);
+        }
+    }
+
+    public void Register(string resyncName, string keyPrefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(keyPrefix);
+        if (!string.Equals(resyncName, Name, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"No registration is named '{resyncName}' here (this one is '{Name}').", nameof(resyncName));
+        }
+
+        SyncerFeed? old;
+        lock (_sync)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            if (_prefixes.Contains(keyPrefix, StringComparer.Ordinal))
+            {
+                throw new ArgumentException($"Prefix '{keyPrefix}' is already watched by '{Name}'.", nameof(keyPrefix));
+            }
+
+            _prefixes.Add(keyPrefix);
+            old = _feed;
+            StartSyncerLocked();
+        }
+
+        // A new syncer over all the prefixes takes over (and resyncs); the old one is stopped in the background.
+        _ = old?.StopAsync();
+    }
+
+    public void Unregister(string keyPrefix)
+    {
+        lock (_sync)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            if (!_prefixes.Remove(keyPrefix))
+            {
+                throw new ArgumentException($"Prefix '{keyPrefix}' is not watched by '{Name}'.", nameof(keyPrefix));
+            }
+        }
+
+        // Deliveries are filtered by the prefixes from now on; writers waiting on that prefix are let go.
+        Acks.Release(key => key.StartsWith(keyPrefix, StringComparison.Ordinal) && !CoversLocked(key));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        SyncerFeed? feed;
+        lock (_sync)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            feed = _feed;
+            _feed = null;
+        }
+
+        await _closing.CancelAsync().ConfigureAwait(false);
+        _input.Writer.TryComplete();
+        Acks.Release();
+        _engine.Remove(this);
+        if (feed is not null)
+        {
+            await feed.StopAsync().ConfigureAwait(false);
+        }
+
+        await _loop.ConfigureAwait(false);
+        _closing.Dispose();
+        DataSyncLog.Closed(_engine.Logger, Name);
+    }
+
+    private bool CoversLocked(string key)
+    {
+        lock (_sync)
+        {
+            return Covers(key);
+        }
+    }
+
+    private bool Covers(string key)
+    {
+        foreach (string prefix in _prefixes)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void StartSyncerLocked()
+    {
+        int generation = ++_generation;
+        var feed = new SyncerFeed(this, generation);
+        ResourceType[] resources = [new ResourceType(new MultiPrefixListOptions(_prefixes))];
+        ISyncer syncer = _engine.Options.SyncerOptions is { } syncerOptions
+            ? new WatcherSyncer(_engine.Client, resources, feed, syncerOptions)
+            : _engine.Client.CreateSyncer(resources, feed);
+        feed.Syncer = syncer;
+        _feed = feed;
+        syncer.Start();
+        DataSyncLog.Registered(_engine.Logger, Name, string.Join(", ", _prefixes));
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var picture = new Dictionary<string, KVPair>(StringComparer.Ordinal);
+        int generation = 0;
+        bool inSync = false;
+        try
+        {
+            await foreach (Input input in _input.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (input.Generation < generation)
+                {
+                    continue;
+                }
+
+                if (input.Generation > generation)
+                {
+                    // A new syncer (new prefixes): it sends the whole state again.
+                    generation = input.Generation;
+                    picture.Clear();
+                    inSync = false;
+                }
+
+                if (input.Updates is { } updates)
+                {
+                    List<IChangeValue>? changes = inSync ? [] : null;
+                    foreach (Update update in updates)
+                    {
+                        string key = update.KVPair.Key.DefaultPath;
+                        picture.TryGetValue(key, out KVPair? previous);
+                        if (update.UpdateType == UpdateType.Deleted)
+                        {
+                            picture.Remove(key);
+                            changes?.Add(new ChangeValue(_engine.Codec, update.KVPair, ChangeType.Delete, previous));
+                        }
+                        else
+                        {
+                            picture[key] = update.KVPair;
+                            changes?.Add(new ChangeValue(_engine.Codec, update.KVPair, ChangeType.Put, previous));
+                        }
+                    }
+
+                    if (changes is not null)
+                    {
+                        await DeliverChangesAsync(changes, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                else if (input.Status == SyncStatus.InSync)
+                {
+                    if (!inSync)
+                    {
+                        inSync = true;
+                        await DeliverResyncAsync(picture, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    // A relist or a lost datastore: what follows is folded into the next resync.
+                    inSync = false;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Closed.
+        }
+#pragma warning disable CA1031 // The loop must not die silently; it is logged and the registration stops delivering.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            DataSyncLog.LoopFailed(_engine.Logger, Name, ex);
+        }
+    }
+
+    private async Task DeliverChangesAsync(List<IChangeValue> all, CancellationToken cancellationToken)
+    {
+        List<IChangeValue> changes;
+        lock (_sync)
+        {
+            changes = all.FindAll(c => Covers(c.Key));
+        }
+
+        if (changes.Count == 0)
+        {
+            return;
+        }
+
+        Exception? error = null;
+        if (_changes is not null)
+        {
+            var changeEvent = new ChangeEvent(Name, changes);
+            error = await DeliverAsync(_changes, changeEvent, changeEvent.Acknowledged, changes.Select(c => c.Key), cancellationToken).ConfigureAwait(false);
+        }
+
+        Acks.Acknowledged(changes.Select(c => (c.Key, (string?)c.Revision)), error);
+    }
+
+    private async Task DeliverResyncAsync(Dictionary<string, KVPair> picture, CancellationToken cancellationToken)
+    {
+        Dictionary<string, IReadOnlyList<IKeyValue>> values;
+        lock (_sync)
+        {
+            values = new Dictionary<string, IReadOnlyList<IKeyValue>>(StringComparer.Ordinal);
+            foreach (string prefix in _prefixes)
+            {
+                values[prefix] = picture
+                    .Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal))
+                    .OrderBy(p => p.Key, StringComparer.Ordinal)
+                    .Select(p => (IKeyValue)new KeyValue(_engine.Codec, p.Value))
+                    .ToList();
+            }
+        }
+
+        DataSyncLog.Resync(_engine.Logger, Name, picture.Count);
+        Exception? error = null;
+        if (_resyncs is not null)
+        {
+            var resync = new ResyncEvent(Name, values);
+            error = await DeliverAsync(_resyncs, resync, resync.Acknowledged, [], cancellationToken).ConfigureAwait(false);
+        }
+
+        // Writes folded into the resync are answered by it.
+        Acks.Acknowledged(picture.Values.Select(p => (p.Key.DefaultPath, p.Revision)), error);
+    }
+
+    /// <summary>Hands the event over (at most the delivery timeout) and awaits its Done (at most the acknowledgement timeout).</summary>
+    private async Task<Exception?> DeliverAsync<T>(ChannelWriter<T> writer, T item, Task<Exception?> acknowledged, IEnumerable<string> keys, CancellationToken cancellationToken)
+    {
+        DataSyncOptions options = _engine.Options;
+        DataSyncAcknowledgementException? failure = null;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.DeliveryTimeout);
+            try
+            {
+                await writer.WriteAsync(item, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                failure = new DataSyncAcknowledgementException(Name, $"The subscriber of '{Name}' did not take the event within {options.DeliveryTimeout.TotalSeconds:0.###} s; it was dropped.", timedOut: true);
+            }
+
+            if (failure is null)
+            {
+                Exception? error = await acknowledged.WaitAsync(options.AcknowledgementTimeout, options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                if (error is not null)
+                {
+                    failure = new DataSyncAcknowledgementException(Name, $"The subscriber of '{Name}' failed: {error.Message}", timedOut: false, error);
+                }
+            }
+        }
+        catch (TimeoutException)
+        {
+            failure = new DataSyncAcknowledgementException(Name, $"The subscriber of '{Name}' did not acknowledge the event within {options.AcknowledgementTimeout.TotalSeconds:0.###} s.", timedOut: true);
+        }
+        catch (ChannelClosedException ex)
+        {
+            failure = new DataSyncAcknowledgementException(Name, $"The channel of '{Name}' is closed; the event was dropped.", timedOut: false, ex);
+        }
+
+        if (failure is not null)
+        {
+            _engine.ReportFailure(failure, [.. keys]);
+        }
+
+        return failure;
+    }
+
+    private readonly record struct Input(int Generation, SyncStatus Status, IReadOnlyList<Update>? Updates);
+
+    /// <summary>The callbacks of one syncer generation; it stops feeding the loop once replaced or closed.</summary>
+    private sealed class SyncerFeed(WatchRegistration owner, int generation) : ISyncerCallbacks
+    {
+        private volatile bool _stopped;
+
+        public ISyncer? Syncer { get; set; }
+
+        public void OnStatusUpdated(SyncStatus status)
+        {
+            if (!_stopped)
+            {
+                owner._input.Writer.TryWrite(new Input(generation, status, null));
+            }
+        }
+
+        public void OnUpdates(IReadOnlyList<Update> updates)
+        {
+            if (!_stopped)
+            {
+                owner._input.Writer.TryWrite(new Input(generation, default, updates));
+            }
+        }
+
+        public async Task StopAsync()
+        {
+            // Its stop-time deletions are not changes of the datastore: they are not delivered.
+            _stopped = true;
+            if (Syncer is { } syncer)
+            {
+                await syncer.StopAsync().ConfigureAwait(false);
+            }
+        }
+    }
+}
