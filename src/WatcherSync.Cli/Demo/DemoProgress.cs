@@ -69,12 +69,7 @@ internal static class DemoProgress
     private static void Fill(Table table, DemoSnapshot s)
     {
         table.Rows.Clear();
-        string status = s.Status switch
-        {
-            SyncStatus.InSync => "[green]InSync[/]",
-            SyncStatus.ResyncInProgress => "[yellow]ResyncInProgress[/]",
-            _ => "[red]WaitForDatastore[/]",
-        };
+        string status = StatusMarkup.For(s.Status);
         Row(table, "elapsed", $"{s.Elapsed.TotalSeconds:0.0} s ({s.Phase})");
         table.AddRow("syncer status", status);
         Row(table, "datastore", $"{s.StoreKeys:N0} keys, revision {s.Revision:N0}");

@@ -53,12 +53,7 @@ internal static class MirrorTable
 
     private static IRenderable Render(MirrorSink sink, string source)
     {
-        string status = sink.Status switch
-        {
-            SyncStatus.InSync => "[green]InSync[/]",
-            SyncStatus.ResyncInProgress => "[yellow]ResyncInProgress[/]",
-            _ => "[red]WaitForDatastore[/]",
-        };
+        string status = StatusMarkup.For(sink.Status);
         var table = new Table()
             .Border(TableBorder.Rounded)
             .Title(string.Create(CultureInfo.InvariantCulture, $"{Markup.Escape(source)}: {status}, {sink.Count:N0} keys, {sink.Updates:N0} updates"))
