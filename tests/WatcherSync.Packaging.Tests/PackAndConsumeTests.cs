@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Xml.Linq;
 using FluentAssertions;
+using WatcherSync.Testing;
 using Xunit;
 
 namespace WatcherSync.Packaging.Tests;

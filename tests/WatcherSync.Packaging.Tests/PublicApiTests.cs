@@ -1,5 +1,6 @@
 using System.Reflection;
 using FluentAssertions;
+using WatcherSync.Testing;
 using Xunit;
 
 namespace WatcherSync.Packaging.Tests;

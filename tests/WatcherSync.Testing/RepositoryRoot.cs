@@ -1,7 +1,7 @@
-namespace WatcherSync.Packaging.Tests;
+namespace WatcherSync.Testing;
 
 /// <summary>Finds the checkout the tests were built from (the folder holding WatcherSync.sln).</summary>
-internal static class RepositoryRoot
+public static class RepositoryRoot
 {
     public static string Path { get; } = Find();
 
