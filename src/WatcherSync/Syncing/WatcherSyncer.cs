@@ -84,6 +84,25 @@ public sealed class WatcherSyncer : ISyncer
     /// <summary>Gets the number of keys the watcher caches hold.</summary>
     public long KeyCount => CountKeys();
 
+    /// <summary>
+    /// Gets how long the least recently heard resource type has gone without hearing from the datastore (an event, a
+    /// bookmark or progress notification, a list, or a watch opened). Health checks compare it with the backend's
+    /// watchdog: past that silence the watch stream is as good as dead. Safe to read from any thread.
+    /// </summary>
+    public TimeSpan TimeSinceLastEvent
+    {
+        get
+        {
+            long oldest = long.MaxValue;
+            foreach (WatcherCache cache in _caches)
+            {
+                oldest = Math.Min(oldest, cache.LastEventTimestamp);
+            }
+
+            return _options.TimeProvider.GetElapsedTime(oldest);
+        }
+    }
+
     /// <inheritdoc />
     public void Start()
     {

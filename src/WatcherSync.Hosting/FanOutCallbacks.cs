@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Logging;
+
+namespace WatcherSync.Hosting;
+
+/// <summary>
+/// The syncer's one set of callbacks, handing each call to every sink (or to the dedupe buffer in front of it). A
+/// sink that throws is logged and the others still get the call. Parse and sync failures go straight to the sinks
+/// that want them, buffered or not.
+/// </summary>
+internal sealed class FanOutCallbacks(IReadOnlyList<FanOutTarget> targets, ILogger logger) : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks
+{
+    public void OnStatusUpdated(SyncStatus status)
+    {
+        foreach (FanOutTarget target in targets)
+        {
+            Call(target, nameof(OnStatusUpdated), static (t, s) => t.Input.OnStatusUpdated(s), status);
+        }
+    }
+
+    public void OnUpdates(IReadOnlyList<Update> updates)
+    {
+        foreach (FanOutTarget target in targets)
+        {
+            Call(target, nameof(OnUpdates), static (t, u) => t.Input.OnUpdates(u), updates);
+        }
+    }
+
+    public void ParseFailed(string rawKey, string? rawValue)
+    {
+        foreach (FanOutTarget target in targets)
+        {
+            if (target.Sink is ISyncerParseFailCallbacks parseFail)
+            {
+                Call(target, nameof(ParseFailed), (_, _) => parseFail.ParseFailed(rawKey, rawValue), 0);
+            }
+        }
+    }
+
+    public void SyncFailed(Exception error)
+    {
+        foreach (FanOutTarget target in targets)
+        {
+            if (target.Sink is ISyncFailCallbacks syncFail)
+            {
+                Call(target, nameof(SyncFailed), static (t, e) => ((ISyncFailCallbacks)t.Sink).SyncFailed(e), error);
+            }
+        }
+    }
+
+    private void Call<T>(FanOutTarget target, string callback, Action<FanOutTarget, T> call, T argument)
+    {
+        try
+        {
+            call(target, argument);
+        }
+#pragma warning disable CA1031 // One sink's bug must not keep the call from the others, nor stop the syncer.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            HostingLog.SinkThrew(logger, target.Sink.GetType().Name, callback, ex);
+        }
+    }
+}
+
+/// <summary>One sink: <paramref name="Input"/> is the sink itself, or the dedupe buffer in front of it.</summary>
+internal sealed record FanOutTarget(ISyncerCallbacks Input, ISyncerCallbacks Sink);

@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using WatcherSync.Etcd;
+using WatcherSync.InMemory;
+
+namespace WatcherSync.Hosting;
+
+/// <summary>Chooses the backend of the hosted syncer and adds its resource types and sinks.</summary>
+public sealed class WatcherSyncBuilder
+{
+    internal WatcherSyncBuilder(IServiceCollection services) => Services = services;
+
+    /// <summary>Gets the service collection the syncer is registered in.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>Uses the embedded in-memory backend (the default), resolvable as <see cref="InMemoryBackend"/> to write to it.</summary>
+    /// <param name="configure">Configures the backend; null to keep the defaults.</param>
+    /// <returns>This builder.</returns>
+    public WatcherSyncBuilder UseInMemoryBackend(Action<InMemoryBackendOptions>? configure = null)
+    {
+        Services.Configure<WatcherSyncOptions>(static o => o.Backend = WatcherSyncBackend.InMemory);
+        if (configure is not null)
+        {
+            Services.Configure(configure);
+        }
+
+        return this;
+    }
+
+    /// <summary>Uses etcd, configured in code. The options are checked when the host starts.</summary>
+    /// <param name="configure">Configures the client: at least <see cref="EtcdClientOptions.Endpoints"/>.</param>
+    /// <returns>This builder.</returns>
+    public WatcherSyncBuilder UseEtcd(Action<EtcdClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Services.Configure<WatcherSyncOptions>(static o => o.Backend = WatcherSyncBackend.Etcd);
+        Services.Configure(configure);
+        return this;
+    }
+
+    /// <summary>
+    /// Uses etcd, with <see cref="EtcdClientOptions"/> bound from <paramref name="configuration"/> (for example
+    /// <c>Endpoints</c>, <c>KeyPrefix</c>, <c>Username</c>, <c>Password</c>, <c>RequestTimeout</c>). The options are
+    /// checked when the host starts.
+    /// </summary>
+    /// <param name="configuration">The configuration section of the etcd client.</param>
+    /// <returns>This builder.</returns>
+    public WatcherSyncBuilder UseEtcd(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        Services.Configure<WatcherSyncOptions>(static o => o.Backend = WatcherSyncBackend.Etcd);
+        Services.AddOptions<EtcdClientOptions>().Bind(configuration);
+        return this;
+    }
+
+    /// <summary>Lists and watches every key under <paramref name="prefix"/> as one resource type.</summary>
+    /// <param name="prefix">The key prefix, for example <c>/registry/pods/</c>.</param>
+    /// <returns>This builder.</returns>
+    public WatcherSyncBuilder AddPrefix(string prefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prefix);
+        return AddResourceType(new ResourceType(new PrefixListOptions(prefix)));
+    }
+
+    /// <summary>Adds a resource type (a list interface and an optional update processor).</summary>
+    /// <param name="resourceType">The resource type.</param>
+    /// <returns>This builder.</returns>
+    public WatcherSyncBuilder AddResourceType(ResourceType resourceType)
+    {
+        ArgumentNullException.ThrowIfNull(resourceType);
+        Services.Configure<WatcherSyncRegistrations>(r => r.ResourceTypes.Add(resourceType));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a sink, resolved from the service provider (registered as a singleton when it is not already), called
+    /// directly on the syncer's loop. It may also implement <see cref="ISyncerParseFailCallbacks"/> and
+    /// <see cref="ISyncFailCallbacks"/>.
+    /// </summary>
+    /// <typeparam name="TSink">The sink type.</typeparam>
+    /// <returns>This builder.</returns>
+    public WatcherSyncBuilder AddSink<TSink>()
+        where TSink : class, ISyncerCallbacks
+    {
+        Services.TryAddSingleton<TSink>();
+        return AddSink(static sp => sp.GetRequiredService<TSink>());
+    }
+
+    /// <summary>Adds a sink made by <paramref name="factory"/>, called directly on the syncer's loop.</summary>
+    /// <param name="factory">Makes the sink, once, when the syncer is created.</param>
+    /// <returns>This builder.</returns>
+    public WatcherSyncBuilder AddSink(Func<IServiceProvider, ISyncerCallbacks> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.Configure<WatcherSyncRegistrations>(r => r.Sinks.Add(new SinkRegistration(factory, Buffered: false, null)));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a sink behind a <see cref="DedupeBuffer"/> of its own: the syncer never waits for it, and updates that
+    /// pile up are coalesced per key. The sink is called on a task of its own. If it throws, the hosted service fails
+    /// (and by default the host stops).
+    /// </summary>
+    /// <typeparam name="TSink">The sink type, resolved from the service provider (registered as a singleton when it is not already).</typeparam>
+    /// <param name="configure">Configures the buffer; null for its defaults. The logger and meter factories, when left null, come from the service provider.</param>
+    /// <returns>This builder.</returns>
+    public WatcherSyncBuilder AddBufferedSink<TSink>(Action<DedupeBufferOptions>? configure = null)
+        where TSink : class, ISyncerCallbacks
+    {
+        Services.TryAddSingleton<TSink>();
+        return AddBufferedSink(static sp => sp.GetRequiredService<TSink>(), configure);
+    }
+
+    /// <summary>Adds a sink made by <paramref name="factory"/> behind a <see cref="DedupeBuffer"/> of its own.</summary>
+    /// <param name="factory">Makes the sink, once, when the syncer is created.</param>
+    /// <param name="configure">Configures the buffer; null for its defaults.</param>
+    /// <returns>This builder.</returns>
+    public WatcherSyncBuilder AddBufferedSink(Func<IServiceProvider, ISyncerCallbacks> factory, Action<DedupeBufferOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.Configure<WatcherSyncRegistrations>(r => r.Sinks.Add(new SinkRegistration(factory, Buffered: true, configure)));
+        return this;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Globalization;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace WatcherSync.Hosting;
+
+/// <summary>
+/// The health of the hosted syncer: Healthy when in sync, Degraded while a resync is in progress, and the
+/// registration's failure status while it waits for the datastore, when the datastore has gone unheard for longer
+/// than the backend's watchdog allows (the watch stream is dead), when it is not running, or when a buffered sink
+/// failed.
+/// </summary>
+internal sealed class WatcherSyncHealthCheck(WatcherSyncPipeline pipeline) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return Task.FromResult(Evaluate(pipeline.Snapshot(), context.Registration.FailureStatus));
+    }
+
+    /// <summary>The verdict on one snapshot; the data always carries the status, key count and time since the last event.</summary>
+    internal static HealthCheckResult Evaluate(WatcherSyncHealthSnapshot snapshot, HealthStatus failureStatus)
+    {
+        var data = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["syncer"] = snapshot.Syncer,
+            ["state"] = snapshot.State.ToString(),
+            ["status"] = snapshot.Status.ToString(),
+            ["keys"] = snapshot.Keys,
+            ["timeSinceLastEvent"] = snapshot.TimeSinceLastEvent,
+        };
+        if (snapshot.MaxEventAge is { } max)
+        {
+            data["maxEventAge"] = max;
+        }
+
+        if (snapshot.Fault is { } fault)
+        {
+            return new HealthCheckResult(failureStatus, "A buffered sink failed; the syncer's output stopped.", fault, data);
+        }
+
+        if (snapshot.State != PipelineState.Running)
+        {
+            return new HealthCheckResult(failureStatus, snapshot.State == PipelineState.Created ? "The syncer has not started." : "The syncer has stopped.", data: data);
+        }
+
+        if (snapshot.Status == SyncStatus.WaitForDatastore)
+        {
+            return new HealthCheckResult(failureStatus, "Waiting for the datastore.", data: data);
+        }
+
+        if (snapshot.MaxEventAge is { } limit && snapshot.TimeSinceLastEvent > limit)
+        {
+            return new HealthCheckResult(
+                failureStatus,
+                string.Create(CultureInfo.InvariantCulture, $"Nothing heard from the datastore for {snapshot.TimeSinceLastEvent.TotalSeconds:0.#} s (the limit is {limit.TotalSeconds:0.#} s): the watch stream is dead."),
+                data: data);
+        }
+
+        return snapshot.Status == SyncStatus.InSync
+            ? HealthCheckResult.Healthy("In sync.", data)
+            : HealthCheckResult.Degraded("Resync in progress.", data: data);
+    }
+}
+
+/// <summary>What the health check looks at, read at one moment.</summary>
+internal readonly record struct WatcherSyncHealthSnapshot(
+    string Syncer,
+    PipelineState State,
+    SyncStatus Status,
+    long Keys,
+    TimeSpan TimeSinceLastEvent,
+    TimeSpan? MaxEventAge,
+    Exception? Fault);

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Hosting;
+
+namespace WatcherSync.Hosting;
+
+/// <summary>
+/// Runs the hosted syncer for the host's lifetime: starts it (with the send loops of its buffered sinks) when the host
+/// starts, and stops it when the host stops. A buffered sink that fails ends the service with its exception.
+/// </summary>
+internal sealed class WatcherSyncHostedService(WatcherSyncPipeline pipeline) : BackgroundService
+{
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await pipeline.StopAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        pipeline.Start();
+        try
+        {
+            await pipeline.SinkFailure.WaitAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The host is stopping; StopAsync stops the pipeline.
+        }
+    }
+}

@@ -1,0 +1,197 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using WatcherSync.Etcd;
+using WatcherSync.InMemory;
+
+namespace WatcherSync.Hosting;
+
+/// <summary>
+/// The hosted syncer with its sinks and the dedupe buffers in front of the buffered ones: built once per service
+/// provider, started and stopped by <see cref="WatcherSyncHostedService"/>, observed by the health check.
+/// </summary>
+internal sealed class WatcherSyncPipeline : IAsyncDisposable
+{
+    private readonly ILogger _logger;
+    private readonly List<(DedupeBuffer Buffer, ISyncerCallbacks Sink)> _buffered = [];
+    private readonly TaskCompletionSource _sinkFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _sync = new();
+    private readonly string _backendName;
+    private readonly int _resourceTypeCount;
+    private readonly int _sinkCount;
+    private Task _sendLoops = Task.CompletedTask;
+    private Task? _stopping;
+    private PipelineState _state;
+
+    public WatcherSyncPipeline(IServiceProvider services, IOptions<WatcherSyncOptions> options, IOptions<WatcherSyncRegistrations> registrations)
+    {
+        WatcherSyncOptions settings = options.Value;
+        WatcherSyncRegistrations registered = registrations.Value;
+        ILoggerFactory loggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
+        _logger = loggerFactory.CreateLogger<WatcherSyncHostedService>();
+
+        IBackendClient backend = services.GetRequiredService<IBackendClient>();
+        ResourceType[] resourceTypes =
+        [
+            .. registered.ResourceTypes,
+            .. settings.Prefixes.Select(static p => new ResourceType(new PrefixListOptions(p))),
+        ];
+
+        var targets = new List<FanOutTarget>(registered.Sinks.Count);
+        foreach (SinkRegistration registration in registered.Sinks)
+        {
+            ISyncerCallbacks sink = registration.Factory(services);
+            if (!registration.Buffered)
+            {
+                targets.Add(new FanOutTarget(sink, sink));
+                continue;
+            }
+
+            var bufferOptions = new DedupeBufferOptions
+            {
+                LoggerFactory = settings.Syncer.LoggerFactory,
+                MeterFactory = settings.Syncer.MeterFactory,
+            };
+            registration.ConfigureBuffer?.Invoke(bufferOptions);
+            var buffer = new DedupeBuffer(bufferOptions);
+            _buffered.Add((buffer, sink));
+            targets.Add(new FanOutTarget(buffer, sink));
+        }
+
+        Syncer = new WatcherSyncer(backend, resourceTypes, new FanOutCallbacks(targets, _logger), settings.Syncer);
+        SyncerName = settings.Syncer.Name;
+        MaxEventAge = ResolveMaxEventAge(settings.MaxEventAge, backend, services);
+        _backendName = backend.GetType().Name;
+        _resourceTypeCount = resourceTypes.Length;
+        _sinkCount = targets.Count;
+    }
+
+    public WatcherSyncer Syncer { get; }
+
+    public string SyncerName { get; }
+
+    /// <summary>Gets how long the datastore may go unheard before the stream counts as dead; null for no limit.</summary>
+    public TimeSpan? MaxEventAge { get; }
+
+    /// <summary>Gets a task that fails when a buffered sink fails (and never completes otherwise).</summary>
+    public Task SinkFailure => _sinkFailed.Task;
+
+    public PipelineState State
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>Starts the buffers' send loops, then the syncer.</summary>
+    public void Start()
+    {
+        lock (_sync)
+        {
+            if (_state != PipelineState.Created)
+            {
+                throw new InvalidOperationException($"The WatcherSync pipeline cannot start: it is {_state}.");
+            }
+
+            _state = PipelineState.Running;
+            HostingLog.Starting(_logger, SyncerName, _backendName, _resourceTypeCount, _sinkCount);
+            _sendLoops = Task.WhenAll(_buffered.Select(b => Task.Run(() => SendAsync(b.Buffer, b.Sink))));
+            Syncer.Start();
+        }
+    }
+
+    /// <summary>Stops the syncer (which reports every key it held as deleted), then the buffers. Safe to call more than once.</summary>
+    public Task StopAsync()
+    {
+        lock (_sync)
+        {
+            if (_stopping is null)
+            {
+                bool wasRunning = _state == PipelineState.Running;
+                _state = PipelineState.Stopped;
+                _stopping = wasRunning ? StopRunningAsync() : Task.CompletedTask;
+            }
+
+            return _stopping;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await Syncer.DisposeAsync().ConfigureAwait(false);
+        foreach ((DedupeBuffer buffer, _) in _buffered)
+        {
+            buffer.Dispose();
+        }
+    }
+
+    /// <summary>A snapshot for the health check.</summary>
+    public WatcherSyncHealthSnapshot Snapshot() => new(
+        SyncerName,
+        State,
+        Syncer.Status,
+        Syncer.KeyCount,
+        Syncer.TimeSinceLastEvent,
+        MaxEventAge,
+        _sinkFailed.Task.Exception?.InnerException);
+
+    private static TimeSpan? ResolveMaxEventAge(TimeSpan? configured, IBackendClient backend, IServiceProvider services)
+    {
+        TimeSpan? age = configured ?? backend switch
+        {
+            InMemoryBackend inMemory => TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, inMemory.BookmarkInterval.Ticks * 10)),
+            EtcdBackendClient => services.GetRequiredService<IOptions<EtcdClientOptions>>().Value is { } etcd
+                && etcd.ProgressNotifyInterval != Timeout.InfiniteTimeSpan
+                    ? etcd.ProgressNotifyInterval + etcd.WatchdogSlack
+                    : null,
+            _ => null,
+        };
+        return age == Timeout.InfiniteTimeSpan ? null : age;
+    }
+
+    private async Task StopRunningAsync()
+    {
+        await Syncer.StopAsync().ConfigureAwait(false);
+        foreach ((DedupeBuffer buffer, _) in _buffered)
+        {
+            buffer.Stop();
+        }
+
+        await _sendLoops.ConfigureAwait(false);
+        HostingLog.Stopped(_logger, SyncerName);
+    }
+
+    private async Task SendAsync(DedupeBuffer buffer, ISyncerCallbacks sink)
+    {
+        try
+        {
+            await buffer.SendToSinkForeverAsync(sink).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The failure is handed to the hosted service through SinkFailure.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            HostingLog.BufferedSinkFailed(_logger, sink.GetType().Name, ex);
+            _sinkFailed.TrySetException(ex);
+        }
+    }
+}
+
+/// <summary>Where the hosted pipeline is in its life.</summary>
+internal enum PipelineState
+{
+    /// <summary>Built, not started.</summary>
+    Created,
+
+    /// <summary>Started with the host.</summary>
+    Running,
+
+    /// <summary>Stopped with the host.</summary>
+    Stopped,
+}

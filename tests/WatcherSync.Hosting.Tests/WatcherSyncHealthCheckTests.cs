@@ -1,0 +1,124 @@
+using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using WatcherSync.Testing;
+using Xunit;
+using static WatcherSync.Testing.ScriptedBackend;
+
+namespace WatcherSync.Hosting.Tests;
+
+public sealed class WatcherSyncHealthCheckTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(1);
+
+    [Theory]
+    [InlineData("Running", SyncStatus.InSync, 10, HealthStatus.Healthy, "In sync.")]
+    [InlineData("Running", SyncStatus.ResyncInProgress, 10, HealthStatus.Degraded, "Resync in progress.")]
+    [InlineData("Running", SyncStatus.WaitForDatastore, 10, HealthStatus.Unhealthy, "Waiting for the datastore.")]
+    [InlineData("Running", SyncStatus.InSync, 61, HealthStatus.Unhealthy, "the watch stream is dead")]
+    [InlineData("Running", SyncStatus.ResyncInProgress, 61, HealthStatus.Unhealthy, "the watch stream is dead")]
+    [InlineData("Created", SyncStatus.WaitForDatastore, 0, HealthStatus.Unhealthy, "has not started")]
+    [InlineData("Stopped", SyncStatus.InSync, 0, HealthStatus.Unhealthy, "has stopped")]
+    public void Evaluate_StateStatusAndSilence_GiveTheDocumentedVerdict(string state, SyncStatus status, int silenceSeconds, HealthStatus expected, string description)
+    {
+        HealthCheckResult result = WatcherSyncHealthCheck.Evaluate(Snapshot(Enum.Parse<PipelineState>(state), status, TimeSpan.FromSeconds(silenceSeconds)), HealthStatus.Unhealthy);
+
+        result.Status.Should().Be(expected);
+        result.Description.Should().Contain(description);
+        result.Data["status"].Should().Be(status.ToString());
+        result.Data["timeSinceLastEvent"].Should().Be(TimeSpan.FromSeconds(silenceSeconds));
+        result.Data["keys"].Should().Be(7L);
+        result.Data["maxEventAge"].Should().Be(Limit);
+    }
+
+    [Fact]
+    public void Evaluate_FailureStatusOfTheRegistration_IsUsedForEveryFailure()
+    {
+        WatcherSyncHealthCheck.Evaluate(Snapshot(PipelineState.Running, SyncStatus.WaitForDatastore, TimeSpan.Zero), HealthStatus.Degraded)
+            .Status.Should().Be(HealthStatus.Degraded);
+    }
+
+    [Fact]
+    public void Evaluate_NoLimit_NeverCallsTheStreamDead()
+    {
+        WatcherSyncHealthSnapshot snapshot = Snapshot(PipelineState.Running, SyncStatus.InSync, TimeSpan.FromDays(3)) with { MaxEventAge = null };
+        HealthCheckResult result = WatcherSyncHealthCheck.Evaluate(snapshot, HealthStatus.Unhealthy);
+        result.Status.Should().Be(HealthStatus.Healthy);
+        result.Data.Should().NotContainKey("maxEventAge");
+    }
+
+    [Fact]
+    public void Evaluate_SinkFault_IsAFailureCarryingTheException()
+    {
+        var fault = new InvalidOperationException("broken sink");
+        HealthCheckResult result = WatcherSyncHealthCheck.Evaluate(Snapshot(PipelineState.Running, SyncStatus.InSync, TimeSpan.Zero) with { Fault = fault }, HealthStatus.Unhealthy);
+        result.Status.Should().Be(HealthStatus.Unhealthy);
+        result.Exception.Should().BeSameAs(fault);
+    }
+
+    [Fact]
+    public async Task HealthCheck_ThroughTheHost_FollowsStartSyncSilenceAndResync()
+    {
+        var time = new ManualTimeProvider();
+        var backend = new ScriptedBackend();
+        HostApplicationBuilder builder = TestHost.Builder();
+        builder.Services.AddSingleton<IBackendClient>(backend);
+        builder.Services.AddWatcherSync(o =>
+            {
+                o.Syncer.TimeProvider = time;
+                o.Syncer.MinResyncInterval = TimeSpan.Zero;
+                o.MaxEventAge = Limit;
+            })
+            .AddPrefix("/a/")
+            .AddPrefix("/b/")
+            .AddSink<RecordingCallbacks>();
+        builder.Services.AddHealthChecks().AddWatcherSync(tags: ["ready"]);
+        using IHost host = builder.Build();
+        HealthCheckService health = host.Services.GetRequiredService<HealthCheckService>();
+        RecordingCallbacks sink = host.Services.GetRequiredService<RecordingCallbacks>();
+
+        (await Check(health)).Description.Should().Be("The syncer has not started.");
+        await host.StartAsync();
+        HealthReportEntry waiting = await Check(health);
+        waiting.Status.Should().Be(HealthStatus.Unhealthy);
+        waiting.Description.Should().Be("Waiting for the datastore.");
+        waiting.Tags.Should().Equal("ready");
+
+        backend.For("/a/").List(10, Pair("/a/1", "x", 5));
+        await Eventually.True(() => sink.LastStatus == SyncStatus.ResyncInProgress, "the first cache has listed");
+        (await Check(health)).Status.Should().Be(HealthStatus.Degraded, "one of the two prefixes is still resyncing");
+
+        ScriptedWatch watchA = backend.For("/a/").Watch();
+        backend.For("/b/").List(10);
+        ScriptedWatch watchB = backend.For("/b/").Watch();
+        await Eventually.True(() => sink.LastStatus == SyncStatus.InSync, "both caches have listed");
+        await Eventually.True(() => backend.For("/b/").WatchRevisions.Count == 1, "the second cache watches");
+        HealthReportEntry inSync = await Check(health);
+        inSync.Status.Should().Be(HealthStatus.Healthy);
+        inSync.Data["keys"].Should().Be(1L);
+
+        time.Advance(TimeSpan.FromSeconds(90));
+        HealthReportEntry silent = await Check(health);
+        silent.Status.Should().Be(HealthStatus.Unhealthy);
+        silent.Description.Should().Contain("the watch stream is dead");
+        ((TimeSpan)silent.Data["timeSinceLastEvent"]).Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(90));
+
+        WatcherSyncer syncer = host.Services.GetRequiredService<WatcherSyncer>();
+        watchA.Modified("/a/1", "y", 11);
+        await Eventually.True(() => sink.AllUpdates.Count == 2, "the first stream is heard from again");
+        (await Check(health)).Status.Should().Be(HealthStatus.Unhealthy, "one silent stream is enough: the check looks at the stalest resource type");
+        watchB.Bookmark(11);
+        await Eventually.True(() => syncer.TimeSinceLastEvent < Limit, "the second stream is heard from again");
+        (await Check(health)).Status.Should().Be(HealthStatus.Healthy);
+
+        await host.StopAsync();
+        (await Check(health)).Description.Should().Be("The syncer has stopped.");
+    }
+
+    private static async Task<HealthReportEntry> Check(HealthCheckService health) =>
+        (await health.CheckHealthAsync()).Entries["watchersync"];
+
+    private static WatcherSyncHealthSnapshot Snapshot(PipelineState state, SyncStatus status, TimeSpan silence) =>
+        new("default", state, status, 7, silence, Limit, null);
+}

@@ -1,0 +1,120 @@
+using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using WatcherSync.InMemory;
+using WatcherSync.Testing;
+using Xunit;
+
+namespace WatcherSync.Hosting.Tests;
+
+public sealed class WatcherSyncHostedServiceTests
+{
+    [Fact]
+    public async Task Host_InMemoryByDefault_MirrorsThePrefixAndReportsEveryKeyDeletedOnStop()
+    {
+        HostApplicationBuilder builder = TestHost.Builder();
+        builder.Services.AddWatcherSync().AddPrefix("/app/").AddSink<RecordingCallbacks>();
+        using IHost host = builder.Build();
+        InMemoryBackend store = host.Services.GetRequiredService<InMemoryBackend>();
+        host.Services.GetRequiredService<IBackendClient>().Should().BeSameAs(store);
+        await store.CreateAsync(new KVPair(new PathKey("/app/a"), "1"));
+        await store.CreateAsync(new KVPair(new PathKey("/other/x"), "1"));
+        RecordingCallbacks sink = host.Services.GetRequiredService<RecordingCallbacks>();
+
+        await host.StartAsync();
+        await Eventually.True(() => sink.LastStatus == SyncStatus.InSync, "the hosted syncer reaches InSync");
+        sink.Picture.Keys.Should().Equal("/app/a");
+        await store.CreateAsync(new KVPair(new PathKey("/app/b"), "2"));
+        await Eventually.True(() => sink.Picture.ContainsKey("/app/b"), "a later write reaches the sink");
+
+        await host.StopAsync();
+        sink.Picture.Should().BeEmpty("the syncer reports every key it held as deleted when the host stops it");
+        sink.Violations.Should().BeEmpty();
+        host.Services.GetRequiredService<WatcherSyncer>().Invoking(s => s.Start()).Should().Throw<ObjectDisposedException>("the host stopped the syncer");
+    }
+
+    [Fact]
+    public async Task Host_BufferedSink_ReceivesTheMirrorThroughADedupeBuffer()
+    {
+        HostApplicationBuilder builder = TestHost.Builder();
+        builder.Services.AddWatcherSync().AddPrefix("/app/").AddBufferedSink<RecordingCallbacks>(o => o.BatchSize = 2);
+        using IHost host = builder.Build();
+        InMemoryBackend store = host.Services.GetRequiredService<InMemoryBackend>();
+        for (int i = 0; i < 5; i++)
+        {
+            await store.CreateAsync(new KVPair(new PathKey($"/app/{i}"), i));
+        }
+
+        RecordingCallbacks sink = host.Services.GetRequiredService<RecordingCallbacks>();
+        await host.StartAsync();
+        await Eventually.True(() => sink.LastStatus == SyncStatus.InSync && sink.Picture.Count == 5, "the buffered sink gets the five keys and InSync");
+        sink.UpdateBatches.Should().OnlyContain(b => b.Length <= 2, "the buffer hands the sink batches of its configured size");
+        await host.StopAsync();
+        sink.Violations.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Host_DirectSinkThrows_TheOtherSinksStillGetEveryCallAndTheFailureIsLogged()
+    {
+        var logs = new ListLoggerFactory();
+        HostApplicationBuilder builder = TestHost.Builder();
+        builder.Services.AddSingleton<ILoggerFactory>(logs);
+        builder.Services.AddWatcherSync().AddPrefix("/app/").AddSink<ThrowingSink>().AddSink<RecordingCallbacks>();
+        using IHost host = builder.Build();
+        await host.Services.GetRequiredService<InMemoryBackend>().CreateAsync(new KVPair(new PathKey("/app/a"), "1"));
+        RecordingCallbacks sink = host.Services.GetRequiredService<RecordingCallbacks>();
+
+        await host.StartAsync();
+        await Eventually.True(() => sink.LastStatus == SyncStatus.InSync && sink.Picture.Count == 1, "the second sink gets the mirror");
+        await host.StopAsync();
+        logs.Entries.Should().Contain(e => e.EventId.Id == 5002 && e.Exception is InvalidOperationException);
+        logs.Entries.Should().Contain(e => e.EventId.Id == 5000).And.Contain(e => e.EventId.Id == 5001);
+    }
+
+    [Fact]
+    public async Task Host_BufferedSinkThrows_TheServiceFailsTheHostStopsAndHealthIsUnhealthy()
+    {
+        var logs = new ListLoggerFactory();
+        HostApplicationBuilder builder = TestHost.Builder();
+        builder.Services.AddSingleton<ILoggerFactory>(logs);
+        builder.Services.AddWatcherSync().AddPrefix("/app/").AddBufferedSink<ThrowingSink>();
+        builder.Services.AddHealthChecks().AddWatcherSync();
+        using IHost host = builder.Build();
+        await host.Services.GetRequiredService<InMemoryBackend>().CreateAsync(new KVPair(new PathKey("/app/a"), "1"));
+        IHostApplicationLifetime lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+
+        await host.StartAsync();
+        await Eventually.True(() => lifetime.ApplicationStopping.IsCancellationRequested, "a failed buffered sink stops the host (BackgroundServiceExceptionBehavior.StopHost)");
+        HealthReport report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        report.Entries["watchersync"].Status.Should().Be(HealthStatus.Unhealthy);
+        report.Entries["watchersync"].Exception.Should().BeOfType<InvalidOperationException>();
+        logs.Entries.Should().Contain(e => e.EventId.Id == 5003 && e.Level == LogLevel.Critical);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task StopAsync_BeforeStart_StopsForGoodAndCanBeRepeated()
+    {
+        HostApplicationBuilder builder = TestHost.Builder();
+        builder.Services.AddWatcherSync().AddPrefix("/app/");
+        using IHost host = builder.Build();
+        IHostedService service = host.Services.GetServices<IHostedService>().Single(s => s is WatcherSyncHostedService);
+
+        await service.StopAsync(CancellationToken.None);
+        await service.StopAsync(CancellationToken.None);
+        host.Services.GetRequiredService<WatcherSyncPipeline>().State.Should().Be(PipelineState.Stopped);
+        host.Services.GetRequiredService<WatcherSyncPipeline>().Invoking(p => p.Start()).Should().Throw<InvalidOperationException>();
+    }
+
+    /// <summary>A sink whose every update call throws.</summary>
+    private sealed class ThrowingSink : ISyncerCallbacks
+    {
+        public void OnStatusUpdated(SyncStatus status)
+        {
+        }
+
+        public void OnUpdates(IReadOnlyList<Update> updates) => throw new InvalidOperationException("the sink is broken");
+    }
+}

@@ -1,0 +1,209 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Xml.Linq;
+using FluentAssertions;
+using WatcherSync.Testing;
+using Xunit;
+
+namespace WatcherSync.Packaging.Tests;
+
+/// <summary>
+/// Packs every project under src/ into a folder, checks each package's metadata, then restores the packages from that
+/// folder (dependencies from the usual feeds) into a fresh console project outside the checkout and runs it.
+/// </summary>
+public sealed class PackAndConsumeTests : IDisposable
+{
+    private static readonly string[] Libraries = ["WatcherSync", "WatcherSync.Etcd", "WatcherSync.DataSync", "WatcherSync.Hosting"];
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
+
+    // A version no earlier run used, so the global packages folder never serves a stale copy.
+    private readonly string _version = "0.0.1-pack." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
+    private readonly string _work = Directory.CreateTempSubdirectory("watchersync-pack-").FullName;
+
+    public void Dispose()
+    {
+        Directory.Delete(_work, recursive: true);
+        string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        foreach (string id in Libraries)
+        {
+            string restored = Path.Combine(packages, id.ToLowerInvariant(), _version);
+            if (Directory.Exists(restored))
+            {
+                Directory.Delete(restored, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Pack_EveryPackage_HasMetadataAndRestoresAndRunsInAFreshConsumer()
+    {
+        string feed = Path.Combine(_work, "feed");
+        string[] projects = Directory.GetDirectories(Path.Combine(RepositoryRoot.Path, "src"))
+            .Select(d => Path.Combine(d, Path.GetFileName(d) + ".csproj"))
+            .Where(File.Exists)
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+        string filter = Path.Combine(_work, "packages.slnf");
+        await File.WriteAllTextAsync(filter, SolutionFilter(projects));
+
+        (int packExit, string packOutput) = await DotnetCli.RunAsync(
+            _work, StepTimeout, "pack", filter, "-c", "Release", "--artifacts-path", Path.Combine(_work, "artifacts"),
+            $"-p:Version={_version}", $"-p:PackageOutputPath={feed}", "-nologo");
+        packExit.Should().Be(0, packOutput);
+
+        foreach (string id in Libraries)
+        {
+            CheckPackage(feed, id);
+        }
+
+        // The watchersync tool gets the same settings once its project exists (it is built on another branch).
+        Directory.GetFiles(feed, "*.nupkg").Should().HaveCount(projects.Length, "every project under src/ is a package");
+
+        string consumer = Path.Combine(_work, "consumer");
+        Directory.CreateDirectory(consumer);
+        await File.WriteAllTextAsync(Path.Combine(consumer, "nuget.config"), NuGetConfig(feed));
+        await File.WriteAllTextAsync(Path.Combine(consumer, "Consumer.csproj"), ConsumerProject(_version));
+        await File.WriteAllTextAsync(Path.Combine(consumer, "Program.cs"), ConsumerProgram);
+
+        (int runExit, string runOutput) = await DotnetCli.RunAsync(consumer, StepTimeout, "run", "-c", "Release");
+        runExit.Should().Be(0, runOutput);
+        runOutput.Should().Contain("consumer ok: keys=2 health=Healthy");
+    }
+
+    private void CheckPackage(string feed, string id)
+    {
+        string package = Path.Combine(feed, $"{id}.{_version}.nupkg");
+        File.Exists(package).Should().BeTrue($"{id} is packed");
+        File.Exists(Path.ChangeExtension(package, ".snupkg")).Should().BeTrue($"{id} ships its symbols");
+        using ZipArchive zip = ZipFile.OpenRead(package);
+        ZipArchiveEntry nuspecEntry = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
+        using Stream nuspecStream = nuspecEntry.Open();
+        XElement metadata = XDocument.Load(nuspecStream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+        string? Value(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
+        XElement? Element(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name);
+
+        Element("license")?.Attribute("type")?.Value.Should().Be("expression", id);
+        Value("license").Should().Be("Apache-2.0", id);
+        Value("readme").Should().Be("README.md", id);
+        zip.GetEntry("README.md").Should().NotBeNull($"{id} carries its README");
+        Value("description").Should().NotBeNullOrWhiteSpace(id);
+        Value("authors").Should().NotBeNullOrWhiteSpace(id);
+        Element("repository")?.Attribute("type")?.Value.Should().Be("git", $"{id} names its repository");
+        zip.GetEntry($"lib/net10.0/{id}.dll").Should().NotBeNull(id);
+        zip.GetEntry($"lib/net10.0/{id}.xml").Should().NotBeNull($"{id} ships its XML docs");
+    }
+
+    private static string SolutionFilter(IEnumerable<string> projects)
+    {
+        string solution = Path.Combine(RepositoryRoot.Path, "WatcherSync.sln").Replace("\\", "\\\\", StringComparison.Ordinal);
+        string list = string.Join(",\n      ", projects.Select(p => "\"" + Path.GetRelativePath(RepositoryRoot.Path, p).Replace("\\", "\\\\", StringComparison.Ordinal) + "\""));
+        return $$"""
+            {
+              "solution": {
+                "path": "{{solution}}",
+                "projects": [
+                  {{list}}
+                ]
+              }
+            }
+            """;
+    }
+
+    private static string NuGetConfig(string feed) => $"""
+        <?xml version="1.0" encoding="utf-8"?>
+        <configuration>
+          <packageSources>
+            <add key="watchersync-local" value="{feed}" />
+          </packageSources>
+        </configuration>
+        """;
+
+    private static string ConsumerProject(string version) => $"""
+        <Project Sdk="Microsoft.NET.Sdk">
+          <PropertyGroup>
+            <OutputType>Exe</OutputType>
+            <TargetFramework>net10.0</TargetFramework>
+            <Nullable>enable</Nullable>
+            <ImplicitUsings>enable</ImplicitUsings>
+          </PropertyGroup>
+          <ItemGroup>
+            <PackageReference Include="WatcherSync.Hosting" Version="{version}" />
+            <PackageReference Include="WatcherSync.DataSync" Version="{version}" />
+            <PackageReference Include="Microsoft.Extensions.Hosting" Version="10.0.14" />
+          </ItemGroup>
+        </Project>
+        """;
+
+    private const string ConsumerProgram = """
+        using Microsoft.Extensions.DependencyInjection;
+        using Microsoft.Extensions.Diagnostics.HealthChecks;
+        using Microsoft.Extensions.Hosting;
+        using WatcherSync;
+        using WatcherSync.DataSync;
+        using WatcherSync.Etcd;
+        using WatcherSync.InMemory;
+
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddWatcherSync().AddPrefix("/demo/").AddSink<Sink>();
+        builder.Services.AddHealthChecks().AddWatcherSync();
+        using IHost host = builder.Build();
+
+        InMemoryBackend store = host.Services.GetRequiredService<InMemoryBackend>();
+        await store.CreateAsync(new KVPair(new PathKey("/demo/a"), "1"));
+        Sink sink = host.Services.GetRequiredService<Sink>();
+        await host.StartAsync();
+        await sink.InSync.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await using (var engine = new DataSyncEngine(store))
+        {
+            await engine.PutAsync("/demo/b", "2");
+        }
+
+        await sink.TwoKeys.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        HealthReport report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        new EtcdClientOptions { Endpoints = { "http://127.0.0.1:2379" } }.Validate();
+        await host.StopAsync();
+        Console.WriteLine($"consumer ok: keys={sink.MaxKeys} health={report.Status}");
+
+        internal sealed class Sink : ISyncerCallbacks
+        {
+            private readonly HashSet<string> _keys = [];
+
+            public TaskCompletionSource InSync { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+            public TaskCompletionSource TwoKeys { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+            public int MaxKeys { get; private set; }
+
+            public void OnStatusUpdated(SyncStatus status)
+            {
+                if (status == SyncStatus.InSync)
+                {
+                    InSync.TrySetResult();
+                }
+            }
+
+            public void OnUpdates(IReadOnlyList<Update> updates)
+            {
+                foreach (Update update in updates)
+                {
+                    if (update.UpdateType == UpdateType.Deleted)
+                    {
+                        _keys.Remove(update.KVPair.Key.DefaultPath);
+                    }
+                    else
+                    {
+                        _keys.Add(update.KVPair.Key.DefaultPath);
+                    }
+                }
+
+                MaxKeys = Math.Max(MaxKeys, _keys.Count);
+                if (_keys.Count == 2)
+                {
+                    TwoKeys.TrySetResult();
+                }
+            }
+        }
+        """;
+}

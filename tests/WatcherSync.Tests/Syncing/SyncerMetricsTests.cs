@@ -1,0 +1,55 @@
+using System.Diagnostics.Metrics;
+using FluentAssertions;
+using WatcherSync.Testing;
+using WatcherSync.Tests.Dedupe;
+using Xunit;
+using static WatcherSync.Testing.ScriptedBackend;
+
+namespace WatcherSync.Tests.Syncing;
+
+public sealed class SyncerMetricsTests
+{
+    [Fact]
+    public async Task WatchRestarts_AWatchThatEnds_IsCountedOnceWhenItIsOpenedAgain()
+    {
+        var time = new ManualTimeProvider();
+        var backend = new ScriptedBackend();
+        using var factory = new TestMeterFactory();
+        long restarts = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (factory.Meters.Contains(instrument.Meter) && instrument.Name == "watchersync.syncer.watch.restarts")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref restarts, value));
+        listener.Start();
+        var options = new WatcherSyncerOptions { TimeProvider = time, MeterFactory = factory };
+        await using var syncer = new WatcherSyncer(backend, [new ResourceType(new PrefixListOptions("/a/"))], new RecordingCallbacks(), options);
+        syncer.Start();
+
+        Script a = backend.For("/a/");
+        a.List(10, Pair("/a/1", "x", 5));
+        ScriptedWatch first = a.Watch();
+        await Until(time, () => a.WatchRevisions.Count == 1, "the cache watches");
+        Interlocked.Read(ref restarts).Should().Be(0);
+
+        first.End();
+        a.Watch();
+        await Until(time, () => a.WatchRevisions.Count == 2, "the cache watches again after the stream ended");
+        Interlocked.Read(ref restarts).Should().Be(1);
+    }
+
+    private static Task Until(ManualTimeProvider time, Func<bool> condition, string because) =>
+        Eventually.True(
+            () =>
+            {
+                time.Advance(TimeSpan.FromMilliseconds(100));
+                return condition();
+            },
+            because);
+}
