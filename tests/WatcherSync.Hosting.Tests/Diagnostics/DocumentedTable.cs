@@ -3,12 +3,12 @@ using WatcherSync.Testing;
 
 namespace WatcherSync.Hosting.Tests.Diagnostics;
 
-/// <summary>Reads the rows of a table in docs/hosting.md: the cells of every row whose first cell matches.</summary>
+/// <summary>Reads the rows of a table in README.md: the cells of every row whose first cell matches.</summary>
 internal static partial class DocumentedTable
 {
     public static IReadOnlyList<string[]> Rows(Regex firstCell)
     {
-        string page = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "docs", "hosting.md"));
+        string page = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "README.md"));
         return page.Split('\n')
             .Where(line => line.StartsWith('|'))
             .Select(line => line.Trim().Trim('|').Split(" | ").Select(cell => cell.Trim().Trim('`')).ToArray())

@@ -36,7 +36,7 @@ public sealed class LogCatalogTests
         messages.Select(m => m.Id).Should().OnlyHaveUniqueItems("event ids are stable and never shared");
         messages.Order().Should().Equal(
             DocumentedTable.Rows(DocumentedTable.EventId()).Select(r => (r[0], r[1], r[3])).Order(),
-            "docs/hosting.md lists every log event with its id, level and message (update the Log event ids table when one changes)");
+            "README.md lists every log event with its id, level and message (update the Log event ids table when one changes)");
     }
 
     [Fact]
