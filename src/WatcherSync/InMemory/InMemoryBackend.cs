@@ -17,11 +17,9 @@ public sealed class InMemoryBackend : IBackendClient
     private readonly List<InMemoryWatch> _waiting = [];
     private readonly HashSet<InMemoryWatch> _watches = [];
     private readonly PriorityQueue<KeyRecord, long> _expiries = new();
-    private readonly List<KeyRecord> _pruneScratch = [];
     private readonly ITimer _expiryTimer;
     private long _revision = 1;
     private long _compactRevision;
-    private long _pruneMark;
     private long _nextExpiryTicks = long.MaxValue;
     private int _liveCount;
     private bool _disposed;
@@ -178,7 +176,7 @@ public sealed class InMemoryBackend : IBackendClient
                 return Task.FromException<KVPair>(error);
             }
 
-            KVPair? pair = _records.TryGetValue(path, out KeyRecord? record) ? record.At(readAt) : null;
+            KVPair? pair = _records.TryGetValue(path, out KeyRecord? record) ? record.At(readAt, _history) : null;
             if (pair is null)
             {
                 return Task.FromException<KVPair>(new ResourceNotFoundException($"Key '{path}' does not exist."));
@@ -212,7 +210,7 @@ public sealed class InMemoryBackend : IBackendClient
             pairs = new List<KVPair>(Math.Min(_liveCount, 1024));
             foreach (KeyRecord record in Range(prefix))
             {
-                if (record.At(readAt) is { } pair)
+                if (record.At(readAt, _history) is { } pair)
                 {
                     pairs.Add(pair);
                 }
@@ -456,34 +454,25 @@ public sealed class InMemoryBackend : IBackendClient
             }
         }
 
-        _history.Append(new HistoryEntry(rev, record, watchEvent));
+        long sequence = _history.Head;
+        _history.Append(new HistoryEntry(rev, record, watchEvent, record.LastSequence));
+        record.LastSequence = sequence;
         SignalWaitersLocked();
     }
 
     private void CompactLocked(long revision)
     {
         _compactRevision = revision;
-        long mark = ++_pruneMark;
         while (_history.Tail < _history.Head && _history[_history.Tail].Revision <= revision)
         {
+            // A record whose deletion is now compacted is forgotten (once: a later event of it finds it gone).
             KeyRecord record = _history.DropOldest().Record;
-            if (record.PruneMark != mark)
-            {
-                record.PruneMark = mark;
-                _pruneScratch.Add(record);
-            }
-        }
-
-        foreach (KeyRecord record in _pruneScratch)
-        {
-            if (record.Prune(revision) && _records.TryGetValue(record.Path, out KeyRecord? current) && ReferenceEquals(current, record))
+            if (record.IsForgettable(revision) && _records.TryGetValue(record.Path, out KeyRecord? current) && ReferenceEquals(current, record))
             {
                 _records.Remove(record.Path);
                 _sorted.Remove(record);
             }
         }
-
-        _pruneScratch.Clear();
     }
 
     private void SignalWaitersLocked()
