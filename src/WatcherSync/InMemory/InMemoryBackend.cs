@@ -417,7 +417,7 @@ public sealed class InMemoryBackend : IBackendClient
 
             record.SetVersion(rev, stored);
             SetExpiryLocked(record, kv.Ttl);
-            AppendEventLocked(rev, record, new WatchEvent(old is null ? WatchEventType.Added : WatchEventType.Modified, old, stored));
+            AppendEventLocked(rev, record, old is null ? WatchEventType.Added : WatchEventType.Modified, old, stored);
             return Task.FromResult(stored);
         }
     }
@@ -429,10 +429,10 @@ public sealed class InMemoryBackend : IBackendClient
         record.SetVersion(rev, null);
         record.ExpiresAtTicks = 0;
         _liveCount--;
-        AppendEventLocked(rev, record, new WatchEvent(WatchEventType.Deleted, old, tombstone));
+        AppendEventLocked(rev, record, WatchEventType.Deleted, old, tombstone);
     }
 
-    private void AppendEventLocked(long rev, KeyRecord record, WatchEvent watchEvent)
+    private void AppendEventLocked(long rev, KeyRecord record, WatchEventType type, KVPair? old, KVPair current)
     {
         if (_history.IsFull)
         {
@@ -455,7 +455,7 @@ public sealed class InMemoryBackend : IBackendClient
         }
 
         long sequence = _history.Head;
-        _history.Append(new HistoryEntry(rev, record, watchEvent, record.LastSequence));
+        _history.Append(new HistoryEntry(rev, record, type, old, current, record.LastSequence));
         record.LastSequence = sequence;
         SignalWaitersLocked();
     }

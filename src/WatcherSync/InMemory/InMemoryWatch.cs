@@ -217,8 +217,12 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
                 continue;
             }
 
-            WatchEvent watchEvent = entry.Event;
-            if (!_keysAsStored)
+            WatchEvent watchEvent;
+            if (_keysAsStored)
+            {
+                watchEvent = new WatchEvent(entry.Type, entry.Old, entry.New);
+            }
+            else
             {
                 if (InMemoryBackend.KeyFor(_list, entry.Record.Path) is not { } key)
                 {
@@ -226,11 +230,7 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
                     continue;
                 }
 
-                watchEvent = watchEvent with
-                {
-                    Old = watchEvent.Old is null ? null : watchEvent.Old with { Key = key },
-                    New = watchEvent.New is null ? null : watchEvent.New with { Key = key },
-                };
+                watchEvent = new WatchEvent(entry.Type, entry.Old is null ? null : entry.Old with { Key = key }, entry.New is null ? null : entry.New with { Key = key });
             }
 
             _lastRevision = entry.Revision;

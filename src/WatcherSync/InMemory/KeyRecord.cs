@@ -57,13 +57,13 @@ internal sealed class KeyRecord
             if (previous < history.Tail)
             {
                 // Nothing older is retained: the version before this event is the one its event replaced.
-                return entry.Event.Type == WatchEventType.Added ? null : entry.Event.Old;
+                return entry.Type == WatchEventType.Added ? null : entry.Old;
             }
 
             ref readonly HistoryEntry older = ref history[previous];
             if (older.Revision <= revision)
             {
-                return older.Event.Type == WatchEventType.Deleted ? null : older.Event.New;
+                return older.Type == WatchEventType.Deleted ? null : older.New;
             }
 
             sequence = previous;
