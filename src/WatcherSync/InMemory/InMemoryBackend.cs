@@ -17,11 +17,9 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
     private readonly List<InMemoryWatch> _waiting = [];
     private readonly HashSet<InMemoryWatch> _watches = [];
     private readonly PriorityQueue<KeyRecord, long> _expiries = new();
-    private readonly List<KeyRecord> _pruneScratch = [];
     private readonly ITimer _expiryTimer;
     private long _revision = 1;
     private long _compactRevision;
-    private long _pruneMark;
     private long _nextExpiryTicks = long.MaxValue;
     private int _liveCount;
     private bool _disposed;
@@ -175,7 +173,7 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
                 return Task.FromException<KVPair>(error);
             }
 
-            KVPair? pair = _records.TryGetValue(path, out KeyRecord? record) ? record.At(readAt) : null;
+            KVPair? pair = _records.TryGetValue(path, out KeyRecord? record) ? record.At(readAt, _history) : null;
             if (pair is null)
             {
                 return Task.FromException<KVPair>(new ResourceNotFoundException($"Key '{path}' does not exist."));
@@ -209,7 +207,7 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
             pairs = new List<KVPair>(Math.Min(_liveCount, 1024));
             foreach (KeyRecord record in Range(prefix))
             {
-                if (record.At(readAt) is { } pair)
+                if (record.At(readAt, _history) is { } pair)
                 {
                     pairs.Add(pair);
                 }
@@ -416,7 +414,7 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
 
             record.SetVersion(rev, stored);
             SetExpiryLocked(record, kv.Ttl);
-            AppendEventLocked(rev, record, new WatchEvent(old is null ? WatchEventType.Added : WatchEventType.Modified, old, stored));
+            AppendEventLocked(rev, record, old is null ? WatchEventType.Added : WatchEventType.Modified, old, stored);
             return Task.FromResult(stored);
         }
     }
@@ -428,10 +426,10 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
         record.SetVersion(rev, null);
         record.ExpiresAtTicks = 0;
         _liveCount--;
-        AppendEventLocked(rev, record, new WatchEvent(WatchEventType.Deleted, old, tombstone));
+        AppendEventLocked(rev, record, WatchEventType.Deleted, old, tombstone);
     }
 
-    private void AppendEventLocked(long rev, KeyRecord record, WatchEvent watchEvent)
+    private void AppendEventLocked(long rev, KeyRecord record, WatchEventType type, KVPair? old, KVPair current)
     {
         if (_history.IsFull)
         {
@@ -453,34 +451,25 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
             }
         }
 
-        _history.Append(new HistoryEntry(rev, record, watchEvent));
+        long sequence = _history.Head;
+        _history.Append(new HistoryEntry(rev, record, type, old, current, record.LastSequence));
+        record.LastSequence = sequence;
         SignalWaitersLocked();
     }
 
     private void CompactLocked(long revision)
     {
         _compactRevision = revision;
-        long mark = ++_pruneMark;
         while (_history.Tail < _history.Head && _history[_history.Tail].Revision <= revision)
         {
+            // A record whose deletion is now compacted is forgotten (once: a later event of it finds it gone).
             KeyRecord record = _history.DropOldest().Record;
-            if (record.PruneMark != mark)
-            {
-                record.PruneMark = mark;
-                _pruneScratch.Add(record);
-            }
-        }
-
-        foreach (KeyRecord record in _pruneScratch)
-        {
-            if (record.Prune(revision) && _records.TryGetValue(record.Path, out KeyRecord? current) && ReferenceEquals(current, record))
+            if (record.IsForgettable(revision) && _records.TryGetValue(record.Path, out KeyRecord? current) && ReferenceEquals(current, record))
             {
                 _records.Remove(record.Path);
                 _sorted.Remove(record);
             }
         }
-
-        _pruneScratch.Clear();
     }
 
     private void SignalWaitersLocked()

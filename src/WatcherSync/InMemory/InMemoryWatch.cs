@@ -158,8 +158,8 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
     }
 
     /// <summary>
-    /// Copies the next retained events this watch covers into the raw buffer (or queues the error or bookmark that
-    /// comes next). Returns true when there is something to translate.
+    /// Copies the next retained events into the raw buffer (or queues the error or bookmark that comes next).
+    /// Returns true when there is something to translate.
     /// </summary>
     private bool FillLocked()
     {
@@ -181,13 +181,10 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
             return true;
         }
 
+        // Only a copy under the lock, so that writers wait as little as possible: the prefix is checked outside it.
         while (_nextSequence < history.Head && _rawCount < BatchSize)
         {
-            ref readonly HistoryEntry entry = ref history[_nextSequence++];
-            if (entry.Record.Path.StartsWith(_prefix, StringComparison.Ordinal))
-            {
-                _raw[_rawCount++] = entry;
-            }
+            _raw[_rawCount++] = history[_nextSequence++];
         }
 
         if (_rawCount > 0)
@@ -207,15 +204,25 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
         return false;
     }
 
-    /// <summary>Turns the raw buffer into events, outside the lock (list options are user code).</summary>
+    /// <summary>Turns the raw buffer into the events this watch covers, outside the lock (list options are user code).</summary>
     private bool Translate()
     {
         int count = _readyCount;
         for (int i = 0; i < _rawCount; i++)
         {
             ref HistoryEntry entry = ref _raw[i];
-            WatchEvent watchEvent = entry.Event;
-            if (!_keysAsStored)
+            if (_prefix.Length > 0 && !entry.Record.Path.StartsWith(_prefix, StringComparison.Ordinal))
+            {
+                entry = default;
+                continue;
+            }
+
+            WatchEvent watchEvent;
+            if (_keysAsStored)
+            {
+                watchEvent = new WatchEvent(entry.Type, entry.Old, entry.New);
+            }
+            else
             {
                 if (InMemoryBackend.KeyFor(_list, entry.Record.Path) is not { } key)
                 {
@@ -223,11 +230,7 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
                     continue;
                 }
 
-                watchEvent = watchEvent with
-                {
-                    Old = watchEvent.Old is null ? null : watchEvent.Old with { Key = key },
-                    New = watchEvent.New is null ? null : watchEvent.New with { Key = key },
-                };
+                watchEvent = new WatchEvent(entry.Type, entry.Old is null ? null : entry.Old with { Key = key }, entry.New is null ? null : entry.New with { Key = key });
             }
 
             _lastRevision = entry.Revision;

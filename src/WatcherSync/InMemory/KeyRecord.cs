@@ -1,8 +1,10 @@
 namespace WatcherSync.InMemory;
 
 /// <summary>
-/// Everything the in-memory store knows about one path: the current version (null once deleted) and the older
-/// versions still needed to answer reads at retained revisions.
+/// Everything the in-memory store knows about one path: the current version (null once deleted) and where its
+/// latest event is in the history. Older versions, needed for reads at retained revisions, are found by walking the
+/// record's events back through the history; one that has been compacted away is the old pair of the oldest event
+/// still retained. Writes so allocate nothing per version beyond the event itself.
 /// </summary>
 internal sealed class KeyRecord
 {
@@ -21,86 +23,50 @@ internal sealed class KeyRecord
     /// <summary>Expiry as UTC ticks; 0 when the key has no time to live.</summary>
     public long ExpiresAtTicks { get; set; }
 
-    /// <summary>Stamp of the last compaction that visited this record, so that one compaction prunes it once.</summary>
-    public long PruneMark { get; set; }
-
-    /// <summary>Older versions (ascending by revision) that reads at retained revisions still need.</summary>
-    private List<KeyVersion>? _past;
+    /// <summary>Sequence of the record's latest event in the history; -1 before the first.</summary>
+    public long LastSequence { get; set; } = -1;
 
     public bool IsLive => Current is not null;
 
+    /// <summary>A tombstone at or before <paramref name="compactRevision"/>: no read can see the record any more.</summary>
+    public bool IsForgettable(long compactRevision) => Current is null && ModRevision <= compactRevision;
+
     public void SetVersion(long revision, KVPair? pair)
     {
-        if (ModRevision != 0)
-        {
-            (_past ??= []).Add(new KeyVersion(ModRevision, Current));
-        }
-
         Current = pair;
         ModRevision = revision;
     }
 
-    /// <summary>Returns the pair as it was at <paramref name="revision"/>, or null when it did not exist then.</summary>
-    public KVPair? At(long revision)
+    /// <summary>
+    /// Returns the pair as it was at <paramref name="revision"/>, or null when it did not exist then.
+    /// <paramref name="revision"/> must not be older than the history's compaction point.
+    /// </summary>
+    public KVPair? At(long revision, EventHistory history)
     {
         if (ModRevision <= revision)
         {
             return Current;
         }
 
-        if (_past is { } past)
+        // The event at ModRevision is newer than the compaction point, so it is retained; walk back from it.
+        long sequence = LastSequence;
+        while (true)
         {
-            for (int i = past.Count - 1; i >= 0; i--)
+            ref readonly HistoryEntry entry = ref history[sequence];
+            long previous = entry.PreviousSequence;
+            if (previous < history.Tail)
             {
-                if (past[i].Revision <= revision)
-                {
-                    return past[i].Pair;
-                }
+                // Nothing older is retained: the version before this event is the one its event replaced.
+                return entry.Type == WatchEventType.Added ? null : entry.Old;
             }
-        }
 
-        return null;
+            ref readonly HistoryEntry older = ref history[previous];
+            if (older.Revision <= revision)
+            {
+                return older.Type == WatchEventType.Deleted ? null : older.New;
+            }
+
+            sequence = previous;
+        }
     }
-
-    /// <summary>
-    /// Drops the versions that no read at or after <paramref name="compactRevision"/> can see.
-    /// Returns true when nothing is left: the record can be forgotten.
-    /// </summary>
-    public bool Prune(long compactRevision)
-    {
-        if (ModRevision <= compactRevision)
-        {
-            _past = null;
-            return Current is null;
-        }
-
-        if (_past is { } past)
-        {
-            int newestAtOrBefore = -1;
-            for (int i = past.Count - 1; i >= 0; i--)
-            {
-                if (past[i].Revision <= compactRevision)
-                {
-                    newestAtOrBefore = i;
-                    break;
-                }
-            }
-
-            if (newestAtOrBefore >= 0)
-            {
-                // The newest version at or before the compaction point stays readable, unless it is a deletion.
-                int remove = past[newestAtOrBefore].Pair is null ? newestAtOrBefore + 1 : newestAtOrBefore;
-                past.RemoveRange(0, remove);
-            }
-
-            if (past.Count == 0)
-            {
-                _past = null;
-            }
-        }
-
-        return false;
-    }
-
-    private readonly record struct KeyVersion(long Revision, KVPair? Pair);
 }
