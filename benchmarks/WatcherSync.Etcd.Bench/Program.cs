@@ -82,8 +82,9 @@ switch (mode)
         double total = clock.Elapsed.TotalSeconds;
         double[] latencies = sink.LatenciesMs();
         Array.Sort(latencies);
+        double p50 = latencies.Length == 0 ? double.NaN : latencies[latencies.Length / 2];
         double p99 = latencies.Length == 0 ? double.NaN : latencies[(int)(latencies.Length * 0.99)];
-        Console.WriteLine(FormattableString.Invariant($"written={written} delivered={sink.Count} write_seconds={writeSeconds:0.00} delivered_per_second={sink.Count / total:0} p99_put_to_callback_ms={p99:0.0}"));
+        Console.WriteLine(FormattableString.Invariant($"written={written} delivered={sink.Count} write_seconds={writeSeconds:0.00} delivered_per_second={sink.Count / total:0} p50_put_to_callback_ms={p50:0.0} p99_put_to_callback_ms={p99:0.0}"));
         break;
     }
 }
