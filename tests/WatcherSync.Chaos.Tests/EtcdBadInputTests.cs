@@ -49,7 +49,6 @@ public sealed class EtcdBadInputTests(ITestOutputHelper output) : IAsyncLifetime
                 (Encoding.UTF8.GetBytes($"/bad/{phase}/not-json"), Encoding.UTF8.GetBytes("{not json")),
                 (Encoding.UTF8.GetBytes($"/bad/{phase}/junk"), junk),
                 (Encoding.UTF8.GetBytes($"/bad/{phase}/empty"), []),
-                (Encoding.UTF8.GetBytes($"/bad/{phase}/json-null"), Encoding.UTF8.GetBytes("null")),
                 (Encoding.UTF8.GetBytes($"/bad/{phase}/huge-invalid"), hugeInvalid),
                 ([.. Encoding.UTF8.GetBytes($"/bad/{phase}/key-ff-fe:"), 0xff, 0xfe, (byte)'x'], Encoding.UTF8.GetBytes("\"valid value, invalid key\"")),
                 ([.. Encoding.UTF8.GetBytes($"/bad/{phase}/key-c3:"), 0xc3], Encoding.UTF8.GetBytes("\"truncated UTF-8\"")),

@@ -12,17 +12,35 @@ internal sealed class Figures(string fault)
     private static readonly Lock FileLock = new();
     private readonly Lock _sync = new();
     private readonly List<double> _convergeSeconds = [];
+    private int _runs;
     private long _writes;
     private long _faults;
     private long _lost;
 
+    /// <summary>Records one run: the writes acknowledged, the faults injected, one convergence.</summary>
     public void Add(long writes, long faults, TimeSpan converge, int lost)
+    {
+        Run(writes, faults, lost);
+        Converged(converge);
+    }
+
+    /// <summary>Records one run's writes, faults and updates lost.</summary>
+    public void Run(long writes, long faults, int lost)
     {
         lock (_sync)
         {
+            _runs++;
             _writes += writes;
             _faults += faults;
             _lost += lost;
+        }
+    }
+
+    /// <summary>Records one time to converge (a run may settle after each fault).</summary>
+    public void Converged(TimeSpan converge)
+    {
+        lock (_sync)
+        {
             _convergeSeconds.Add(converge.TotalSeconds);
         }
     }
@@ -38,9 +56,10 @@ internal sealed class Figures(string fault)
             line = string.Join(
                 '\t',
                 fault,
-                sorted.Length.ToString(CultureInfo.InvariantCulture),
+                _runs.ToString(CultureInfo.InvariantCulture),
                 _writes.ToString(CultureInfo.InvariantCulture),
                 _faults.ToString(CultureInfo.InvariantCulture),
+                sorted.Length.ToString(CultureInfo.InvariantCulture),
                 p50.ToString("0.000", CultureInfo.InvariantCulture),
                 max.ToString("0.000", CultureInfo.InvariantCulture),
                 _lost.ToString(CultureInfo.InvariantCulture),

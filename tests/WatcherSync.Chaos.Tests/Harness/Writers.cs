@@ -17,6 +17,8 @@ internal sealed class Writers
     private readonly int _seed;
     private long _acknowledged;
     private long _failed;
+    private int _inFlight;
+    private volatile TaskCompletionSource? _paused;
 
     public Writers(IBackendClient client, IReadOnlyList<string> prefixes, int keysPerPrefix, int count, int seed)
     {
@@ -43,6 +45,16 @@ internal sealed class Writers
     public Task RunAsync(long maxWrites, TimeSpan maxTime, CancellationToken stop) =>
         Task.WhenAll(Enumerable.Range(0, _count).Select(w => Task.Run(() => WriteAsync(w, maxWrites, maxTime, stop), CancellationToken.None)));
 
+    /// <summary>Stops the writers between writes and waits until no write is in flight.</summary>
+    public Task PauseAsync(TimeSpan timeout)
+    {
+        _paused ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return Eventually.True(() => Volatile.Read(ref _inFlight) == 0, "the writes in flight finish", timeout);
+    }
+
+    /// <summary>Lets paused writers go on.</summary>
+    public void Resume() => Interlocked.Exchange(ref _paused, null)?.TrySetResult();
+
     /// <summary>Waits until <paramref name="more"/> further writes were acknowledged.</summary>
     public Task MoreAsync(long more, TimeSpan timeout)
     {
@@ -57,40 +69,30 @@ internal sealed class Writers
         long n = 0;
         while (!stop.IsCancellationRequested && clock.Elapsed < maxTime && Acknowledged < maxWrites)
         {
-            string prefix = _prefixes[random.Next(_prefixes.Count)];
-            int index = (random.Next(_keysPerPrefix / _count) * _count) + writer;
-            var key = new PathKey($"{prefix}k{index:D5}");
-            try
+            // Counted in flight before looking at the pause, so that a pause never misses a write about to start.
+            Interlocked.Increment(ref _inFlight);
+            if (_paused is { } paused)
             {
-                if (random.NextDouble() < DeleteShare)
+                Interlocked.Decrement(ref _inFlight);
+                try
                 {
-                    await _client.DeleteAsync(key, cancellationToken: stop);
+                    await paused.Task.WaitAsync(stop);
                 }
-                else
+                catch (OperationCanceledException)
                 {
-                    await _client.ApplyAsync(new KVPair(key, $"s{_seed}w{writer}n{n}"), stop);
+                    return;
                 }
 
-                Interlocked.Increment(ref _acknowledged);
+                continue;
             }
-            catch (ResourceNotFoundException)
+
+            try
             {
-                Interlocked.Increment(ref _acknowledged);
+                await WriteOnceAsync(writer, random, n, stop);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            finally
             {
-                return;
-            }
-            catch (DatastoreException)
-            {
-                Interlocked.Increment(ref _failed);
-                await Pause(stop);
-            }
-            catch (OperationCanceledException)
-            {
-                // A request timeout while a member is down.
-                Interlocked.Increment(ref _failed);
-                await Pause(stop);
+                Interlocked.Decrement(ref _inFlight);
             }
 
             if (++n % 64 == 0)
@@ -101,7 +103,45 @@ internal sealed class Writers
         }
     }
 
-    private async Task Pause(CancellationToken stop)
+    private async Task WriteOnceAsync(int writer, Random random, long n, CancellationToken stop)
+    {
+        string prefix = _prefixes[random.Next(_prefixes.Count)];
+        int index = (random.Next(_keysPerPrefix / _count) * _count) + writer;
+        var key = new PathKey($"{prefix}k{index:D5}");
+        try
+        {
+            if (random.NextDouble() < DeleteShare)
+            {
+                await _client.DeleteAsync(key, cancellationToken: stop);
+            }
+            else
+            {
+                await _client.ApplyAsync(new KVPair(key, $"s{_seed}w{writer}n{n}"), stop);
+            }
+
+            Interlocked.Increment(ref _acknowledged);
+        }
+        catch (ResourceNotFoundException)
+        {
+            Interlocked.Increment(ref _acknowledged);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (DatastoreException)
+        {
+            Interlocked.Increment(ref _failed);
+            await BackOffAsync(stop);
+        }
+        catch (OperationCanceledException)
+        {
+            // A request timeout while a member is down.
+            Interlocked.Increment(ref _failed);
+            await BackOffAsync(stop);
+        }
+    }
+
+    private async Task BackOffAsync(CancellationToken stop)
     {
         try
         {
