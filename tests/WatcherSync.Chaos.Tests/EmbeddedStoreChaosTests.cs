@@ -21,7 +21,7 @@ public sealed class EmbeddedStoreChaosTests(ITestOutputHelper output)
     public async Task RandomCompactionsAndOverflows_ThousandsOfSeeds_EverySinkConverges()
     {
         int first = Soak.FixedSeed ?? Random.Shared.Next(1, int.MaxValue / 2);
-        int count = Soak.FixedSeed is null ? Soak.Pick(5000, 50_000) : 1;
+        int count = Soak.FixedSeed is null ? Soak.Pick(10_000, 100_000) : 1;
         output.WriteLine($"seeds {first}..{first + count - 1} (replay one with WATCHERSYNC_SEED=<seed>)");
         var figures = new Figures("embedded store: random compactions, overflows, watch faults");
         var failures = new ConcurrentQueue<string>();

@@ -91,7 +91,7 @@ public sealed class EtcdClusterChaosTests(ITestOutputHelper output) : IAsyncLife
         int seed = Soak.NewSeed();
         output.WriteLine($"seed {seed}");
         var random = new Random(seed);
-        int kills = Soak.Pick(3, 10);
+        int kills = Soak.Pick(5, 15);
         var figures = new Figures(fault);
         (EtcdBackendClient direct, EtcdBackendClient client, ListLoggerFactory logs) = Clients();
         await using (direct)

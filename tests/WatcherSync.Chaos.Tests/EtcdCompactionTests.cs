@@ -26,7 +26,7 @@ public sealed class EtcdCompactionTests(ITestOutputHelper output) : IAsyncLifeti
     private async Task RunAsync(bool disconnected)
     {
         var figures = new Figures(disconnected ? "etcd compact+defrag, watch cut off" : "etcd compact+defrag, watch connected");
-        int runs = Soak.Pick(2, 6);
+        int runs = Soak.Pick(3, 10);
         int compactionsPerRun = Soak.Pick(5, 15);
         int relistsSeen = 0;
         for (int run = 0; run < runs; run++)

@@ -20,7 +20,7 @@ public sealed class EtcdKillRestartTests(ITestOutputHelper output) : IAsyncLifet
     public async Task KillNineAndRestart_TenTimesDuringWrites_SinkConvergesWithNothingLost()
     {
         var figures = new Figures("etcd kill -9 and restart x10");
-        int runs = Soak.Pick(2, 6);
+        int runs = Soak.Pick(3, 10);
         long failedWrites = 0;
         for (int run = 0; run < runs; run++)
         {

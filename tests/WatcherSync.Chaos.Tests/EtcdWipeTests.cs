@@ -21,7 +21,7 @@ public sealed class EtcdWipeTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task DataWipedAndRestarted_ResetDetected_FullRelist_SinkConverges()
     {
         var figures = new Figures("etcd data wiped and restarted");
-        int runs = Soak.Pick(3, 10);
+        int runs = Soak.Pick(5, 20);
         for (int run = 0; run < runs; run++)
         {
             int seed = Soak.NewSeed();

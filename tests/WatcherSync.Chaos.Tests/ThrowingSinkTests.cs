@@ -14,7 +14,7 @@ public sealed class ThrowingSinkTests(ITestOutputHelper output)
     public async Task SinkThrowsOnSomeCalls_ErrorSurfaced_RestartedSenderConverges()
     {
         var figures = new Figures("sink throws on some calls");
-        int runs = Soak.FixedSeed is null ? Soak.Pick(20, 200) : 1;
+        int runs = Soak.FixedSeed is null ? Soak.Pick(100, 1000) : 1;
         int thrownTotal = 0;
         for (int run = 0; run < runs; run++)
         {
