@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(3013, LogLevel.Debug, "Listed {Count} keys under {Prefix} in {Pages} pages at revision {Revision}")]
     public static partial void Listed(ILogger logger, int count, string prefix, int pages, long revision);
+
+    [LoggerMessage(3014, LogLevel.Warning, "Watch on {Prefix} had delivered revision {Seen} but etcd is at revision {Current}: the store went backwards")]
+    public static partial void RevisionWentBackwards(ILogger logger, string prefix, long seen, long current);
 }

@@ -45,6 +45,14 @@ internal sealed class EtcdConverter
     /// </summary>
     public object DecodeOrInvalid(string path, byte[]? value)
     {
+        if (EtcdKeys.HasEscapedBytes(path))
+        {
+            // A key that is not UTF-8 is no key a consumer can hold: report it like a value that does not decode.
+            var error = new ValueParseException(path, JsonValueCodec.Preview(value ?? []), $"The key '{path}' is not valid UTF-8.");
+            Log.ValueNotDecoded(_logger, path, error.Message);
+            return new InvalidValue(error);
+        }
+
         try
         {
             return Decode(path, value);

@@ -51,6 +51,9 @@ internal sealed class RangeRequest
 
     [JsonPropertyName("revision")]
     public long Revision { get; set; }
+
+    [JsonPropertyName("count_only")]
+    public bool CountOnly { get; set; }
 }
 
 internal sealed class RangeResponse

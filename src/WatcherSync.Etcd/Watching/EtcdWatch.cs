@@ -222,6 +222,11 @@ internal sealed class EtcdWatch : IWatch
 
                     if (result.Created)
                     {
+                        if (await WentBackwardsAsync(result.Header?.Revision ?? 0, endpoint, stream.Token).ConfigureAwait(false) is { } reset)
+                        {
+                            return (reset, true);
+                        }
+
                         _translator.StartAt(result.Header?.Revision ?? 0);
                         _brokenSince = null;
                         _started.TrySetResult();
@@ -268,6 +273,11 @@ internal sealed class EtcdWatch : IWatch
         {
             return (failure.Error, !failure.Error.IsTransient);
         }
+        catch (DatastoreException ex)
+        {
+            // The revision check, a unary call, failed on every endpoint.
+            return (ex, !ex.IsTransient);
+        }
         catch (Exception ex) when (ex is IOException or HttpRequestException)
         {
             return (new DatastoreUnavailableException($"The watch stream from etcd at {endpoint} broke: {ex.Message}", ex), false);
@@ -276,6 +286,34 @@ internal sealed class EtcdWatch : IWatch
         {
             return (new DatastoreException($"The watch stream from etcd at {endpoint} is not valid gateway JSON: {ex.Message}", ex), true);
         }
+    }
+
+    /// <summary>
+    /// etcd accepts a watch from a future revision without a word, so a store that was wiped or restored from an older
+    /// backup would leave the watch waiting for revisions that will mean other changes. A member whose revision is
+    /// below the last one delivered is either lagging (a linearizable read says the cluster is further on) or the
+    /// store went backwards: then the watch ends with <see cref="DatastoreResetException"/>.
+    /// </summary>
+    private async Task<DatastoreResetException?> WentBackwardsAsync(long memberRevision, string endpoint, CancellationToken cancellationToken)
+    {
+        long seen = _translator.LastRevision;
+        if (memberRevision <= 0 || memberRevision >= seen)
+        {
+            return null;
+        }
+
+        RangeResponse reply = await _transport.CallAsync(
+            "watch-check", "/v3/kv/range", new RangeRequest { Key = _key, RangeEnd = _rangeEnd, CountOnly = true },
+            EtcdJsonContext.Default.RangeRequest, EtcdJsonContext.Default.RangeResponse, idempotent: true, cancellationToken).ConfigureAwait(false);
+        long current = reply.Header?.Revision ?? 0;
+        if (current >= seen)
+        {
+            return null;
+        }
+
+        Log.RevisionWentBackwards(_logger, _prefix, seen, current);
+        return new DatastoreResetException(
+            $"etcd at {endpoint} is at revision {current}, below revision {seen} already delivered for {_prefix}: the store was wiped or restored; relist.");
     }
 
     private async Task<(DatastoreException? Error, bool Terminal)> CanceledAsync(WatchResponse result, int index, string endpoint, CancellationToken cancellationToken)

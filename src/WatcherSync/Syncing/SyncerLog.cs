@@ -59,4 +59,7 @@ internal enum RelistReason : byte
 
     /// <summary>The resource cannot be watched and is polled.</summary>
     Poll,
+
+    /// <summary>The datastore's revision went backwards (wiped or restored).</summary>
+    Reset,
 }

@@ -48,6 +48,7 @@ internal sealed class SyncerMetrics : IDisposable
         RelistReason.WatchErrors => "watch_errors",
         RelistReason.ContactLost => "contact_lost",
         RelistReason.Poll => "poll",
+        RelistReason.Reset => "reset",
         _ => "other",
     };
 }

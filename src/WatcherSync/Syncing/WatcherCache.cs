@@ -35,6 +35,8 @@ internal sealed class WatcherCache
     private long _lastContact;
     private long _lastPassStart = -1;
     private bool _contactLostReported;
+    // Set when the datastore was reset, until the next list has been applied: no cached revision counts as "unchanged".
+    private bool _revisionsVoid;
     private int _keyCount;
     private long _lastEventTimestamp;
 
@@ -124,6 +126,13 @@ internal sealed class WatcherCache
 
                 switch (error)
                 {
+                    case DatastoreResetException:
+                        // Revisions from before the reset may recur with other values: compare none of them.
+                        SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, "datastore reset: relisting every key", error);
+                        needList = true;
+                        reason = RelistReason.Reset;
+                        _revisionsVoid = true;
+                        break;
                     case RevisionExpiredException:
                         SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, "compacted: relisting", error);
                         needList = true;
@@ -252,6 +261,7 @@ internal sealed class WatcherCache
 
         _revision = list.Revision;
         _lastEventRevision = null;
+        _revisionsVoid = false;
         await FlushAsync(CancellationToken.None).ConfigureAwait(false);
         await _output.WriteAsync(new CacheMessage(CacheMessageKind.InSync, _index), cancellationToken).ConfigureAwait(false);
         return true;
@@ -446,7 +456,7 @@ internal sealed class WatcherCache
     private void ApplyUpsert(KVPair pair, string? revision)
     {
         ref CacheEntry entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, pair.Key.DefaultPath, out bool exists);
-        if (exists && string.Equals(entry.Revision, revision, StringComparison.Ordinal))
+        if (exists && !_revisionsVoid && string.Equals(entry.Revision, revision, StringComparison.Ordinal))
         {
             entry.Epoch = _epoch;
             return;

@@ -75,6 +75,31 @@ public sealed class WatcherSyncerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DatastoreReset_Relists_ResendsEveryKeyEvenAtAnEqualRevision()
+    {
+        Script a = _backend.For("/a/");
+        Start("/a/");
+        a.List(10, Pair("/a/k1", "1", 5), Pair("/a/k2", "2", 7));
+        ScriptedWatch first = a.Watch();
+        await Until(() => _callbacks.LastStatus == SyncStatus.InSync, "the first sync completes");
+
+        // The wiped store was written again: k1 happens to sit at revision 5 again, with another value.
+        first.Error(new DatastoreResetException("store went backwards"));
+        a.List(6, Pair("/a/k1", "other", 5), Pair("/a/k3", "3", 6));
+        ScriptedWatch second = a.Watch();
+        await Until(() => a.WatchRevisions.Count == 2 && _callbacks.Statuses.Count == 4, "the cache relists and is in sync again");
+        _callbacks.AllUpdates.Skip(2).Select(u => (u.KVPair.Key.DefaultPath, u.UpdateType, u.KVPair.Value))
+            .Should().Equal(("/a/k1", UpdateType.Updated, "other"), ("/a/k3", UpdateType.New, "3"), ("/a/k2", UpdateType.Deleted, null));
+        a.WatchRevisions.Should().Equal("10", "6");
+
+        // Only the relist after the reset ignores revisions: a repeat on the new watch is still swallowed.
+        second.Modified("/a/k3", "3", 6);
+        second.Modified("/a/k1", "1c", 8);
+        await Until(() => _callbacks.AllUpdates.Count == 6, "the next modification arrives");
+        _callbacks.AllUpdates[^1].KVPair.Key.DefaultPath.Should().Be("/a/k1");
+    }
+
+    [Fact]
     public async Task WatchError_AfterBookmark_RewatchesFromTheBookmarkWithoutRelist()
     {
         Script a = _backend.For("/a/");
