@@ -9,15 +9,20 @@ if [[ "${1:-}" == "--soak" ]]; then
   export WATCHERSYNC_SOAK=1
 fi
 
-# The etcd tests start their own etcd servers on loopback; Debian's etcd-server provides the binary.
-if ! command -v etcd >/dev/null 2>&1; then
-  echo "etcd not found: installing Debian's etcd-server and etcd-client"
+# The etcd tests start their own etcd servers on loopback (Debian's etcd-server; etcd-client brings etcdctl for the
+# tool's comparisons); the cluster fault tests freeze members with kill(1) from procps.
+need=()
+command -v etcd >/dev/null 2>&1 || need+=(etcd-server etcd-client)
+[[ -x /bin/kill || -x /usr/bin/kill ]] || need+=(procps)
+if ((${#need[@]} > 0)); then
+  echo "installing ${need[*]} with apt-get"
   SUDO=""
   if [[ "$(id -u)" != "0" ]]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq etcd-server etcd-client >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-etcd --version | head -n 1
+# awk reads all of etcd's output: `head` could close the pipe early and fail the script under pipefail.
+etcd --version | awk 'NR == 1'
 
 dotnet build WatcherSync.sln -c Release -nologo -v quiet
 

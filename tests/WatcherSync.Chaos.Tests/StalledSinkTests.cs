@@ -83,8 +83,9 @@ public sealed class StalledSinkTests(ITestOutputHelper output)
 
         await Eventually.True(() => mirror.Recorder.UpdatesEntered > entered, "the sink is called during the burst, and stalls");
 
-        // The fault itself: the sink stays blocked this long whatever the burst does meanwhile.
-        await Task.Delay(stall);
+        // The fault itself: the sink stays blocked for the stall, and at least until the whole burst has gone in, so the
+        // coalescing checked below does not depend on how fast this machine writes.
+        await Task.WhenAll(Task.Delay(stall), burst);
         int queueAtRelease = mirror.Buffer.QueueLength;
         Volatile.Write(ref stalled, false);
         gate.Set();

@@ -13,14 +13,14 @@ namespace WatcherSync.Cli.Bench;
 internal sealed class BenchRun
 {
     private readonly EtcdClientOptions _options;
-    private readonly IReadOnlyList<string> _etcdctlArguments;
+    private readonly EtcdctlConnection _etcdctl;
     private readonly BenchSettings _settings;
     private readonly TextWriter _out;
 
-    public BenchRun(EtcdClientOptions options, IReadOnlyList<string> etcdctlArguments, BenchSettings settings, TextWriter output)
+    public BenchRun(EtcdClientOptions options, EtcdctlConnection etcdctl, BenchSettings settings, TextWriter output)
     {
         _options = options;
-        _etcdctlArguments = etcdctlArguments;
+        _etcdctl = etcdctl;
         _settings = settings;
         _out = output;
     }
@@ -48,7 +48,7 @@ internal sealed class BenchRun
             var ctl = new List<TimeSpan>();
             for (int round = 0; round < _settings.Rounds; round++)
             {
-                ctl.Add(await EtcdctlTimer.TimeGetPrefixAsync(etcdctl, _etcdctlArguments, _settings.Prefix, cancellationToken));
+                ctl.Add(await EtcdctlTimer.TimeGetPrefixAsync(etcdctl, _etcdctl, _settings.Prefix, cancellationToken));
             }
 
             TimeSpan bestCtl = ctl.Min();

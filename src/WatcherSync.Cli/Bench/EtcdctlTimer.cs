@@ -22,7 +22,7 @@ internal static class EtcdctlTimer
 
     /// <summary>Runs etcdctl once and returns the time from start to exit.</summary>
     /// <exception cref="CliException">etcdctl failed.</exception>
-    public static async Task<TimeSpan> TimeGetPrefixAsync(string etcdctl, IEnumerable<string> connectionArguments, string prefix, CancellationToken cancellationToken)
+    public static async Task<TimeSpan> TimeGetPrefixAsync(string etcdctl, EtcdctlConnection connection, string prefix, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(etcdctl)
         {
@@ -31,7 +31,12 @@ internal static class EtcdctlTimer
             UseShellExecute = false,
         };
         start.Environment["ETCDCTL_API"] = "3";
-        foreach (string argument in connectionArguments)
+        foreach ((string name, string value) in connection.Environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        foreach (string argument in connection.Arguments)
         {
             start.ArgumentList.Add(argument);
         }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using WatcherSync.Cli.Bench;
 using WatcherSync.Etcd;
 
 namespace WatcherSync.Cli.Commands;
@@ -79,17 +80,29 @@ internal sealed class EtcdConnectionOptions
     /// <summary>The endpoints as given, for messages.</summary>
     public string Endpoints(ParseResult parse) => parse.GetValue(_endpoints) ?? DefaultEndpoint;
 
-    /// <summary>The same connection as etcdctl arguments (endpoints, credentials, TLS files).</summary>
-    public IReadOnlyList<string> EtcdctlArguments(ParseResult parse)
+    /// <summary>
+    /// The same connection for etcdctl: endpoints and TLS files as arguments, credentials in its environment
+    /// (ETCDCTL_USER, ETCDCTL_PASSWORD) so that they never show on a process's command line.
+    /// </summary>
+    public EtcdctlConnection Etcdctl(ParseResult parse)
     {
         ArgumentNullException.ThrowIfNull(parse);
         var arguments = new List<string> { "--endpoints", Endpoints(parse) };
-        Add(arguments, "--user", parse.GetValue(_user));
-        Add(arguments, "--password", parse.GetValue(_password));
         Add(arguments, "--cacert", parse.GetValue(_caCert)?.FullName);
         Add(arguments, "--cert", parse.GetValue(_cert)?.FullName);
         Add(arguments, "--key", parse.GetValue(_key)?.FullName);
-        return arguments;
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (parse.GetValue(_user) is { Length: > 0 } user)
+        {
+            environment["ETCDCTL_USER"] = user;
+        }
+
+        if (parse.GetValue(_password) is { Length: > 0 } password)
+        {
+            environment["ETCDCTL_PASSWORD"] = password;
+        }
+
+        return new EtcdctlConnection(arguments, environment);
 
         static void Add(List<string> arguments, string flag, string? value)
         {

@@ -28,14 +28,31 @@ public sealed class KeyValueWatchers : IKeyValueWatcher
                 made.Add(watcher.Watch(resyncName, changes, resyncs, keyPrefixes));
             }
         }
-        catch
+        catch (Exception error)
         {
+            // Undo what was made. Watch is synchronous (its registrations start in the background), so the undo
+            // waits here; a failure to undo joins the original error instead of hiding it.
+            List<Exception>? undoErrors = null;
             foreach (IWatchRegistration registration in made)
             {
-                registration.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                try
+                {
+                    registration.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                }
+#pragma warning disable CA1031 // Collected and thrown with the original error.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    (undoErrors ??= []).Add(ex);
+                }
             }
 
-            throw;
+            if (undoErrors is null)
+            {
+                throw;
+            }
+
+            throw new AggregateException("Watching failed, and closing the registrations already made failed too.", [error, .. undoErrors]);
         }
 
         return new AggregatedRegistration(made);

@@ -74,7 +74,15 @@ internal sealed class WatchRegistration : IWatchRegistration
         }
 
         // A new syncer over all the prefixes takes over (and resyncs); the old one is stopped in the background.
-        _ = old?.StopAsync();
+        if (old is not null)
+        {
+            _ = old.StopAsync().ContinueWith(
+                static (stop, state) => DataSyncLog.LoopFailed(((WatchRegistration)state!)._engine.Logger, ((WatchRegistration)state!).Name, stop.Exception!),
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
     }
 
     public void Unregister(string keyPrefix)
