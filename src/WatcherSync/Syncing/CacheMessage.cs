@@ -3,8 +3,11 @@ namespace WatcherSync;
 /// <summary>What a watcher cache tells the syncer loop.</summary>
 internal enum CacheMessageKind : byte
 {
-    /// <summary>A batch of updates (and parse failures) in the order they happened.</summary>
+    /// <summary>A batch of updates in the order they happened.</summary>
     Updates,
+
+    /// <summary>A raw key and value that could not be parsed, in its place among the updates.</summary>
+    ParseFailed,
 
     /// <summary>The cache has listed and is about to resend its state: it is no longer in sync.</summary>
     ResyncStarted,
@@ -21,7 +24,7 @@ internal readonly record struct CacheMessage(
     CacheMessageKind Kind,
     int CacheIndex,
     List<Update>? Updates = null,
-    List<ParseFailure>? ParseFailures = null,
+    ParseFailure? ParseFailure = null,
     Exception? Error = null);
 
 /// <summary>A raw key and value that could not be parsed.</summary>

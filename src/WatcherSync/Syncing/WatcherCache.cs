@@ -23,8 +23,13 @@ internal sealed class WatcherCache
     private readonly string _syncerName;
     private readonly int _index;
     private readonly Dictionary<string, CacheEntry> _entries = new(StringComparer.Ordinal);
+
+    // Everything the cache has applied to its key set but not yet handed to the syncer loop, in order: the open
+    // batch, and the messages sealed before it. Every change to _entries ends up here and is handed over by
+    // FlushAsync, the one way out of the cache, which never gives up on a message; so the consumer's picture is
+    // always what the key set says once the cache has stopped, and the stop's deletes match it exactly.
+    private readonly List<CacheMessage> _sealed = [];
     private List<Update> _batch = [];
-    private List<ParseFailure>? _parseFailures;
     private int _epoch;
     // Where a new watch resumes: a revision all of whose events have been seen (a list, a bookmark, or the
     // revision of an event followed by an event of a later revision). The revision of the last event seen may
@@ -37,6 +42,12 @@ internal sealed class WatcherCache
     private bool _contactLostReported;
     // Set when the datastore was reset, until the next list has been applied: no cached revision counts as "unchanged".
     private bool _revisionsVoid;
+    // False once the backend said this resource cannot be watched: it is polled instead.
+    private bool _canWatch = true;
+    private RelistReason _relistReason = RelistReason.Initial;
+    // Whether the loop has been told this cache is resyncing since it last said it was in sync.
+    private bool _resyncAnnounced;
+    private int _watchErrors;
     private int _keyCount;
     private long _lastEventTimestamp;
 
@@ -64,6 +75,19 @@ internal sealed class WatcherCache
         _lastEventTimestamp = _lastContact;
     }
 
+    /// <summary>What the cache is doing; each state is one method that returns the next state.</summary>
+    private enum State
+    {
+        /// <summary>Listing at one revision and reconciling the key set with it (<see cref="ListAsync"/>).</summary>
+        Listing,
+
+        /// <summary>Watching from the last complete revision until the watch ends or fails (<see cref="WatchAsync"/>).</summary>
+        Watching,
+
+        /// <summary>Waiting for the next poll of a resource that cannot be watched (<see cref="PollAsync"/>).</summary>
+        Polling,
+    }
+
     public ResourceType ResourceType => _resourceType;
 
     /// <summary>Gets the number of keys held as of the last batch handed to the syncer loop (safe to read from any thread).</summary>
@@ -74,108 +98,148 @@ internal sealed class WatcherCache
 
     private string Prefix => _list.DefaultPathRoot;
 
-    /// <summary>Runs list-then-watch until cancelled.</summary>
+    /// <summary>
+    /// Runs list-then-watch until cancelled. When it returns, everything the cache applied has been handed to the
+    /// syncer loop (which must keep reading until every cache has returned).
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        bool needList = true;
-        bool polling = false;
-        bool everListed = false;
-        int watchErrors = 0;
-        RelistReason reason = RelistReason.Initial;
+        // The retry timeout counts from the start, not from construction.
+        MarkContact();
+        State state = State.Listing;
         try
         {
-            while (!cancellationToken.IsCancellationRequested)
+            while (true)
             {
+                // Hand over what the last state left (a relist announcement among it) before pacing the next pass.
+                await FlushAsync().ConfigureAwait(false);
                 await PaceAsync(cancellationToken).ConfigureAwait(false);
-
-                if (needList)
+                state = state switch
                 {
-                    if (!await FullSyncAsync(reason, announce: !polling || !everListed, cancellationToken).ConfigureAwait(false))
-                    {
-                        await Task.Delay(_options.ListRetryInterval, _time, cancellationToken).ConfigureAwait(false);
-                        continue;
-                    }
-
-                    everListed = true;
-                    needList = false;
-                    watchErrors = 0;
-                }
-
-                if (polling)
-                {
-                    await Task.Delay(_options.WatchPollInterval, _time, cancellationToken).ConfigureAwait(false);
-                    needList = true;
-                    reason = RelistReason.Poll;
-                    continue;
-                }
-
-                (Exception? error, bool progressed) = await WatchOnceAsync(cancellationToken).ConfigureAwait(false);
-                _metrics.WatchRestarted(_syncerName);
-                if (progressed)
-                {
-                    // Errors count only while the watch is stuck at one revision.
-                    watchErrors = 0;
-                }
-
-                if (error is null)
-                {
-                    // The stream ended without an error: resume from the last revision seen.
-                    SyncerLog.WatchEnded(_logger, _syncerName, Prefix, _revision);
-                    continue;
-                }
-
-                switch (error)
-                {
-                    case DatastoreResetException:
-                        // Revisions from before the reset may recur with other values: compare none of them.
-                        SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, "datastore reset: relisting every key", error);
-                        needList = true;
-                        reason = RelistReason.Reset;
-                        _revisionsVoid = true;
-                        break;
-                    case RevisionExpiredException:
-                        SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, "compacted: relisting", error);
-                        needList = true;
-                        reason = RelistReason.Compacted;
-                        break;
-                    case OperationNotSupportedException:
-                        SyncerLog.Polling(_logger, _syncerName, Prefix);
-                        polling = true;
-                        break;
-                    case DatastoreException { IsTransient: true }:
-                        // Connection refused, no leader, timeouts: retry the same revision, never counted.
-                        SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, "transient: resuming", error);
-                        break;
-                    default:
-                        watchErrors++;
-                        if (watchErrors >= _options.MaxWatchErrorsBeforeRelist)
-                        {
-                            SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, $"error {watchErrors}: relisting", error);
-                            needList = true;
-                            reason = RelistReason.WatchErrors;
-                        }
-                        else
-                        {
-                            SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, $"error {watchErrors}: resuming", error);
-                        }
-
-                        break;
-                }
-
-                if (await CheckContactAsync(error, cancellationToken).ConfigureAwait(false))
-                {
-                    needList = true;
-                    reason = RelistReason.ContactLost;
-                }
+                    State.Listing => await ListAsync(cancellationToken).ConfigureAwait(false),
+                    State.Watching => await WatchAsync(cancellationToken).ConfigureAwait(false),
+                    _ => await PollAsync(cancellationToken).ConfigureAwait(false),
+                };
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Stopping.
         }
+        finally
+        {
+            await FlushAsync().ConfigureAwait(false);
+        }
     }
 
-    /// <summary>Returns every key still known, as deletions, and forgets them.</summary>
+    /// <summary>The Listing state: a full sync; on failure, list again after the retry interval.</summary>
+    private async Task<State> ListAsync(CancellationToken cancellationToken)
+    {
+        if (!await FullSyncAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await FlushAsync().ConfigureAwait(false);
+            await Task.Delay(_options.ListRetryInterval, _time, cancellationToken).ConfigureAwait(false);
+            return State.Listing;
+        }
+
+        _watchErrors = 0;
+        return _canWatch ? State.Watching : State.Polling;
+    }
+
+    /// <summary>The Polling state: wait for the poll interval, then list again without announcing a resync.</summary>
+    private async Task<State> PollAsync(CancellationToken cancellationToken)
+    {
+        await Task.Delay(_options.WatchPollInterval, _time, cancellationToken).ConfigureAwait(false);
+        return Relist(RelistReason.Poll);
+    }
+
+    /// <summary>The Watching state: one watch, then the handling of how it ended (DESIGN, syncer semantics 5).</summary>
+    private async Task<State> WatchAsync(CancellationToken cancellationToken)
+    {
+        (Exception? error, bool progressed) = await WatchOnceAsync(cancellationToken).ConfigureAwait(false);
+        _metrics.WatchRestarted(_syncerName);
+        if (progressed)
+        {
+            // Errors count only while the watch is stuck at one revision.
+            _watchErrors = 0;
+        }
+
+        if (error is null)
+        {
+            // The stream ended without an error: resume from the last revision seen.
+            SyncerLog.WatchEnded(_logger, _syncerName, Prefix, _revision);
+            return State.Watching;
+        }
+
+        State next;
+        switch (error)
+        {
+            case DatastoreResetException:
+                // Revisions from before the reset may recur with other values: compare none of them.
+                SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, "datastore reset: relisting every key", error);
+                _revisionsVoid = true;
+                next = Relist(RelistReason.Reset);
+                break;
+            case RevisionExpiredException:
+                SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, "compacted: relisting", error);
+                next = Relist(RelistReason.Compacted);
+                break;
+            case OperationNotSupportedException:
+                SyncerLog.Polling(_logger, _syncerName, Prefix);
+                _canWatch = false;
+                next = State.Polling;
+                break;
+            case DatastoreException { IsTransient: true }:
+                // Connection refused, no leader, timeouts: retry the same revision, never counted.
+                SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, "transient: resuming", error);
+                next = State.Watching;
+                break;
+            default:
+                _watchErrors++;
+                if (_watchErrors >= _options.MaxWatchErrorsBeforeRelist)
+                {
+                    SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, $"error {_watchErrors}: relisting", error);
+                    next = Relist(RelistReason.WatchErrors);
+                }
+                else
+                {
+                    SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, $"error {_watchErrors}: resuming", error);
+                    next = State.Watching;
+                }
+
+                break;
+        }
+
+        return CheckContact(error) ? Relist(RelistReason.ContactLost) : next;
+    }
+
+    /// <summary>
+    /// Decides a relist. The watch is gone once a relist is decided for a compaction, a reset or too many errors,
+    /// so the cache is out of sync from that moment: the loop hears it at once, not when the list succeeds (which
+    /// may take long, or fail for a while). A poll is not a resync (the resource stays in sync between polls), and
+    /// after a lost contact the resync is announced when the datastore answers again.
+    /// </summary>
+    private State Relist(RelistReason reason)
+    {
+        _relistReason = reason;
+        if (reason is RelistReason.Compacted or RelistReason.WatchErrors or RelistReason.Reset)
+        {
+            AnnounceResync();
+        }
+
+        return State.Listing;
+    }
+
+    private void AnnounceResync()
+    {
+        if (!_resyncAnnounced)
+        {
+            _resyncAnnounced = true;
+            Seal(new CacheMessage(CacheMessageKind.ResyncStarted, _index));
+        }
+    }
+
+    /// <summary>Returns every key still known, as deletions, and forgets them. Only once <see cref="RunAsync"/> has returned.</summary>
     public List<Update> DrainAsDeletes()
     {
         var deletes = new List<Update>(_entries.Count);
@@ -191,21 +255,26 @@ internal sealed class WatcherCache
 
     private async Task PaceAsync(CancellationToken cancellationToken)
     {
-        if (_lastPassStart >= 0)
+        TimeSpan wait = _lastPassStart < 0 ? TimeSpan.Zero : _options.MinResyncInterval - _time.GetElapsedTime(_lastPassStart);
+        if (wait > TimeSpan.Zero)
         {
-            TimeSpan since = _time.GetElapsedTime(_lastPassStart);
-            if (since < _options.MinResyncInterval)
-            {
-                await Task.Delay(_options.MinResyncInterval - since, _time, cancellationToken).ConfigureAwait(false);
-            }
+            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // With no pause to take (MinResyncInterval 0, or a long pass), still give the thread back once a pass:
+            // a backend that fails synchronously must not make this loop spin on the thread that resumed it.
+            await Task.Yield();
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         _lastPassStart = _time.GetTimestamp();
     }
 
     /// <summary>Lists at one revision and reconciles the cache with it. Returns false when the list failed.</summary>
-    private async Task<bool> FullSyncAsync(RelistReason reason, bool announce, CancellationToken cancellationToken)
+    private async Task<bool> FullSyncAsync(CancellationToken cancellationToken)
     {
+        RelistReason reason = _relistReason;
         SyncerLog.Relisting(_logger, _syncerName, Prefix, reason);
         _metrics.Relisted(_syncerName, reason);
         KVPairList list;
@@ -223,26 +292,28 @@ internal sealed class WatcherCache
 #pragma warning restore CA1031
         {
             SyncerLog.ListFailed(_logger, _syncerName, Prefix, ex);
-            await CheckContactAsync(ex, cancellationToken).ConfigureAwait(false);
+            if (CheckContact(ex))
+            {
+                _relistReason = RelistReason.ContactLost;
+            }
+
             return false;
         }
 
         MarkContact();
         SyncerLog.Listed(_logger, _syncerName, list.KVPairs.Count, Prefix, list.Revision);
-        if (announce)
+        if (reason != RelistReason.Poll)
         {
-            await _output.WriteAsync(new CacheMessage(CacheMessageKind.ResyncStarted, _index), cancellationToken).ConfigureAwait(false);
+            AnnounceResync();
         }
 
-        // From here the list is applied whole, whatever happens to the token, so that the cache stays consistent.
+        // The list is applied batch by batch; a stop between two batches leaves the rest unapplied, and what was
+        // applied has been handed over, so the key set and the consumer still agree.
         _epoch++;
         foreach (KVPair kv in list.KVPairs)
         {
             OnUpsert(kv);
-            if (_batch.Count >= _options.MaxUpdatesPerBatch)
-            {
-                await FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            }
+            await FlushIfFullAsync(cancellationToken).ConfigureAwait(false);
         }
 
         // Keys not seen in this list are gone.
@@ -252,18 +323,16 @@ internal sealed class WatcherCache
             {
                 _entries.Remove(pair.Key);
                 _batch.Add(new Update(new KVPair(pair.Value.Key, null, list.Revision), UpdateType.Deleted));
-                if (_batch.Count >= _options.MaxUpdatesPerBatch)
-                {
-                    await FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                }
+                await FlushIfFullAsync(cancellationToken).ConfigureAwait(false);
             }
         }
 
         _revision = list.Revision;
         _lastEventRevision = null;
         _revisionsVoid = false;
-        await FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        await _output.WriteAsync(new CacheMessage(CacheMessageKind.InSync, _index), cancellationToken).ConfigureAwait(false);
+        Seal(new CacheMessage(CacheMessageKind.InSync, _index));
+        _resyncAnnounced = false;
+        await FlushAsync().ConfigureAwait(false);
         return true;
     }
 
@@ -302,11 +371,13 @@ internal sealed class WatcherCache
                         switch (watchEvent.Type)
                         {
                             case WatchEventType.Error:
-                                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                                await FlushAsync().ConfigureAwait(false);
                                 return (watchEvent.Error ?? new DatastoreException("The watch failed without saying why."), progressed);
                             case WatchEventType.Bookmark:
                                 if (watchEvent.Revision is { } bookmark)
                                 {
+                                    // A bookmark at a new revision shows the watch is making progress, as an event does.
+                                    progressed |= !string.Equals(bookmark, _revision, StringComparison.Ordinal);
                                     _revision = bookmark;
                                     _lastEventRevision = null;
                                 }
@@ -331,13 +402,13 @@ internal sealed class WatcherCache
                         }
 
                         MarkContact();
-                        if (_batch.Count >= _options.MaxUpdatesPerBatch)
+                        if (IsFull)
                         {
-                            await FlushAsync(cancellationToken).ConfigureAwait(false);
+                            await FlushAsync().ConfigureAwait(false);
                         }
                     }
 
-                    await FlushAsync(cancellationToken).ConfigureAwait(false);
+                    await FlushAsync().ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -346,19 +417,19 @@ internal sealed class WatcherCache
             }
             catch (ChannelClosedException ex) when (ex.InnerException is { } inner)
             {
-                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                await FlushAsync().ConfigureAwait(false);
                 return (inner, progressed);
             }
 #pragma warning disable CA1031 // A watch channel that faults is a watch error like any other.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                await FlushAsync(cancellationToken).ConfigureAwait(false);
+                await FlushAsync().ConfigureAwait(false);
                 return (ex, progressed);
             }
         }
 
-        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        await FlushAsync().ConfigureAwait(false);
         return (null, progressed);
     }
 
@@ -478,20 +549,57 @@ internal sealed class WatcherCache
     private void AddParseFailure(string rawKey, string? rawValue, Exception error)
     {
         SyncerLog.ParseFailed(_logger, _syncerName, rawKey, error);
-        (_parseFailures ??= []).Add(new ParseFailure(rawKey, rawValue));
+
+        // The failure keeps its place: the updates before it go out before it, the ones after it after.
+        Seal(new CacheMessage(CacheMessageKind.ParseFailed, _index, ParseFailure: new ParseFailure(rawKey, rawValue)));
     }
 
-    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    /// <summary>Closes the open batch (if any) and queues <paramref name="message"/> after it.</summary>
+    private void Seal(CacheMessage message)
     {
-        if (_batch.Count == 0 && _parseFailures is null)
+        SealBatch();
+        _sealed.Add(message);
+    }
+
+    private void SealBatch()
+    {
+        if (_batch.Count > 0)
+        {
+            _sealed.Add(new CacheMessage(CacheMessageKind.Updates, _index, _batch));
+            _batch = new List<Update>(Math.Min(_options.MaxUpdatesPerBatch, 256));
+        }
+    }
+
+    private bool IsFull => _batch.Count >= _options.MaxUpdatesPerBatch || _sealed.Count >= _options.MaxUpdatesPerBatch;
+
+    private async ValueTask FlushIfFullAsync(CancellationToken cancellationToken)
+    {
+        if (IsFull)
+        {
+            await FlushAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>
+    /// Hands everything applied so far to the syncer loop, in order. The only way messages leave the cache. It is
+    /// not cancellable on purpose: a message given up would leave the key set ahead of the consumer. It cannot hang
+    /// a stop either, because the loop reads until every cache has returned.
+    /// </summary>
+    private async ValueTask FlushAsync()
+    {
+        SealBatch();
+        if (_sealed.Count == 0)
         {
             return;
         }
 
-        var message = new CacheMessage(CacheMessageKind.Updates, _index, _batch, _parseFailures);
-        _batch = new List<Update>(Math.Min(_options.MaxUpdatesPerBatch, 256));
-        _parseFailures = null;
-        await _output.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+        foreach (CacheMessage message in _sealed)
+        {
+            await _output.WriteAsync(message, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        _sealed.Clear();
 
         // Counted once handed over, so the figure never runs ahead of what the syncer loop has been given.
         Volatile.Write(ref _keyCount, _entries.Count);
@@ -526,9 +634,9 @@ internal sealed class WatcherCache
 
     /// <summary>
     /// After a failure: when nothing has reached the datastore for the retry timeout, reports the loss once and
-    /// returns true (the cache must relist once contact is back).
+    /// returns true (the cache must relist once contact is back, and announce that resync again).
     /// </summary>
-    private async ValueTask<bool> CheckContactAsync(Exception error, CancellationToken cancellationToken)
+    private bool CheckContact(Exception error)
     {
         if (_contactLostReported || _time.GetElapsedTime(_lastContact) < _options.WatchRetryTimeout)
         {
@@ -537,8 +645,8 @@ internal sealed class WatcherCache
 
         _contactLostReported = true;
         SyncerLog.ContactLost(_logger, _syncerName, Prefix, error);
-        await FlushAsync(cancellationToken).ConfigureAwait(false);
-        await _output.WriteAsync(new CacheMessage(CacheMessageKind.ContactLost, _index, Error: error), cancellationToken).ConfigureAwait(false);
+        Seal(new CacheMessage(CacheMessageKind.ContactLost, _index, Error: error));
+        _resyncAnnounced = false;
         return true;
     }
 

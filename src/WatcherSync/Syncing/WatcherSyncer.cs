@@ -29,8 +29,7 @@ public sealed class WatcherSyncer : ISyncer
     private int _cachesInSync;
     private int _status = (int)SyncStatus.WaitForDatastore;
     private Task? _running;
-    private bool _started;
-    private bool _stopped;
+    private Task? _stop;
 
     /// <summary>Creates a syncer; call <see cref="Start"/> to begin.</summary>
     /// <param name="client">The backend to list and watch.</param>
@@ -108,53 +107,61 @@ public sealed class WatcherSyncer : ISyncer
     {
         lock (_lifecycle)
         {
-            ObjectDisposedException.ThrowIf(_stopped, this);
-            if (_started)
+            ObjectDisposedException.ThrowIf(_stop is not null, this);
+            if (_running is not null)
             {
                 throw new InvalidOperationException("The syncer has already been started.");
             }
 
-            _started = true;
             CancellationToken token = _stopping.Token;
-            var tasks = new Task[_caches.Length];
+            var caches = new Task[_caches.Length];
             for (int i = 0; i < _caches.Length; i++)
             {
                 WatcherCache cache = _caches[i];
-                tasks[i] = Task.Run(() => cache.RunAsync(token), CancellationToken.None);
+                caches[i] = Task.Run(() => cache.RunAsync(token), CancellationToken.None);
             }
 
-            Task loop = Task.Run(() => RunLoopAsync(token), CancellationToken.None);
-            _running = Task.WhenAll([.. tasks, loop]);
+            // The loop reads until every cache has returned (each hands over all it applied before it returns), so a
+            // cache never waits on a loop that has gone: stopping is ordered caches, then what they handed over,
+            // then the deletes.
+            Task cachesDone = Task.WhenAll(caches);
+            cachesDone.ContinueWith(
+                static (_, writer) => ((ChannelWriter<CacheMessage>)writer!).TryComplete(),
+                _channel.Writer,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            Task loop = Task.Run(RunLoopAsync, CancellationToken.None);
+            _running = Task.WhenAll(cachesDone, loop);
         }
     }
 
     /// <inheritdoc />
-    public async Task StopAsync()
+    /// <remarks>
+    /// Stops the caches, delivers every update they had already applied, then reports every key still known as
+    /// deleted, so that the consumer ends holding nothing. Every call (and <see cref="DisposeAsync"/>) completes when
+    /// that stop is complete. It waits for the callbacks: do not await it from inside one.
+    /// </remarks>
+    public Task StopAsync()
     {
-        Task? running;
         lock (_lifecycle)
         {
-            if (_stopped)
-            {
-                return;
-            }
-
-            _stopped = true;
-            running = _running;
+            return _stop ??= StopCoreAsync(_running);
         }
+    }
 
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    private async Task StopCoreAsync(Task? running)
+    {
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (running is not null)
         {
             await running.ConfigureAwait(false);
 
-            // Deliver what the caches had already handed over, then report every key still known as deleted.
-            while (_channel.Reader.TryRead(out CacheMessage message))
-            {
-                Handle(message);
-            }
-
-            FlushUpdates();
+            // The caches have returned and the loop has delivered all they handed over: the consumer holds exactly
+            // the keys the caches hold.
             int deleted = 0;
             foreach (WatcherCache cache in _caches)
             {
@@ -175,15 +182,13 @@ public sealed class WatcherSyncer : ISyncer
         _stopping.Dispose();
     }
 
-    /// <inheritdoc />
-    public ValueTask DisposeAsync() => new(StopAsync());
-
-    private async Task RunLoopAsync(CancellationToken cancellationToken)
+    private async Task RunLoopAsync()
     {
         ChannelReader<CacheMessage> reader = _channel.Reader;
         try
         {
-            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            // Not cancellable: the loop ends when the caches have all returned and their messages are delivered.
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 // Take everything that is already waiting, so that it goes out in as few calls as possible.
                 while (reader.TryRead(out CacheMessage message))
@@ -194,9 +199,11 @@ public sealed class WatcherSyncer : ISyncer
                 FlushUpdates();
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
-            // Stopping.
+            // Only a defect gets here (callbacks are guarded); fail the caches' writes rather than leave them waiting.
+            _channel.Writer.TryComplete(ex);
+            throw;
         }
     }
 
@@ -205,19 +212,13 @@ public sealed class WatcherSyncer : ISyncer
         switch (message.Kind)
         {
             case CacheMessageKind.Updates:
-                if (message.ParseFailures is { } failures)
-                {
-                    foreach (ParseFailure failure in failures)
-                    {
-                        Invoke(static (s, f) => s._parseFailCallbacks?.ParseFailed(f.RawKey, f.RawValue), failure);
-                    }
-                }
+                AddPending(message.Updates!);
+                break;
 
-                if (message.Updates is { Count: > 0 } updates)
-                {
-                    AddPending(updates);
-                }
-
+            case CacheMessageKind.ParseFailed:
+                // In its place: the updates that came before it go out first.
+                FlushUpdates();
+                Invoke(static (s, f) => s._parseFailCallbacks?.ParseFailed(f.RawKey, f.RawValue), message.ParseFailure!.Value);
                 break;
 
             case CacheMessageKind.ResyncStarted:

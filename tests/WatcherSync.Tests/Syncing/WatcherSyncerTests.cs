@@ -256,7 +256,14 @@ public sealed class WatcherSyncerTests : IAsyncLifetime
         await Until(() => _callbacks.LastStatus == SyncStatus.InSync, "in sync");
 
         processor.Starts.Should().Be(1);
-        _callbacks.UpdateBatches.Should().ContainSingle("the whole list fits one batch");
+        // The list fits one batch, but the parse failures keep their place in it: what came before them is
+        // delivered before them, what came after, after.
+        _callbacks.Calls.Where(c => c is Update[] or RecordingCallbacks.ParseFailedCall).Select(c => c switch
+        {
+            Update[] batch => string.Join(",", batch.Select(u => u.KVPair.Key.DefaultPath)),
+            RecordingCallbacks.ParseFailedCall failed => "parseFailed " + failed.RawKey,
+            _ => "",
+        }).Should().Equal("/a/one#0,/a/two#0,/a/two#1", "parseFailed /a/bad", "/a/last#0");
         _callbacks.AllUpdates.Select(u => (u.KVPair.Key.DefaultPath, u.UpdateType)).Should().Equal(
             ("/a/one#0", UpdateType.New), ("/a/two#0", UpdateType.New), ("/a/two#1", UpdateType.New), ("/a/last#0", UpdateType.New));
         _callbacks.Calls.OfType<RecordingCallbacks.ParseFailedCall>().Should().Equal(new RecordingCallbacks.ParseFailedCall("/a/bad", "!"));
@@ -340,6 +347,166 @@ public sealed class WatcherSyncerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StopAsync_WhileTheSinkIsBlocked_DeliversWhatWasHandedOverThenDeletesExactlyWhatTheConsumerHolds()
+    {
+        Script a = _backend.For("/a/");
+        Start(new WatcherSyncerOptions { MaxUpdatesPerBatch = 1 }, new ResourceType(new PrefixListOptions("/a/")));
+        a.List(10);
+        ScriptedWatch watch = a.Watch();
+        await Until(() => _callbacks.LastStatus == SyncStatus.InSync && a.WatchRevisions.Count == 1, "in sync and watching");
+
+        using var gate = new ManualResetEventSlim(false);
+        _callbacks.UpdatesGate = gate;
+        for (int i = 0; i < 300; i++)
+        {
+            watch.Added($"/a/{i:D3}", "v", 11 + i);
+        }
+
+        // The sink holds the first batch; the cache fills the channel and waits to hand over the next one.
+        await Until(() => _callbacks.UpdatesEntered == 1 && _syncer!.KeyCount >= 60, "the channel to the syncer loop is full");
+        Task stop = _syncer!.StopAsync();
+        gate.Set();
+        await stop.WaitAsync(Eventually.DefaultTimeout);
+
+        _callbacks.Violations.Should().BeEmpty("no Deleted for a key the consumer never got");
+        _callbacks.Picture.Should().BeEmpty("after StopAsync the consumer holds nothing");
+        _syncer.KeyCount.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task StopAsync_DuringALargeList_Completes()
+    {
+        using var blocker = new ManualResetEventSlim(false);
+        var processor = new BlockingProcessor("/a/150", blocker);
+        Script a = _backend.For("/a/");
+        Start(new WatcherSyncerOptions { MaxUpdatesPerBatch = 1 }, new ResourceType(new PrefixListOptions("/a/"), processor));
+        a.List(400, Enumerable.Range(0, 300).Select(i => Pair($"/a/{i:D3}", "v", i + 1)).ToArray());
+        await Until(() => processor.Blocked, "the list is half applied and the processor is blocked");
+
+        Task stop = _syncer!.StopAsync();
+        blocker.Set();
+        await stop.WaitAsync(Eventually.DefaultTimeout);
+
+        _callbacks.Violations.Should().BeEmpty();
+        _callbacks.Picture.Should().BeEmpty();
+        _callbacks.AllUpdates.Should().Contain(u => u.UpdateType == UpdateType.New, "the part of the list applied before the stop was delivered");
+    }
+
+    [Fact]
+    public async Task StopAsync_CalledTwice_TheSecondCompletesOnlyWhenTheStopIsComplete()
+    {
+        Script a = _backend.For("/a/");
+        Start("/a/");
+        a.List(10, Pair("/a/1", "1", 1));
+        ScriptedWatch watch = a.Watch();
+        await Until(() => _callbacks.LastStatus == SyncStatus.InSync && a.WatchRevisions.Count == 1, "in sync and watching");
+
+        using var gate = new ManualResetEventSlim(false);
+        _callbacks.UpdatesGate = gate;
+        watch.Added("/a/2", "2", 11);
+        await Until(() => _callbacks.UpdatesEntered == 2, "the sink is blocked in OnUpdates");
+
+        Task first = _syncer!.StopAsync();
+        Task second = _syncer.StopAsync();
+        ValueTask third = _syncer.DisposeAsync();
+        second.IsCompleted.Should().BeFalse("the final deletes have not been delivered yet");
+        third.IsCompleted.Should().BeFalse();
+
+        gate.Set();
+        await Task.WhenAll(first, second, third.AsTask()).WaitAsync(Eventually.DefaultTimeout);
+        _callbacks.Picture.Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("compacted")]
+    [InlineData("watch errors")]
+    public async Task Relist_WhileTheListFails_ReportsResyncInProgressAsSoonAsItIsDecided(string cause)
+    {
+        Script a = _backend.For("/a/");
+        Start("/a/");
+        a.List(10, Pair("/a/k1", "1", 1));
+        ScriptedWatch watch = a.Watch();
+        await Until(() => _callbacks.LastStatus == SyncStatus.InSync && a.WatchRevisions.Count == 1, "in sync and watching");
+
+        if (cause == "compacted")
+        {
+            watch.Error(new RevisionExpiredException("compacted"));
+        }
+        else
+        {
+            watch.Error(new DatastoreException("odd 1"));
+            for (int i = 2; i <= 5; i++)
+            {
+                a.WatchFails(new DatastoreException($"odd {i}"));
+            }
+        }
+
+        a.ListFails(new DatastoreUnavailableException("connection refused"));
+        a.ListFails(new DatastoreUnavailableException("connection refused"));
+        await Until(() => a.ListCalls == 3, "the relist failed twice and is being retried");
+        _callbacks.Statuses.Should().Equal(SyncStatus.ResyncInProgress, SyncStatus.InSync, SyncStatus.ResyncInProgress);
+
+        a.List(20, Pair("/a/k1", "1", 1));
+        a.Watch();
+        await Until(() => _callbacks.LastStatus == SyncStatus.InSync && a.WatchRevisions.Last() == "20", "the relist succeeds");
+        _callbacks.Statuses.Should().Equal(SyncStatus.ResyncInProgress, SyncStatus.InSync, SyncStatus.ResyncInProgress, SyncStatus.InSync);
+    }
+
+    [Fact]
+    public async Task ParseFailure_BetweenTwoGoodEvents_KeepsItsPlaceInTheOrder()
+    {
+        var processor = new SplittingProcessor();
+        Script a = _backend.For("/a/");
+        a.List(10);
+
+        // Scripted before the start, so that the cache reads the three events in one go.
+        ScriptedWatch watch = a.Watch();
+        watch.Added("/a/b", "b", 11);
+        watch.Added("/a/c", "!", 12);
+        watch.Added("/a/d", "d", 13);
+        Start(new ResourceType(new PrefixListOptions("/a/"), processor));
+        await Until(() => _callbacks.AllUpdates.Count == 2, "both good events arrive");
+
+        _callbacks.Calls.Where(c => c is not SyncStatus).Select(Describe)
+            .Should().Equal("[New:/a/b#0]", "ParseFailedCall { RawKey = /a/c, RawValue = ! }", "[New:/a/d#0]");
+    }
+
+    [Fact]
+    public async Task Bookmark_AfterWatchErrors_ResetsTheErrorCount()
+    {
+        Script a = _backend.For("/a/");
+        Start("/a/");
+        a.List(10, Pair("/a/k1", "1", 1));
+        for (int i = 1; i <= 4; i++)
+        {
+            a.WatchFails(new DatastoreException($"odd {i}"));
+        }
+
+        // The fifth watch works long enough to move the revision on with a bookmark, then fails.
+        ScriptedWatch watch = a.Watch();
+        watch.Bookmark(20);
+        watch.Error(new DatastoreException("odd 5"));
+        a.Watch();
+        await Until(() => a.WatchRevisions.Count == 6, "the cache watches again from the bookmark");
+        a.WatchRevisions.Last().Should().Be("20");
+        a.ListCalls.Should().Be(1, "the bookmark showed the watch was making progress");
+    }
+
+    [Fact]
+    public async Task WatchRetryTimeout_CountsFromStartNotFromConstruction()
+    {
+        Script a = _backend.For("/a/");
+        _syncer = new WatcherSyncer(_backend, [new ResourceType(new PrefixListOptions("/a/"))], _callbacks, new WatcherSyncerOptions { TimeProvider = _time, WatchRetryTimeout = TimeSpan.FromSeconds(30) });
+        _time.Advance(TimeSpan.FromMinutes(5));
+        _syncer.Start();
+        a.ListFails(new DatastoreUnavailableException("connection refused"));
+        a.List(10, Pair("/a/k1", "1", 1));
+        a.Watch();
+        await Until(() => _callbacks.LastStatus == SyncStatus.InSync, "in sync after one failed list");
+        _callbacks.Calls.OfType<RecordingCallbacks.SyncFailedCall>().Should().BeEmpty("one failed list right after the start is not a lost contact");
+    }
+
+    [Fact]
     public void Constructor_BadArguments_Throw()
     {
         Action noTypes = () => _ = new WatcherSyncer(_backend, [], _callbacks);
@@ -394,6 +561,29 @@ public sealed class WatcherSyncerTests : IAsyncLifetime
         Update[] batch => $"[{string.Join(" ", batch.Select(u => $"{u.UpdateType}:{u.KVPair.Key.DefaultPath}"))}]",
         _ => call.ToString() ?? "?",
     };
+
+    /// <summary>Passes pairs through; blocks on one key until released.</summary>
+    private sealed class BlockingProcessor(string blockOn, ManualResetEventSlim release) : ISyncerUpdateProcessor
+    {
+        private volatile bool _blocked;
+
+        public bool Blocked => _blocked;
+
+        public IReadOnlyList<KVPair> Process(KVPair kv)
+        {
+            if (kv.Key.DefaultPath == blockOn)
+            {
+                _blocked = true;
+                release.Wait();
+            }
+
+            return [kv];
+        }
+
+        public void OnSyncerStarting()
+        {
+        }
+    }
 
     /// <summary>"" → nothing; "a,b" → one pair per part; "!" → parse failure; "?" → another failure.</summary>
     private sealed class SplittingProcessor : ISyncerUpdateProcessor
