@@ -22,34 +22,11 @@ public static class BackendClientExtensions
         await using (syncer.ConfigureAwait(false))
         {
             syncer.Start();
-            KVPair? current = null;
-            bool yielded = false;
             try
             {
-                while (true)
+                await foreach (KVPair? value in FollowKeyAsync(input, key.DefaultPath, cancellationToken).ConfigureAwait(false))
                 {
-                    try
-                    {
-                        await input.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                    {
-                        yield break;
-                    }
-
-                    (Dictionary<string, KVPair> changes, SyncStatus status) = input.Take();
-                    if (changes.TryGetValue(key.DefaultPath, out KVPair? change))
-                    {
-                        current = change.Value is null ? null : change;
-                    }
-
-                    if (status != SyncStatus.InSync || (yielded && changes.Count == 0))
-                    {
-                        continue;
-                    }
-
-                    yielded = true;
-                    yield return current;
+                    yield return value;
                 }
             }
             finally
@@ -57,6 +34,31 @@ public static class BackendClientExtensions
                 input.Close();
                 await syncer.StopAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    internal static async IAsyncEnumerable<KVPair?> FollowKeyAsync(LatestChanges input, string path, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        KVPair? current = null;
+        while (true)
+        {
+            Dictionary<string, KVPair> changes;
+            try
+            {
+                changes = await input.ReadSyncedAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                yield break;
+            }
+
+            // Only this key is listed and watched, so every read but the first carries its change.
+            if (changes.TryGetValue(path, out KVPair? change))
+            {
+                current = change.Value is null ? null : change;
+            }
+
+            yield return current;
         }
     }
 }

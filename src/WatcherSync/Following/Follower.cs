@@ -38,29 +38,14 @@ public static class Follower
     internal static async Task FollowAsync(LatestChanges input, IFollower<KVPair> follower, CancellationToken cancellationToken)
     {
         var view = new Dictionary<string, KVPair>(StringComparer.Ordinal);
-        var held = new Dictionary<string, KVPair>(StringComparer.Ordinal);
         var upserts = new List<(KVPair? Previous, KVPair Current)>();
         var deletes = new List<KVPair>();
-        bool initialStateDone = false;
         while (true)
         {
-            await input.WaitAsync(cancellationToken).ConfigureAwait(false);
-            (Dictionary<string, KVPair> changes, SyncStatus status) = input.Take();
-            foreach (KeyValuePair<string, KVPair> change in changes)
+            Dictionary<string, KVPair> changes = await input.ReadSyncedAsync(cancellationToken).ConfigureAwait(false);
+            foreach (string key in changes.Keys.Order(StringComparer.Ordinal))
             {
-                held[change.Key] = change.Value;
-            }
-
-            // Changes made while a (re)sync is under way wait for it to end, so the follower sees whole states only.
-            // The first batch (the initial state, perhaps empty) always comes; later ones only when something changed.
-            if (status != SyncStatus.InSync || (initialStateDone && held.Count == 0))
-            {
-                continue;
-            }
-
-            foreach (string key in held.Keys.Order(StringComparer.Ordinal))
-            {
-                KVPair change = held[key];
+                KVPair change = changes[key];
                 bool inView = view.TryGetValue(key, out KVPair? previous);
                 if (change.Value is not null && follower.Filter(change))
                 {
@@ -79,7 +64,6 @@ public static class Follower
                 }
             }
 
-            held.Clear();
             foreach ((KVPair? previous, KVPair current) in upserts)
             {
                 view[current.Key.DefaultPath] = current;
@@ -101,7 +85,6 @@ public static class Follower
 
             upserts.Clear();
             deletes.Clear();
-            initialStateDone = true;
             await follower.BatchDoneAsync().ConfigureAwait(false);
         }
     }

@@ -13,6 +13,11 @@ internal sealed class LatestChanges : ISyncerCallbacks
     private Dictionary<string, KVPair> _changes = new(StringComparer.Ordinal);
     private SyncStatus _status = SyncStatus.WaitForDatastore;
     private bool _closed;
+    private bool _initialStateRead;
+    private int _looks;
+
+    /// <summary>Gets how many times the consumer has looked at the gathered changes (for tests).</summary>
+    internal int Looks => Volatile.Read(ref _looks);
 
     public void OnStatusUpdated(SyncStatus status)
     {
@@ -53,21 +58,30 @@ internal sealed class LatestChanges : ISyncerCallbacks
         }
     }
 
-    /// <summary>Waits until something may have changed.</summary>
-    public ValueTask<bool> WaitAsync(CancellationToken cancellationToken) => _signal.Reader.ReadAsync(cancellationToken);
-
-    /// <summary>Takes the changes gathered so far and the current status.</summary>
-    public (Dictionary<string, KVPair> Changes, SyncStatus Status) Take()
+    /// <summary>
+    /// Waits for the next whole state and takes the changes gathered since the last call. Changes made while a
+    /// (re)sync is under way are held until InSync, so the consumer sees whole states only. The first call returns at
+    /// the first InSync, even with no change; later calls only when something changed. Single consumer.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public async ValueTask<Dictionary<string, KVPair>> ReadSyncedAsync(CancellationToken cancellationToken)
     {
-        lock (_sync)
+        while (true)
         {
-            Dictionary<string, KVPair> changes = _changes;
-            if (changes.Count > 0)
+            await _signal.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            lock (_sync)
             {
-                _changes = new Dictionary<string, KVPair>(StringComparer.Ordinal);
-            }
+                _looks++;
+                if (_status != SyncStatus.InSync || (_initialStateRead && _changes.Count == 0))
+                {
+                    continue;
+                }
 
-            return (changes, _status);
+                _initialStateRead = true;
+                Dictionary<string, KVPair> changes = _changes;
+                _changes = new Dictionary<string, KVPair>(StringComparer.Ordinal);
+                return changes;
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ using FluentAssertions;
 using WatcherSync.Testing;
 using Xunit;
 using static WatcherSync.Testing.ScriptedBackend;
+using static WatcherSync.Tests.Following.Changes;
 
 namespace WatcherSync.Tests.Following;
 
@@ -164,10 +165,4 @@ public sealed class FollowerTests
         await cts.CancelAsync();
         await FluentActions.Awaiting(() => run).Should().ThrowAsync<OperationCanceledException>();
     }
-
-    private static Update New(string key, string value) => new(new KVPair(new PathKey(key), value, "1"), UpdateType.New);
-
-    private static Update Updated(string key, string value) => new(new KVPair(new PathKey(key), value, "2"), UpdateType.Updated);
-
-    private static Update Deleted(string key) => new(new KVPair(new PathKey(key), null, "3"), UpdateType.Deleted);
 }
