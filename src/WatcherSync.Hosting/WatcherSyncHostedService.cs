@@ -8,6 +8,16 @@ namespace WatcherSync.Hosting;
 /// </summary>
 internal sealed class WatcherSyncHostedService(WatcherSyncPipeline pipeline) : BackgroundService
 {
+    /// <summary>
+    /// Starts the pipeline before returning, so that once the host has started the syncer runs and the health check
+    /// says so (since .NET 10 a BackgroundService's ExecuteAsync runs later, on the thread pool).
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        pipeline.Start();
+        return base.StartAsync(cancellationToken);
+    }
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         try
@@ -22,7 +32,6 @@ internal sealed class WatcherSyncHostedService(WatcherSyncPipeline pipeline) : B
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        pipeline.Start();
         try
         {
             await pipeline.SinkFailure.WaitAsync(stoppingToken).ConfigureAwait(false);

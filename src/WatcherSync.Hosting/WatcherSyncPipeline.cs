@@ -105,7 +105,10 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the syncer (which reports every key it held as deleted), then the buffers. Safe to call more than once.</summary>
+    /// <summary>
+    /// Stops the syncer (which reports every key it held as deleted), then lets the buffers hand what they hold to
+    /// their sinks and end. Safe to call more than once.
+    /// </summary>
     public Task StopAsync()
     {
         lock (_sync)
@@ -157,10 +160,13 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
 
     private async Task StopRunningAsync()
     {
+        // The stop's deletes are queued in the buffers; completing (not stopping) them hands those to the buffered
+        // sinks too, so every sink ends holding nothing. A host whose shutdown timeout runs out disposes the pipeline,
+        // which stops the buffers and drops what is left.
         await Syncer.StopAsync().ConfigureAwait(false);
         foreach ((DedupeBuffer buffer, _) in _buffered)
         {
-            buffer.Stop();
+            buffer.Complete();
         }
 
         await _sendLoops.ConfigureAwait(false);

@@ -56,6 +56,37 @@ public sealed class WatcherSyncHostedServiceTests
     }
 
     [Fact]
+    public async Task Host_StopWhileABufferedSinkIsBusy_TheSinkStillGetsEveryKeyDeleted()
+    {
+        HostApplicationBuilder builder = TestHost.Builder();
+        builder.Services.AddWatcherSync().AddPrefix("/app/").AddBufferedSink<RecordingCallbacks>();
+        using IHost host = builder.Build();
+        InMemoryBackend store = host.Services.GetRequiredService<InMemoryBackend>();
+        for (int i = 0; i < 5; i++)
+        {
+            await store.CreateAsync(new KVPair(new PathKey($"/app/{i}"), i));
+        }
+
+        RecordingCallbacks sink = host.Services.GetRequiredService<RecordingCallbacks>();
+        await host.StartAsync();
+        await Eventually.True(() => sink.LastStatus == SyncStatus.InSync && sink.Picture.Count == 5, "the buffered sink gets the five keys");
+
+        // The sink is busy with a write when the host stops: the stop's deletes queue up behind it.
+        using var gate = new ManualResetEventSlim(false);
+        sink.UpdatesGate = gate;
+        int entered = sink.UpdatesEntered;
+        await store.CreateAsync(new KVPair(new PathKey("/app/5"), 5));
+        await Eventually.True(() => sink.UpdatesEntered == entered + 1, "the sink is inside OnUpdates");
+        Task stopping = host.StopAsync();
+        await Eventually.Within(host.Services.GetRequiredService<WatcherSyncer>().StopAsync(), "the syncer has stopped and queued its deletes");
+        gate.Set();
+        await Eventually.Within(stopping, "the host stops once the sink has what was queued");
+
+        sink.Picture.Should().BeEmpty("a buffered sink is told every key is deleted at stop, as a direct sink is");
+        sink.Violations.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task Host_DirectSinkThrows_TheOtherSinksStillGetEveryCallAndTheFailureIsLogged()
     {
         var logs = new ListLoggerFactory();

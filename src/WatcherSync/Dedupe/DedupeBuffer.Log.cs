@@ -12,8 +12,8 @@ public sealed partial class DedupeBuffer
         public static partial void SinkFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(EventId = 2001, EventName = "DedupeConnectionRestarted", Level = LogLevel.Debug,
-            Message = "Upstream connection restarted; keys the sink holds that are not seen again before the next InSync will be deleted")]
-        public static partial void ConnectionRestarted(ILogger logger);
+            Message = "Upstream connection restarted; {DiscardedUpdates} queued updates discarded, and keys the sink holds that are not seen again before the next InSync will be deleted")]
+        public static partial void ConnectionRestarted(ILogger logger, int discardedUpdates);
 
         [LoggerMessage(EventId = 2002, EventName = "DedupeResyncFinished", Level = LogLevel.Information,
             Message = "Resync finished; {DeletedKeys} keys not seen again are deleted")]
@@ -26,5 +26,9 @@ public sealed partial class DedupeBuffer
         [LoggerMessage(EventId = 2004, EventName = "DedupeStopped", Level = LogLevel.Debug,
             Message = "Dedupe buffer stopped with {QueueLength} items still queued")]
         public static partial void Stopped(ILogger logger, int queueLength);
+
+        [LoggerMessage(EventId = 2005, EventName = "DedupeCompleted", Level = LogLevel.Debug,
+            Message = "Dedupe buffer completed; {QueueLength} items queued will still be handed to the sink")]
+        public static partial void Completed(ILogger logger, int queueLength);
     }
 }

@@ -42,6 +42,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
     private long _coalesced;
     private bool _sending;
     private bool _stopped;
+    private bool _completed;
     private bool _disposed;
 
     /// <summary>Creates an empty buffer.</summary>
@@ -90,7 +91,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
     /// <summary>
     /// Gets how many updates never reached the sink on their own: replaced in place by a later update for the same key,
     /// cancelled together with the delete of a key queued but never sent (both count), or a delete of a key the sink
-    /// never had. The deletes a resync implies count as updates.
+    /// never had, or discarded by <see cref="OnConnectionRestarted"/>. The deletes a resync implies count as updates.
     /// </summary>
     public long UpdatesCoalesced
     {
@@ -123,7 +124,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
         int resyncDeletes = -1;
         lock (_sync)
         {
-            if (_stopped)
+            if (_stopped || _completed)
             {
                 return;
             }
@@ -193,7 +194,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
         {
             lock (_sync)
             {
-                if (_stopped)
+                if (_stopped || _completed)
                 {
                     return;
                 }
@@ -225,28 +226,33 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
     }
 
     /// <summary>
-    /// Tells the buffer the upstream reconnected and will resync: keys the sink holds (or is about to be handed) that
-    /// no update mentions before the next <see cref="SyncStatus.InSync"/> are deleted just before that InSync.
-    /// A second call before that InSync starts the count again, discarding the first partial resync.
+    /// Tells the buffer the upstream reconnected and will resync. Everything queued and not yet handed to the sink
+    /// is discarded (updates and statuses of the old connection), so nothing stale reaches the sink during the resync;
+    /// the sink keeps what it holds. Keys the sink holds that no update mentions before the next
+    /// <see cref="SyncStatus.InSync"/> are deleted just before that InSync. A second call before that InSync starts
+    /// the count again, discarding the first partial resync.
     /// </summary>
     public void OnConnectionRestarted()
     {
+        int discarded;
         lock (_sync)
         {
-            if (_stopped)
+            if (_stopped || _completed)
             {
                 return;
             }
 
             _resyncInProgress = true;
             _resyncEpoch++;
+            discarded = DiscardQueued();
         }
 
-        Log.ConnectionRestarted(_logger);
+        Log.ConnectionRestarted(_logger, discarded);
     }
 
     /// <summary>
-    /// Hands queued items to <paramref name="sink"/>, in order, until <see cref="Stop"/> or cancellation. Updates go
+    /// Hands queued items to <paramref name="sink"/>, in order, until <see cref="Stop"/>, cancellation, or
+    /// <see cref="Complete"/> and an empty queue. Updates go
     /// in <see cref="ISyncerCallbacks.OnUpdates"/> calls of at most the batch size, each with a fresh list the sink may
     /// keep; a status is delivered after the updates before it. The sink is called outside the buffer's lock, on a
     /// thread-pool thread, one call at a time; inputs keep being taken while it runs.
@@ -254,7 +260,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
     /// <param name="sink">The slow consumer.</param>
     /// <param name="cancellationToken">Ends the loop with <see cref="OperationCanceledException"/>.</param>
     /// <returns>
-    /// A task that completes after <see cref="Stop"/> (at most one batch later), is cancelled with
+    /// A task that completes after <see cref="Stop"/> (at most one batch later) or once a completed buffer is empty, is cancelled with
     /// <paramref name="cancellationToken"/>, or faults with the exception the sink threw. The batch the sink threw on
     /// counts as delivered; the buffer stays consistent and a new call carries on from the next item.
     /// </returns>
@@ -265,6 +271,32 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
         ArgumentNullException.ThrowIfNull(sink);
         StartSending();
         return SendLoopAsync(sink, cancellationToken);
+    }
+
+    /// <summary>
+    /// Marks the buffer complete: later inputs are ignored, and <see cref="SendToSinkForeverAsync"/> returns once
+    /// everything queued has been handed to the sink (a syncer's stop-time deletes included, when called after the
+    /// syncer has stopped). Use <see cref="Stop"/> to end sooner and drop what is queued. Calling it again does nothing.
+    /// </summary>
+    public void Complete()
+    {
+        TaskCompletionSource? wake;
+        int queued;
+        lock (_sync)
+        {
+            if (_stopped || _completed)
+            {
+                return;
+            }
+
+            _completed = true;
+            queued = _queue.Count;
+            wake = _waiter;
+            _waiter = null;
+        }
+
+        Log.Completed(_logger, queued);
+        wake?.TrySetResult();
     }
 
     /// <summary>
@@ -376,6 +408,11 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
                     cancellationToken.ThrowIfCancellationRequested();
                     if (!TakeBatch(scratch, out count, out status, out shrunk))
                     {
+                        if (_completed)
+                        {
+                            return;
+                        }
+
                         _waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                         idle = _waiter.Task;
                     }
@@ -578,6 +615,37 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
         entry.KeyObject = kv.Key;
         entry.Pending = kv;
         entry.PendingDelete = isDelete;
+    }
+
+    /// <summary>
+    /// Under the lock: empties the queue. A held key keeps its entry (the sink still has it) without its pending
+    /// update; a key the sink never had is forgotten. The last status received becomes the sink's, so the new
+    /// connection's statuses are compared with what the sink was really told. Returns how many updates were discarded.
+    /// </summary>
+    private int DiscardQueued()
+    {
+        int discarded = 0;
+        while (_queue.Dequeue() is { } node)
+        {
+            if (node.IsStatus)
+            {
+                _queue.Return(node);
+                continue;
+            }
+
+            discarded++;
+            node.Pending = null;
+            node.PendingDelete = false;
+            if (!node.Held)
+            {
+                _entries.Remove(node.Key);
+                _queue.Return(node);
+            }
+        }
+
+        _coalesced += discarded;
+        _lastStatusReceived = _sinkStatus;
+        return discarded;
     }
 
     /// <summary>Under the lock: deletes every key not mentioned since the last restart. Returns how many.</summary>

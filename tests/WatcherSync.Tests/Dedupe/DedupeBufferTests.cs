@@ -282,6 +282,23 @@ public sealed class DedupeBufferTests
         Flush(buffer, sink).Should().Equal("Status ResyncInProgress", "[New /b=1]");
     }
 
+    [Fact]
+    public async Task Complete_TheSendLoopHandsOverWhatIsQueuedThenEnds_AndLaterInputsAreIgnored()
+    {
+        using var buffer = new DedupeBuffer(new DedupeBufferOptions { BatchSize = 2 });
+        var sink = new RecordingSink();
+        buffer.OnUpdates([Set("/a", 1), Set("/b", 1), Set("/c", 1)]);
+        buffer.OnStatusUpdated(SyncStatus.InSync);
+
+        buffer.Complete();
+        buffer.OnUpdates([Set("/late", 1)]);
+        buffer.QueueLength.Should().Be(4, "an input after Complete is ignored");
+        await Eventually.Within(buffer.SendToSinkForeverAsync(sink), "the send loop ends once the queue is empty");
+
+        sink.Calls.Should().Equal("[New /a=1, New /b=1]", "[New /c=1]", "Status InSync");
+        buffer.QueueLength.Should().Be(0);
+    }
+
     // ---- connection restarts ----
 
     [Fact]
@@ -308,7 +325,7 @@ public sealed class DedupeBufferTests
     }
 
     [Fact]
-    public void OnConnectionRestarted_UnseenKeyWithAnOlderQueuedUpdate_IsDeletedInThatPlace()
+    public void OnConnectionRestarted_UnseenKeyWithAnOlderQueuedUpdate_IsDeletedWithoutTheStaleValue()
     {
         using var buffer = new DedupeBuffer();
         var sink = new RecordingSink();
@@ -320,7 +337,49 @@ public sealed class DedupeBufferTests
         buffer.OnUpdates([Set("/a", 3)]);
         buffer.OnStatusUpdated(SyncStatus.InSync);
 
-        Flush(buffer, sink).Should().Equal("[Deleted /b, Updated /a=3]", "Status InSync");
+        Flush(buffer, sink).Should().Equal("[Updated /a=3, Deleted /b]", "Status InSync");
+    }
+
+    [Fact]
+    public void OnConnectionRestarted_WhatWasQueuedBeforeIt_NeverReachesTheSink()
+    {
+        using var buffer = new DedupeBuffer();
+        var sink = new RecordingSink();
+        buffer.OnUpdates([Set("/a", 1), Set("/c", 1)]);
+        buffer.OnStatusUpdated(SyncStatus.InSync);
+        Flush(buffer, sink);
+
+        // Queued from the old connection, never sent: a new value, a new key, a delete and a status.
+        buffer.OnUpdates([Set("/a", 2), Set("/b", 1), Del("/c")]);
+        buffer.OnStatusUpdated(SyncStatus.ResyncInProgress);
+        buffer.OnConnectionRestarted();
+        buffer.QueueLength.Should().Be(0, "the resync will say again whatever still holds");
+
+        // The sink takes a batch while the resync is under way: it sees nothing stale.
+        buffer.OnStatusUpdated(SyncStatus.ResyncInProgress);
+        Flush(buffer, sink).Should().Equal("Status ResyncInProgress");
+
+        buffer.OnUpdates([Set("/a", 3)]);
+        buffer.OnStatusUpdated(SyncStatus.InSync);
+        Flush(buffer, sink).Should().Equal("[Updated /a=3, Deleted /c]", "Status InSync");
+        sink.Picture().Keys.Should().BeEquivalentTo("/a");
+        sink.Violations.Should().BeEmpty();
+        buffer.KeysHeldBySink.Should().Be(1);
+    }
+
+    [Fact]
+    public void OnConnectionRestarted_AfterAQueuedStatus_TheSameStatusFromTheNewConnectionIsDelivered()
+    {
+        using var buffer = new DedupeBuffer();
+        var sink = new RecordingSink();
+        buffer.OnStatusUpdated(SyncStatus.ResyncInProgress);
+        Flush(buffer, sink);
+        buffer.OnStatusUpdated(SyncStatus.InSync);
+
+        buffer.OnConnectionRestarted();
+        buffer.OnStatusUpdated(SyncStatus.InSync);
+
+        Flush(buffer, sink).Should().Equal("Status InSync");
     }
 
     [Fact]
@@ -337,7 +396,7 @@ public sealed class DedupeBufferTests
         buffer.OnUpdates([Set("/c", 3)]);
         buffer.OnStatusUpdated(SyncStatus.InSync);
 
-        Flush(buffer, sink).Should().Equal("[Deleted /a, Deleted /b, Updated /c=3]", "Status InSync");
+        Flush(buffer, sink).Should().Equal("[Updated /c=3, Deleted /a, Deleted /b]", "Status InSync");
         sink.Picture().Keys.Should().BeEquivalentTo("/c");
     }
 
