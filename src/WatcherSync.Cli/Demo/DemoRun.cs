@@ -194,7 +194,7 @@ internal sealed class DemoRun : IAsyncDisposable
                 return false;
             }
 
-            await Task.WhenAny(Task.Delay(PollInterval), _sinkTask, _followerTask);
+            await Task.WhenAny(Task.Delay(PollInterval, TimeProvider.System), _sinkTask, _followerTask);
         }
     }
 

@@ -72,7 +72,7 @@ internal sealed class DemoWriter
                     await StepAsync(cancellationToken);
                 }
 
-                await Task.Delay(Pause, cancellationToken);
+                await Task.Delay(Pause, TimeProvider.System, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -23,7 +23,7 @@ internal static class MirrorTable
             {
                 await sink.FirstInSync.WaitAsync(cancellationToken);
                 ansi.Write(Render(sink, source));
-                await Task.Delay(Timeout.Infinite, cancellationToken);
+                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
