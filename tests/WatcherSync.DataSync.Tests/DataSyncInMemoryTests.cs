@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using WatcherSync.InMemory;
 using WatcherSync.Testing;
 
@@ -6,7 +7,7 @@ namespace WatcherSync.DataSync.Tests;
 /// <summary>The DataSync suite over the embedded datastore: the first client owns the store, later ones share it.</summary>
 public sealed class DataSyncInMemoryTests : DataSyncContractTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private InMemoryBackend? _store;
 
     protected override Task<IBackendClient> CreateClientAsync()

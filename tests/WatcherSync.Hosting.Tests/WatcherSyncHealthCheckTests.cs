@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -60,7 +61,7 @@ public sealed class WatcherSyncHealthCheckTests
     [Fact]
     public async Task HealthCheck_ThroughTheHost_FollowsStartSyncSilenceAndResync()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var backend = new ScriptedBackend();
         HostApplicationBuilder builder = TestHost.Builder();
         builder.Services.AddSingleton<IBackendClient>(backend);

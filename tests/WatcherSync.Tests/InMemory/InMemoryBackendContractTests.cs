@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using WatcherSync.InMemory;
 using WatcherSync.Testing;
 
@@ -5,7 +6,7 @@ namespace WatcherSync.Tests.InMemory;
 
 public sealed class InMemoryBackendContractTests : BackendContractTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private InMemoryBackend? _backend;
 
     protected override Task<IBackendClient> CreateClientAsync()

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using FluentAssertions;
 using WatcherSync.InMemory;
 using WatcherSync.Testing;
@@ -187,7 +188,7 @@ public sealed class InMemoryBackendTests
     [Fact]
     public async Task Ttl_RewriteWithoutTtl_CancelsExpiry()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var store = new InMemoryBackend(new InMemoryBackendOptions { TimeProvider = time });
         await store.ApplyAsync(new KVPair(new PathKey("/a"), "1") { Ttl = TimeSpan.FromSeconds(1) });
         await store.ApplyAsync(new KVPair(new PathKey("/a"), "2"));
@@ -198,7 +199,7 @@ public sealed class InMemoryBackendTests
     [Fact]
     public async Task Ttl_KeysExpiringTogether_ShareOneRevision()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var store = new InMemoryBackend(new InMemoryBackendOptions { TimeProvider = time });
         await using IWatch watch = await store.WatchAsync(All, new WatchOptions());
         await store.ApplyAsync(new KVPair(new PathKey("/a"), "1") { Ttl = TimeSpan.FromSeconds(1) });

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Diagnostics.Metrics;
 using FluentAssertions;
 using WatcherSync.Testing;
@@ -12,7 +13,7 @@ public sealed class SyncerMetricsTests
     [Fact]
     public async Task WatchRestarts_AWatchThatEnds_IsCountedOnceWhenItIsOpenedAgain()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var backend = new ScriptedBackend();
         using var factory = new TestMeterFactory();
         long restarts = 0;
@@ -44,7 +45,7 @@ public sealed class SyncerMetricsTests
         Interlocked.Read(ref restarts).Should().Be(1);
     }
 
-    private static Task Until(ManualTimeProvider time, Func<bool> condition, string because) =>
+    private static Task Until(FakeTimeProvider time, Func<bool> condition, string because) =>
         Eventually.True(
             () =>
             {

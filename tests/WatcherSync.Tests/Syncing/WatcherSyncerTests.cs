@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using FluentAssertions;
 using WatcherSync.Testing;
 using Xunit;
@@ -7,7 +8,7 @@ namespace WatcherSync.Tests.Syncing;
 
 public sealed class WatcherSyncerTests : IAsyncLifetime
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly ScriptedBackend _backend = new();
     private readonly RecordingCallbacks _callbacks = new();
     private WatcherSyncer? _syncer;
