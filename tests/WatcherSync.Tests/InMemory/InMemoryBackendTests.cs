@@ -300,6 +300,9 @@ public sealed class InMemoryBackendTests
         store.WaiterCount.Should().Be(0, "waiting on a disposed watch registers nothing");
     }
 
+    // Not in the backend contract: etcd itself stays silent until a future start revision is reached (as here), but
+    // the etcd backend checks the member's revision when its watch is created and reports a start revision beyond it
+    // as a wiped store (DatastoreResetException).
     [Fact]
     public async Task Watch_FromFutureRevision_DeliversNothingUntilThatRevisionIsPassed()
     {
