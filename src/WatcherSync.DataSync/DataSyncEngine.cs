@@ -19,7 +19,10 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
 
     private readonly Lock _sync = new();
     private readonly Dictionary<string, WatchRegistration> _registrations = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _lifetimeKeys = new(StringComparer.Ordinal);
+    // Keys this engine wrote with a client lifetime that the backend cannot tie to the client, with the revision of
+    // that write: the key is deleted at dispose only if that write is still the last one, as an etcd lease would be
+    // detached by any later put.
+    private readonly Dictionary<string, long> _lifetimeKeys = new(StringComparer.Ordinal);
     private bool _disposed;
 
     /// <summary>Creates an engine over <paramref name="client"/>; the caller keeps ownership of the client.</summary>
@@ -101,6 +104,7 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
         }
 
         KVPair stored;
+        bool tracked = false;
         if (clientLifetime && Client is IClientLifetimeWriter lifetimeWriter)
         {
             stored = await lifetimeWriter.ApplyWithClientLifetimeAsync(pair).ConfigureAwait(false);
@@ -108,17 +112,14 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
         else
         {
             stored = await Client.ApplyAsync(pair).ConfigureAwait(false);
-            if (clientLifetime)
-            {
-                // The backend cannot tie keys to a client: this engine deletes them when it is disposed.
-                lock (_sync)
-                {
-                    _lifetimeKeys.Add(key);
-                }
-            }
+
+            // The backend cannot tie keys to a client: this engine deletes them when it is disposed.
+            tracked = clientLifetime;
         }
 
-        await WaitForSubscribersAsync([(key, ParseRevision(stored.Revision) - 1)]).ConfigureAwait(false);
+        long revision = ParseRevision(stored.Revision);
+        NoteLifetimeWrite(key, revision, tracked);
+        await WaitForSubscribersAsync([(key, revision - 1)]).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -160,11 +161,14 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
         return deleted.Count > 0;
     }
 
-    /// <summary>Closes every registration and deletes the keys this engine wrote with a client lifetime that the backend could not tie to the client.</summary>
+    /// <summary>
+    /// Closes every registration and deletes the keys this engine wrote with a client lifetime that the backend could not
+    /// tie to the client, unless a later write (by anyone) has replaced that one: as on etcd, the last write decides.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         WatchRegistration[] registrations;
-        string[] lifetimeKeys;
+        KeyValuePair<string, long>[] lifetimeKeys;
         lock (_sync)
         {
             if (_disposed)
@@ -183,15 +187,20 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
             await registration.DisposeAsync().ConfigureAwait(false);
         }
 
-        foreach (string key in lifetimeKeys)
+        foreach ((string key, long revision) in lifetimeKeys)
         {
             try
             {
-                await Client.DeleteAsync(new PathKey(key)).ConfigureAwait(false);
+                // Only while the client-lifetime write is still the last one: a later write by anyone decides.
+                await Client.DeleteAsync(new PathKey(key), revision.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
             }
             catch (ResourceNotFoundException)
             {
                 // Already gone.
+            }
+            catch (ResourceUpdateConflictException)
+            {
+                // Written again since: no longer this client's key.
             }
 #pragma warning disable CA1031 // Best effort at dispose: logged, never thrown.
             catch (Exception ex)
@@ -297,6 +306,31 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
         if (errors.Count > 1)
         {
             throw new AggregateException("Several subscribers failed the change.", errors);
+        }
+    }
+
+    /// <summary>
+    /// Records a put of <paramref name="key"/> at <paramref name="revision"/>: a client-lifetime write this engine has to
+    /// undo at dispose when <paramref name="tracked"/>, otherwise a write that releases the key from any earlier one.
+    /// </summary>
+    private void NoteLifetimeWrite(string key, long revision, bool tracked)
+    {
+        lock (_sync)
+        {
+            if (_lifetimeKeys.TryGetValue(key, out long known) && known > revision)
+            {
+                // Overlapping puts can complete out of order: the later revision has already decided.
+                return;
+            }
+
+            if (tracked)
+            {
+                _lifetimeKeys[key] = revision;
+            }
+            else
+            {
+                _lifetimeKeys.Remove(key);
+            }
         }
     }
 

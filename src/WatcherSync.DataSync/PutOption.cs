@@ -15,7 +15,10 @@ public abstract class PutOption
         return new TtlOption(ttl);
     }
 
-    /// <summary>The key lives as long as the writing client: it is deleted when the client is disposed (or dies).</summary>
+    /// <summary>
+    /// The key lives as long as the writing client: it is deleted when the client is disposed (or dies), unless it has been
+    /// written again since without this option (the last write decides, as with an etcd lease).
+    /// </summary>
     public static PutOption WithClientLifetimeTtl() => ClientLifetimeOption.Instance;
 
     internal sealed class TtlOption(TimeSpan ttl) : PutOption

@@ -182,13 +182,7 @@ public abstract class DataSyncContractTests : IAsyncLifetime
     [Fact]
     public async Task ClientLifetimeKeys_VanishWhenTheWritingClientIsDisposed()
     {
-        DataSyncEngine watcher = Engine(Client);
-        var sub = new Subscriber();
-        _owned.Add(watcher.Watch("watch", sub.Changes, sub.Resyncs, P("life/")));
-        await sub.NextResyncAsync();
-
-        IBackendClient writerClient = await CreateClientAsync();
-        var writer = new DataSyncEngine(writerClient);
+        (_, Subscriber sub, IBackendClient writerClient, DataSyncEngine writer) = await LifetimeWatcherAndWriterAsync();
         await writer.PutAsync(P("life/session"), "alive", PutOption.WithClientLifetimeTtl());
         await writer.PutAsync(P("life/durable"), "stays");
         (await sub.NextChangesAsync(2)).Select(c => c.Key).Should().Equal(P("life/session"), P("life/durable"));
@@ -198,6 +192,34 @@ public abstract class DataSyncContractTests : IAsyncLifetime
         IChangeValue gone = (await sub.NextChangeAsync(TimeSpan.FromSeconds(30))).Changes.Single();
         (gone.Key, gone.ChangeType).Should().Be((P("life/session"), ChangeType.Delete));
         (await Client.ListAsync(new PrefixListOptions(P("life/")))).KVPairs.Select(p => p.Key.DefaultPath).Should().Equal(P("life/durable"));
+    }
+
+    [Fact]
+    public async Task ClientLifetimeKeys_RewrittenWithAPlainPut_SurviveTheWritingClient()
+    {
+        (DataSyncEngine watcher, Subscriber sub, IBackendClient writerClient, DataSyncEngine writer) = await LifetimeWatcherAndWriterAsync();
+        await writer.PutAsync(P("life/rewritten"), "session", PutOption.WithClientLifetimeTtl());
+        await writer.PutAsync(P("life/rewritten"), "durable");
+        await writer.PutAsync(P("life/taken"), "session", PutOption.WithClientLifetimeTtl());
+        await watcher.PutAsync(P("life/taken"), "another writer's");
+        await writer.PutAsync(P("life/session"), "session", PutOption.WithClientLifetimeTtl());
+        (await sub.NextChangesAsync(5)).Select(c => c.Key).Should().Equal(
+            P("life/rewritten"), P("life/rewritten"), P("life/taken"), P("life/taken"), P("life/session"));
+
+        await writer.DisposeAsync();
+        await writerClient.DisposeAsync();
+
+        // Whatever the dispose deleted comes before a write made after it.
+        await watcher.PutAsync(P("life/marker"), "after");
+        var seen = new List<(string Key, ChangeType Type)>();
+        while (!seen.Contains((P("life/marker"), ChangeType.Put)))
+        {
+            seen.AddRange((await sub.NextChangeAsync(TimeSpan.FromSeconds(30))).Changes.Select(c => (c.Key, c.ChangeType)));
+        }
+
+        seen.Should().Equal([(P("life/session"), ChangeType.Delete), (P("life/marker"), ChangeType.Put)], "the last write decides whether a key lives with its client");
+        (await Client.ListAsync(new PrefixListOptions(P("life/")))).KVPairs.Select(p => p.Key.DefaultPath)
+            .Should().Equal(P("life/marker"), P("life/rewritten"), P("life/taken"));
     }
 
     [Fact]
@@ -335,6 +357,18 @@ public abstract class DataSyncContractTests : IAsyncLifetime
     }
 
     private string P(string name) => Prefix + name;
+
+    /// <summary>A watcher of life/ past its first resync, and a writer on a client of its own (the caller disposes both).</summary>
+    private async Task<(DataSyncEngine Watcher, Subscriber Sub, IBackendClient WriterClient, DataSyncEngine Writer)> LifetimeWatcherAndWriterAsync()
+    {
+        DataSyncEngine watcher = Engine(Client);
+        var sub = new Subscriber();
+        _owned.Add(watcher.Watch("watch", sub.Changes, sub.Resyncs, P("life/")));
+        await sub.NextResyncAsync();
+
+        IBackendClient writerClient = await CreateClientAsync();
+        return (watcher, sub, writerClient, new DataSyncEngine(writerClient));
+    }
 
     /// <summary>Awaits <paramref name="task"/>; on a timeout, the failure carries what the engine and its syncers logged.</summary>
     private async Task<T> WithLogsAsync<T>(Task<T> task)

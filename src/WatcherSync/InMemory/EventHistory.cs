@@ -2,17 +2,23 @@ namespace WatcherSync.InMemory;
 
 /// <summary>
 /// The bounded, ordered history of events that watches are served from. Entries are numbered by a sequence that
-/// never goes back; the oldest are dropped by compaction. Not thread-safe: the store's lock guards it.
+/// never goes back; the oldest are dropped by compaction. It holds up to <see cref="Limit"/> entries, more only
+/// while a single revision needs the room, and gives that room back once compaction has made it unneeded.
+/// Not thread-safe: the store's lock guards it.
 /// </summary>
 internal sealed class EventHistory
 {
     private HistoryEntry[] _ring;
 
-    public EventHistory(int capacity)
+    public EventHistory(int limit)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        _ring = new HistoryEntry[capacity];
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        Limit = limit;
+        _ring = new HistoryEntry[limit];
     }
+
+    /// <summary>How many entries the store means to retain (the configured history capacity).</summary>
+    public int Limit { get; }
 
     /// <summary>Sequence number of the next entry to be appended.</summary>
     public long Head { get; private set; }
@@ -20,17 +26,22 @@ internal sealed class EventHistory
     /// <summary>Sequence number of the oldest retained entry.</summary>
     public long Tail { get; private set; }
 
+    /// <summary>How many entries fit without growing: <see cref="Limit"/>, or more during a large revision.</summary>
     public int Capacity => _ring.Length;
 
-    public bool IsFull => Head - Tail == _ring.Length;
+    public int Count => (int)(Head - Tail);
+
+    /// <summary>Whether the history holds its <see cref="Limit"/> or more: the store compacts before it appends.</summary>
+    public bool IsFull => Count >= Limit;
 
     public ref readonly HistoryEntry this[long sequence] => ref _ring[sequence % _ring.Length];
 
+    /// <summary>Appends an entry, growing the ring when it is full (only a revision with more events than the limit fills it).</summary>
     public void Append(in HistoryEntry entry)
     {
-        if (IsFull)
+        if (Count == _ring.Length)
         {
-            throw new InvalidOperationException("The event history is full; compact first.");
+            Resize(_ring.Length * 2);
         }
 
         _ring[Head % _ring.Length] = entry;
@@ -47,16 +58,24 @@ internal sealed class EventHistory
         return entry;
     }
 
-    /// <summary>Doubles the capacity (used only when a single revision holds more events than fit).</summary>
-    public void Grow()
+    /// <summary>Shrinks a ring that grew for a large revision back to <see cref="Limit"/> once the entries fit in it again.</summary>
+    public void TrimExcess()
     {
-        var bigger = new HistoryEntry[_ring.Length * 2];
+        if (_ring.Length > Limit && Count < Limit)
+        {
+            Resize(Limit);
+        }
+    }
+
+    private void Resize(int length)
+    {
+        var ring = new HistoryEntry[length];
         for (long s = Tail; s < Head; s++)
         {
-            bigger[s % bigger.Length] = _ring[s % _ring.Length];
+            ring[s % length] = _ring[s % _ring.Length];
         }
 
-        _ring = bigger;
+        _ring = ring;
     }
 
     /// <summary>Returns the sequence of the first retained entry whose revision is after <paramref name="revision"/>.</summary>

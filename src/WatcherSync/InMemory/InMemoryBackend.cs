@@ -14,9 +14,9 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
     private readonly Dictionary<string, KeyRecord> _records = new(StringComparer.Ordinal);
     private readonly SortedSet<KeyRecord> _sorted = new(KeyRecordComparer.Instance);
     private readonly EventHistory _history;
-    private readonly List<InMemoryWatch> _waiting = [];
+    private readonly WaiterList _waiters = new();
     private readonly HashSet<InMemoryWatch> _watches = [];
-    private readonly PriorityQueue<KeyRecord, long> _expiries = new();
+    private readonly ExpiryQueue _expiries = new();
     private readonly ITimer _expiryTimer;
     private long _revision = 1;
     private long _compactRevision;
@@ -78,7 +78,35 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
 
     internal TimeSpan BookmarkInterval => _options.BookmarkInterval;
 
+    internal WaiterList Waiters => _waiters;
+
     internal long CurrentRevisionLocked => _revision;
+
+    internal long CompactRevisionLocked => _compactRevision;
+
+    /// <summary>Gets how many watches are registered to be woken by the next change (for tests).</summary>
+    internal int WaiterCount
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _waiters.Count;
+            }
+        }
+    }
+
+    /// <summary>Gets how many deadlines the time-to-live queue holds (for tests).</summary>
+    internal int PendingExpiryCount
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _expiries.Count;
+            }
+        }
+    }
 
     /// <inheritdoc />
     public Task<KVPair> CreateAsync(KVPair kv, CancellationToken cancellationToken = default) => Write(kv, WriteMode.Create, cancellationToken);
@@ -256,6 +284,8 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
                 return Task.FromException<IWatch>(Compacted(after));
             }
 
+            // A revision the store has not reached yet is accepted, as etcd accepts it: the watch stays silent until
+            // the store passes it.
             var watch = new InMemoryWatch(this, list, prefix, _history.FirstAfter(after), options.AllowWatchBookmarks, after);
             _watches.Add(watch);
             return Task.FromResult<IWatch>(watch);
@@ -286,7 +316,7 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
             }
 
             CompactLocked(revision);
-            SignalWaitersLocked();
+            _waiters.WakeAll();
         }
     }
 
@@ -337,14 +367,11 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
         return ValueTask.CompletedTask;
     }
 
-    internal void AddWaiterLocked(InMemoryWatch watch) => _waiting.Add(watch);
-
     internal void RemoveWatch(InMemoryWatch watch)
     {
         lock (_sync)
         {
             _watches.Remove(watch);
-            _waiting.Remove(watch);
         }
     }
 
@@ -424,7 +451,7 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
         KVPair old = record.Current!;
         var tombstone = new KVPair(key, null, Revisions.Format(rev));
         record.SetVersion(rev, null);
-        record.ExpiresAtTicks = 0;
+        _expiries.Remove(record);
         _liveCount--;
         AppendEventLocked(rev, record, WatchEventType.Deleted, old, tombstone);
     }
@@ -433,8 +460,10 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
     {
         if (_history.IsFull)
         {
-            // Drop the oldest eighth of the history, never the revision being written.
-            long target = _history[_history.Tail + Math.Max(1, _history.Capacity / 8) - 1].Revision;
+            // Drop the oldest events down to seven eighths of the limit, never the revision being written. What a
+            // single large revision added beyond the limit goes with it once a later revision is written.
+            int drop = _history.Count - _history.Limit + Math.Max(1, _history.Limit / 8);
+            long target = _history[_history.Tail + drop - 1].Revision;
             if (target >= rev)
             {
                 target = rev - 1;
@@ -444,17 +473,12 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
             {
                 CompactLocked(target);
             }
-
-            if (_history.IsFull)
-            {
-                _history.Grow();
-            }
         }
 
         long sequence = _history.Head;
         _history.Append(new HistoryEntry(rev, record, type, old, current, record.LastSequence));
         record.LastSequence = sequence;
-        SignalWaitersLocked();
+        _waiters.WakeAll();
     }
 
     private void CompactLocked(long revision)
@@ -470,34 +494,21 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
                 _sorted.Remove(record);
             }
         }
-    }
 
-    private void SignalWaitersLocked()
-    {
-        if (_waiting.Count == 0)
-        {
-            return;
-        }
-
-        foreach (InMemoryWatch watch in _waiting)
-        {
-            watch.SignalLocked();
-        }
-
-        _waiting.Clear();
+        _history.TrimExcess();
     }
 
     private void SetExpiryLocked(KeyRecord record, TimeSpan? ttl)
     {
         if (ttl is not { } lifetime)
         {
-            record.ExpiresAtTicks = 0;
+            _expiries.Remove(record);
             return;
         }
 
+        // A rewrite moves the key's one deadline; a deadline that moves away lets the timer fire early, harmlessly.
         long due = _time.GetUtcNow().UtcTicks + lifetime.Ticks;
-        record.ExpiresAtTicks = due;
-        _expiries.Enqueue(record, due);
+        _expiries.Set(record, due);
         if (due < _nextExpiryTicks)
         {
             _nextExpiryTicks = due;
@@ -516,24 +527,18 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
 
             long now = _time.GetUtcNow().UtcTicks;
             long rev = 0;
-            while (_expiries.TryPeek(out KeyRecord? record, out long due) && due <= now)
+            while (_expiries.TryTakeDue(now, out KeyRecord? record))
             {
-                _expiries.Dequeue();
-
-                // A later write may have changed or removed the lifetime: only the deadline still on the record counts.
-                if (record.ExpiresAtTicks == due && record.Current is { } current)
+                // Keys that expire together go in one revision, like the keys of one etcd lease.
+                if (rev == 0)
                 {
-                    // Keys that expire together go in one revision, like the keys of one etcd lease.
-                    if (rev == 0)
-                    {
-                        rev = ++_revision;
-                    }
-
-                    DeleteLocked(record, current.Key, rev);
+                    rev = ++_revision;
                 }
+
+                DeleteLocked(record, record.Current!.Key, rev);
             }
 
-            _nextExpiryTicks = _expiries.TryPeek(out _, out long next) ? next : long.MaxValue;
+            _nextExpiryTicks = _expiries.NextDueTicks;
             if (_nextExpiryTicks != long.MaxValue)
             {
                 _expiryTimer.Change(TimeSpan.FromTicks(Math.Max(1, _nextExpiryTicks - now)), Timeout.InfiniteTimeSpan);

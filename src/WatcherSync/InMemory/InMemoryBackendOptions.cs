@@ -6,7 +6,9 @@ public sealed class InMemoryBackendOptions
     /// <summary>
     /// Gets or sets how many events the store retains for watches. When the history is full the oldest events are
     /// compacted away, exactly as an explicit <see cref="InMemoryBackend.Compact(long)"/> would; a watch that falls
-    /// further behind than this gets a <see cref="RevisionExpiredException"/> and must relist. Default: 1,048,576.
+    /// further behind than this gets a <see cref="RevisionExpiredException"/> and must relist. A single revision with more
+    /// events (a large prefix delete, many keys expiring together) is kept whole; the room it took is given back when the
+    /// next revision is written. Default: 1,048,576.
     /// </summary>
     public int HistoryCapacity { get; set; } = 1 << 20;
 

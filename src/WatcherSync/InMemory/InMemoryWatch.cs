@@ -15,8 +15,10 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
     private readonly IListOptions _list;
     private readonly string _prefix;
     private readonly bool _keysAsStored;
+    private readonly long _startRevision;
     private readonly ITimer? _bookmarkTimer;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly WaiterList.Waiter _waiter = new();
     private readonly HistoryEntry[] _raw = new HistoryEntry[BatchSize];
     private readonly WatchEvent?[] _ready = new WatchEvent?[BatchSize + 1];
     private int _readyPos;
@@ -28,7 +30,6 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
     private long _lastRevision;
     private bool _bookmarkDue;
     private bool _closed;
-    private TaskCompletionSource? _signal;
 
     public InMemoryWatch(InMemoryBackend store, IListOptions list, string prefix, long firstSequence, bool bookmarks, long startRevision)
     {
@@ -37,6 +38,7 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
         _prefix = prefix;
         _keysAsStored = list is PrefixListOptions;
         _nextSequence = firstSequence;
+        _startRevision = startRevision;
         _lastRevision = startRevision;
         if (bookmarks)
         {
@@ -78,23 +80,17 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Ends the watch: the reader sees the end of the channel.</summary>
+    /// <summary>Ends the watch: the reader sees the end of the channel, and the store no longer holds it as a waiter.</summary>
     internal void Close()
     {
         lock (_store.Sync)
         {
             _closed = true;
-            SignalLocked();
+            _store.Waiters.Wake(_waiter);
         }
 
         _bookmarkTimer?.Dispose();
         _completion.TrySetResult();
-    }
-
-    internal void SignalLocked()
-    {
-        _signal?.TrySetResult();
-        _signal = null;
     }
 
     private async ValueTask<bool> WaitSlowAsync(CancellationToken cancellationToken)
@@ -114,13 +110,7 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
                         return false;
                     }
 
-                    if (_signal is null)
-                    {
-                        _signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                        _store.AddWaiterLocked(this);
-                    }
-
-                    signal = _signal.Task;
+                    signal = _store.Waiters.Wait(_waiter);
                 }
             }
 
@@ -172,6 +162,12 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
         }
 
         EventHistory history = _store.History;
+        if (_nextSequence < history.Tail && _store.CompactRevisionLocked <= _startRevision)
+        {
+            // A watch from a future revision lost only events it would skip anyway.
+            _nextSequence = history.Tail;
+        }
+
         if (_nextSequence < history.Tail)
         {
             // Events this watch still had to deliver were compacted away: it must relist, as on etcd.
@@ -182,9 +178,14 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
         }
 
         // Only a copy under the lock, so that writers wait as little as possible: the prefix is checked outside it.
+        // A watch from a revision the store has not reached yet delivers nothing up to that revision, as on etcd.
         while (_nextSequence < history.Head && _rawCount < BatchSize)
         {
-            _raw[_rawCount++] = history[_nextSequence++];
+            ref readonly HistoryEntry entry = ref history[_nextSequence++];
+            if (entry.Revision > _startRevision)
+            {
+                _raw[_rawCount++] = entry;
+            }
         }
 
         if (_rawCount > 0)
@@ -248,7 +249,7 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
         lock (_store.Sync)
         {
             _bookmarkDue = true;
-            SignalLocked();
+            _store.Waiters.Wake(_waiter);
         }
     }
 }

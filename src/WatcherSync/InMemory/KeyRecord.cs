@@ -20,8 +20,11 @@ internal sealed class KeyRecord
 
     public long CreateRevision { get; set; }
 
-    /// <summary>Expiry as UTC ticks; 0 when the key has no time to live.</summary>
+    /// <summary>Expiry as UTC ticks; 0 when the key has no time to live. Set by <see cref="ExpiryQueue"/>.</summary>
     public long ExpiresAtTicks { get; set; }
+
+    /// <summary>Place in the <see cref="ExpiryQueue"/>; -1 when the key has no time to live. Set by the queue.</summary>
+    public int ExpiryIndex { get; set; } = -1;
 
     /// <summary>Sequence of the record's latest event in the history; -1 before the first.</summary>
     public long LastSequence { get; set; } = -1;

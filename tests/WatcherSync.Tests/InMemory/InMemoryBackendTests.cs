@@ -264,5 +264,167 @@ public sealed class InMemoryBackendTests
         list.KVPairs.Select(p => p.Key.DefaultPath).Should().Equal(keys.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task Watch_IdleThroughBookmarkTicks_IsRegisteredAsAWaiterAtMostOnceAndNotAfterDispose()
+    {
+        var time = new ManualTimeProvider();
+        await using var store = new InMemoryBackend(new InMemoryBackendOptions { TimeProvider = time, BookmarkInterval = TimeSpan.FromSeconds(1) });
+        await store.ApplyAsync(new KVPair(new PathKey("/a"), "1"));
+        IWatch watch = await store.WatchAsync(All, new WatchOptions(AllowWatchBookmarks: true));
+        for (int tick = 1; tick <= 20; tick++)
+        {
+            // A reader starts waiting (which registers the watch), gives up, and a bookmark tick passes in a quiet
+            // store. Cancelling keeps the steps in order on this thread; a reader that keeps waiting re-registers
+            // the same way, only on another thread.
+            using var cts = new CancellationTokenSource();
+            Task<bool> wait = watch.Events.WaitToReadAsync(cts.Token).AsTask();
+            await cts.CancelAsync();
+            await FluentActions.Awaiting(() => wait).Should().ThrowAsync<OperationCanceledException>();
+            time.Advance(TimeSpan.FromSeconds(1));
+            store.WaiterCount.Should().BeLessThanOrEqualTo(1, $"one watch is registered at most once (after {tick} quiet bookmark intervals)");
+        }
+
+        // Still woken by the next write.
+        Task<bool> woken = watch.Events.WaitToReadAsync().AsTask();
+        store.WaiterCount.Should().Be(1);
+        await store.ApplyAsync(new KVPair(new PathKey("/a"), "2"));
+        (await Eventually.Within(woken, "a write wakes the waiting watch")).Should().BeTrue();
+        watch.Events.TryRead(out WatchEvent? written).Should().BeTrue();
+        written!.New!.Value.Should().Be("2");
+
+        Task<bool> pending = watch.Events.WaitToReadAsync().AsTask();
+        store.WaiterCount.Should().Be(1);
+        await watch.DisposeAsync();
+        store.WaiterCount.Should().Be(0, "a disposed watch is no longer referenced by the store");
+        (await Eventually.Within(pending, "dispose ends the wait")).Should().BeFalse();
+        (await watch.Events.WaitToReadAsync()).Should().BeFalse();
+        store.WaiterCount.Should().Be(0, "waiting on a disposed watch registers nothing");
+    }
+
+    // Not in the backend contract: etcd itself stays silent until a future start revision is reached (as here), but
+    // the etcd backend checks the member's revision when its watch is created and reports a start revision beyond it
+    // as a wiped store (DatastoreResetException).
+    [Fact]
+    public async Task Watch_FromFutureRevision_DeliversNothingUntilThatRevisionIsPassed()
+    {
+        await using var store = new InMemoryBackend();
+        await store.ApplyAsync(new KVPair(new PathKey("/a"), "0"));
+        long start = store.Revision + 8;
+        await using IWatch watch = await store.WatchAsync(All, new WatchOptions(Rev(start), AllowWatchBookmarks: true));
+        for (int i = 1; i <= 3; i++)
+        {
+            await store.ApplyAsync(new KVPair(new PathKey("/a"), $"{i}"));
+        }
+
+        watch.Events.TryRead(out WatchEvent? early).Should().BeFalse($"revision {store.Revision} is not after {start} (got {early?.Type} at {early?.Revision})");
+
+        while (store.Revision < start + 2)
+        {
+            await store.ApplyAsync(new KVPair(new PathKey("/a"), $"{store.Revision}"));
+        }
+
+        var revisions = new List<long>();
+        while (watch.Events.TryRead(out WatchEvent? e))
+        {
+            revisions.Add(long.Parse(e.Revision!, System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        revisions.Should().Equal(start + 1, start + 2);
+    }
+
+    [Fact]
+    public async Task Watch_FromFutureRevision_SurvivesCompactionOfTheRevisionsBeforeIt()
+    {
+        await using var store = new InMemoryBackend(new InMemoryBackendOptions { HistoryCapacity = 16 });
+        long start = store.Revision + 100;
+        await using IWatch watch = await store.WatchAsync(All, new WatchOptions(Rev(start)));
+        while (store.Revision < start - 10)
+        {
+            await store.ApplyAsync(new KVPair(new PathKey("/a"), $"{store.Revision}"));
+        }
+
+        store.CompactRevision.Should().BeGreaterThan(1, "the small history compacted itself");
+        watch.Events.TryRead(out WatchEvent? early).Should().BeFalse($"nothing is after {start} yet (got {early?.Type} at {early?.Revision}: {early?.Error?.Message})");
+
+        while (store.Revision < start + 1)
+        {
+            await store.ApplyAsync(new KVPair(new PathKey("/a"), $"{store.Revision}"));
+        }
+
+        watch.Events.TryRead(out WatchEvent? first).Should().BeTrue();
+        (first!.Type, first.Revision).Should().Be((WatchEventType.Modified, Rev(start + 1)));
+    }
+
+    [Fact]
+    public async Task Ttl_KeysRewrittenWithTtl_KeepOneDeadlineEach()
+    {
+        var time = new ManualTimeProvider();
+        await using var store = new InMemoryBackend(new InMemoryBackendOptions { TimeProvider = time });
+        PathKey[] keys = [.. Enumerable.Range(0, 5).Select(i => new PathKey($"/t{i}"))];
+        for (int round = 0; round < 50; round++)
+        {
+            foreach (PathKey key in keys)
+            {
+                await store.ApplyAsync(new KVPair(key, $"{round}") { Ttl = TimeSpan.FromSeconds(10) });
+            }
+
+            time.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        store.PendingExpiryCount.Should().Be(5, "the queue holds one deadline per live key with a time to live, whatever the write rate");
+
+        await store.ApplyAsync(new KVPair(keys[0], "kept"));
+        await store.DeleteAsync(keys[1]);
+        store.PendingExpiryCount.Should().Be(3, "a key rewritten without a time to live, or deleted, has no deadline");
+
+        await store.ApplyAsync(new KVPair(keys[2], "short") { Ttl = TimeSpan.FromSeconds(1) });
+        store.PendingExpiryCount.Should().Be(3);
+        time.Advance(TimeSpan.FromSeconds(2));
+        (await store.ListAsync(All)).KVPairs.Select(p => p.Key.DefaultPath).Should().Equal("/t0", "/t3", "/t4");
+        store.PendingExpiryCount.Should().Be(2);
+
+        // Past the deadlines of the first writes, not of the last ones: only the last write counts.
+        time.Advance(TimeSpan.FromSeconds(4));
+        (await store.ListAsync(All)).KVPairs.Select(p => p.Key.DefaultPath).Should().Equal("/t0", "/t3", "/t4");
+        time.Advance(TimeSpan.FromSeconds(4));
+        (await store.ListAsync(All)).KVPairs.Select(p => p.Key.DefaultPath).Should().Equal("/t0");
+        store.PendingExpiryCount.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task History_AfterAOneRevisionBurst_ShrinksBackToItsCapacity()
+    {
+        await using var store = new InMemoryBackend(new InMemoryBackendOptions { HistoryCapacity = 16 });
+        for (int i = 0; i < 100; i++)
+        {
+            await store.ApplyAsync(new KVPair(new PathKey($"/b/{i:D3}"), "v"));
+        }
+
+        await using IWatch watch = await store.WatchAsync(All, new WatchOptions());
+        await store.DeletePrefixAsync("/b/");
+        store.History.Capacity.Should().BeGreaterThanOrEqualTo(100, "one revision's events are all retained");
+        var deleted = new List<WatchEvent>();
+        while (watch.Events.TryRead(out WatchEvent? e))
+        {
+            deleted.Add(e);
+        }
+
+        deleted.Should().HaveCount(100).And.OnlyContain(e => e.Type == WatchEventType.Deleted);
+
+        var after = new List<object?>();
+        for (int i = 0; i < 20; i++)
+        {
+            await store.ApplyAsync(new KVPair(new PathKey("/after"), $"{i}"));
+            while (watch.Events.TryRead(out WatchEvent? e))
+            {
+                after.Add(e.New?.Value);
+            }
+        }
+
+        store.History.Capacity.Should().Be(16, "the history gives the burst's room back once the burst is compacted");
+        (store.History.Head - store.History.Tail).Should().BeLessThanOrEqualTo(16);
+        after.Should().Equal(Enumerable.Range(0, 20).Select(i => (object)$"{i}"), "a watch that keeps up sees every write across the shrink");
+    }
+
     private static string Rev(long revision) => revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
