@@ -267,7 +267,7 @@ public sealed class InMemoryBackendTests
     [Fact]
     public async Task Watch_IdleThroughBookmarkTicks_IsRegisteredAsAWaiterAtMostOnceAndNotAfterDispose()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var store = new InMemoryBackend(new InMemoryBackendOptions { TimeProvider = time, BookmarkInterval = TimeSpan.FromSeconds(1) });
         await store.ApplyAsync(new KVPair(new PathKey("/a"), "1"));
         IWatch watch = await store.WatchAsync(All, new WatchOptions(AllowWatchBookmarks: true));
@@ -358,7 +358,7 @@ public sealed class InMemoryBackendTests
     [Fact]
     public async Task Ttl_KeysRewrittenWithTtl_KeepOneDeadlineEach()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var store = new InMemoryBackend(new InMemoryBackendOptions { TimeProvider = time });
         PathKey[] keys = [.. Enumerable.Range(0, 5).Select(i => new PathKey($"/t{i}"))];
         for (int round = 0; round < 50; round++)
