@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FluentAssertions;
 using WatcherSync.Chaos.Tests.Harness;
 using WatcherSync.InMemory;
@@ -31,14 +32,18 @@ public sealed class ThrowingSinkTests(ITestOutputHelper output)
                 sink: recorder => sink = new ThrowingSink(recorder, seed, rate: 0.05 + (random.NextDouble() * 0.15)));
             mirror.Start();
             using var stopSupervising = new CancellationTokenSource();
-            Task<int> supervisor = SuperviseAsync(mirror, stopSupervising.Token);
+            var restarted = new StrongBox<int>();
+            Task supervisor = SuperviseAsync(mirror, restarted, stopSupervising.Token);
             var writers = new Writers(store, prefixes, keysPerPrefix: 60, count: 2, seed);
             await writers.RunAsync(maxWrites: 2000 + random.Next(3000), maxTime: TimeSpan.FromSeconds(30), CancellationToken.None);
 
             TimeSpan converge = await mirror.ConvergeAsync(store, TimeSpan.FromSeconds(30), output.WriteLine);
-            await stopSupervising.CancelAsync();
-            int restarts = await supervisor;
+            // The sink may throw on its last call after recording it: wait for the supervisor to see that fault too.
             int thrown = sink!.Thrown;
+            await Eventually.True(() => Volatile.Read(ref restarted.Value) == thrown, $"seed {seed}: every sink failure faults the sender, which is restarted");
+            await stopSupervising.CancelAsync();
+            await supervisor;
+            int restarts = restarted.Value;
             output.WriteLine($"run {run}: seed {seed}: {writers.Acknowledged} writes, sink threw {thrown} times, sender restarted {restarts} times, converged in {converge.TotalSeconds:0.000} s");
             mirror.Recorder.Violations.Should().BeEmpty($"seed {seed}");
             restarts.Should().Be(thrown, "every failure faults the sender, which is restarted");
@@ -51,25 +56,24 @@ public sealed class ThrowingSinkTests(ITestOutputHelper output)
         figures.Report(output, $"{thrownTotal} sink failures, each faulting SendToSinkForeverAsync and restarted");
     }
 
-    /// <summary>Restarts the sender each time it faults with the sink's error; returns how many times.</summary>
-    private static async Task<int> SuperviseAsync(Mirror mirror, CancellationToken stop)
+    /// <summary>Restarts the sender each time it faults with the sink's error, counting the restarts.</summary>
+    private static async Task SuperviseAsync(Mirror mirror, StrongBox<int> restarts, CancellationToken stop)
     {
-        int restarts = 0;
         while (true)
         {
             try
             {
                 await mirror.Sending.WaitAsync(stop);
-                return restarts;
+                return;
             }
             catch (ChaosSinkException)
             {
-                restarts++;
+                Interlocked.Increment(ref restarts.Value);
                 mirror.RestartSending();
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                return restarts;
+                return;
             }
         }
     }
