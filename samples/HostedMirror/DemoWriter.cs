@@ -13,21 +13,30 @@ namespace HostedMirror;
 /// </summary>
 public sealed class DemoWriter(IServiceProvider services, IOptions<WatcherSyncOptions> sync, IOptions<MirrorSettings> settings, TimeProvider time) : BackgroundService
 {
+    /// <summary>Seeds the keys before the host goes on, so the syncer's first list already holds them.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (Store() is { } store)
+        {
+            string prefix = sync.Value.Prefixes[0];
+            for (int i = 0; i < settings.Value.SeedKeys; i++)
+            {
+                await store.ApplyAsync(new KVPair(new PathKey(prefix + "seed-" + i.ToString(CultureInfo.InvariantCulture)), "seed"), cancellationToken);
+            }
+        }
+
+        await base.StartAsync(cancellationToken);
+    }
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (sync.Value.Backend != WatcherSyncBackend.InMemory || sync.Value.Prefixes.Count == 0
-            || services.GetService(typeof(IBackendClient)) is not InMemoryBackend store)
+        if (Store() is not { } store)
         {
             return;
         }
 
         string prefix = sync.Value.Prefixes[0];
-        for (int i = 0; i < settings.Value.SeedKeys; i++)
-        {
-            await store.ApplyAsync(new KVPair(new PathKey(prefix + "seed-" + i.ToString(CultureInfo.InvariantCulture)), "seed"), stoppingToken);
-        }
-
         using var timer = new PeriodicTimer(settings.Value.WriteInterval, time);
         long tick = 0;
         while (await timer.WaitForNextTickAsync(stoppingToken))
@@ -36,4 +45,9 @@ public sealed class DemoWriter(IServiceProvider services, IOptions<WatcherSyncOp
             await store.ApplyAsync(new KVPair(new PathKey(prefix + "heartbeat"), tick.ToString(CultureInfo.InvariantCulture)), stoppingToken);
         }
     }
+
+    private InMemoryBackend? Store() =>
+        sync.Value.Backend == WatcherSyncBackend.InMemory && sync.Value.Prefixes.Count > 0
+            ? services.GetService(typeof(IBackendClient)) as InMemoryBackend
+            : null;
 }

@@ -28,10 +28,11 @@ public static class MirrorHost
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.Configure<MirrorSettings>(builder.Configuration.GetSection("Mirror"));
+        // The demo writer starts first (hosted services start in registration order), so its seed is in the first list.
+        builder.Services.AddHostedService<DemoWriter>();
         builder.Services.AddWatcherSync(builder.Configuration.GetSection(WatcherSyncOptions.DefaultSectionName))
             .AddBufferedSink<MirrorSink>();
         builder.Services.AddHealthChecks().AddWatcherSync(tags: ["ready"]);
-        builder.Services.AddHostedService<DemoWriter>();
         builder.Services.AddSingleton<HealthReporter>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<HealthReporter>());
         return builder.Build();

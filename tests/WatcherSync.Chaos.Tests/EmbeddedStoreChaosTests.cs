@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using FluentAssertions;
@@ -66,10 +67,10 @@ public sealed class EmbeddedStoreChaosTests(ITestOutputHelper output)
         var random = new Random(seed);
         await using var store = new InMemoryBackend(new InMemoryBackendOptions { HistoryCapacity = 16 + random.Next(49) });
         var faulty = new FaultyBackend(store, seed, faultRate: random.Next(2) == 0 ? 0 : 0.03);
-        var logs = new ListLoggerFactory();
+        var logs = new FakeLogCollector();
         var options = new WatcherSyncerOptions
         {
-            LoggerFactory = logs,
+            LoggerFactory = FakeLogs.Factory(logs),
             MinResyncInterval = TimeSpan.FromMilliseconds(1),
             ListRetryInterval = TimeSpan.FromMilliseconds(1),
             MaxUpdatesPerBatch = 1 + random.Next(50),
@@ -135,7 +136,7 @@ public sealed class EmbeddedStoreChaosTests(ITestOutputHelper output)
 
         mirror.Recorder.Violations.Should().BeEmpty($"seed {seed}");
         mirror.Recorder.AllUpdates.Should().NotContain(u => u.KVPair.Key.DefaultPath.StartsWith("/c/", StringComparison.Ordinal));
-        int relists = logs.Entries.Count(e => e.EventId.Id == 1001 && e.Message.Contains("Compacted", StringComparison.Ordinal));
+        int relists = logs.GetSnapshot().Count(e => e.Id.Id == 1001 && e.Message.Contains("Compacted", StringComparison.Ordinal));
         return (writes, compactions, faulty.Injected, relists, converge);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using FluentAssertions;
 using WatcherSync.Chaos.Tests.Harness;
 using WatcherSync.Etcd;
@@ -35,7 +36,7 @@ public sealed class EtcdClusterChaosTests(ITestOutputHelper output) : IAsyncLife
     {
         int seed = Soak.NewSeed();
         output.WriteLine($"seed {seed}");
-        (EtcdBackendClient direct, EtcdBackendClient client, ListLoggerFactory logs) = Clients();
+        (EtcdBackendClient direct, EtcdBackendClient client, FakeLogCollector logs) = Clients();
         await using (direct)
         await using (client)
         {
@@ -50,7 +51,7 @@ public sealed class EtcdClusterChaosTests(ITestOutputHelper output) : IAsyncLife
             EtcdProcess isolated = Attached(logs);
             EtcdProcess[] peers = [.. _members.Where(m => m != isolated)];
             output.WriteLine($"isolating {isolated.Name}: freezing {string.Join(", ", peers.Select(p => p.Name))}");
-            int before = logs.Entries.Count;
+            int before = logs.GetSnapshot().Count;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             TimeSpan left = TimeSpan.Zero;
             foreach (EtcdProcess peer in peers)
@@ -62,7 +63,7 @@ public sealed class EtcdClusterChaosTests(ITestOutputHelper output) : IAsyncLife
             {
                 // hasleader: the member ends the watch with "no leader" and the client moves on, rather than wait silently.
                 await Eventually.True(
-                    () => logs.Entries.Skip(before).Any(e => e.EventId.Id == 3005 && e.Message.Contains("leader", StringComparison.OrdinalIgnoreCase)),
+                    () => logs.GetSnapshot().Skip(before).Any(e => e.Id.Id == 3005 && e.Message.Contains("leader", StringComparison.OrdinalIgnoreCase)),
                     $"the watch on {isolated.Name} fails with no leader and moves off it",
                     TimeSpan.FromSeconds(30));
                 left = clock.Elapsed;
@@ -86,14 +87,14 @@ public sealed class EtcdClusterChaosTests(ITestOutputHelper output) : IAsyncLife
         }
     }
 
-    private async Task RunAsync(string fault, Func<ListLoggerFactory, int, Task<EtcdProcess>> victim)
+    private async Task RunAsync(string fault, Func<FakeLogCollector, int, Task<EtcdProcess>> victim)
     {
         int seed = Soak.NewSeed();
         output.WriteLine($"seed {seed}");
         var random = new Random(seed);
         int kills = Soak.Pick(5, 15);
         var figures = new Figures(fault);
-        (EtcdBackendClient direct, EtcdBackendClient client, ListLoggerFactory logs) = Clients();
+        (EtcdBackendClient direct, EtcdBackendClient client, FakeLogCollector logs) = Clients();
         await using (direct)
         await using (client)
         {
@@ -121,19 +122,19 @@ public sealed class EtcdClusterChaosTests(ITestOutputHelper output) : IAsyncLife
         }
     }
 
-    private (EtcdBackendClient Direct, EtcdBackendClient Client, ListLoggerFactory Logs) Clients()
+    private (EtcdBackendClient Direct, EtcdBackendClient Client, FakeLogCollector Logs) Clients()
     {
         string[] endpoints = [.. _members.Select(m => m.ClientUrl)];
-        var logs = new ListLoggerFactory();
+        var logs = new FakeLogCollector();
         EtcdClientOptions options = TestOptions.For(endpoints);
-        options.LoggerFactory = logs;
+        options.LoggerFactory = FakeLogs.Factory(logs);
         return (new EtcdBackendClient(TestOptions.For(endpoints)), new EtcdBackendClient(options), logs);
     }
 
     /// <summary>The member the first prefix's watch last connected to.</summary>
-    private EtcdProcess Attached(ListLoggerFactory logs)
+    private EtcdProcess Attached(FakeLogCollector logs)
     {
-        ListLoggerFactory.LogEntry connected = logs.Entries.Last(e => e.EventId.Id == 3004 && e.Message.Contains(Prefixes[0], StringComparison.Ordinal));
+        FakeLogRecord connected = logs.GetSnapshot().Last(e => e.Id.Id == 3004 && e.Message.Contains(Prefixes[0], StringComparison.Ordinal));
         return _members.Single(m => connected.Message.Contains(m.ClientUrl + " ", StringComparison.Ordinal));
     }
 }

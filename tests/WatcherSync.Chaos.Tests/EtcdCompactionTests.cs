@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using FluentAssertions;
 using WatcherSync.Chaos.Tests.Harness;
 using WatcherSync.Etcd;
@@ -38,9 +39,9 @@ public sealed class EtcdCompactionTests(ITestOutputHelper output) : IAsyncLifeti
             await using var proxy = new TcpProxy(_etcd.ClientUrl);
             await using var direct = new EtcdBackendClient(TestOptions.For(_etcd.ClientUrl));
             await using var client = new EtcdBackendClient(TestOptions.For(proxy.Url));
-            var logs = new ListLoggerFactory();
+            var logs = new FakeLogCollector();
             WatcherSyncerOptions options = Mirror.FastOptions();
-            options.LoggerFactory = logs;
+            options.LoggerFactory = FakeLogs.Factory(logs);
             await using var mirror = new Mirror(client, prefixes, options);
             mirror.Start();
             var writers = new Writers(direct, prefixes, keysPerPrefix: 150, count: 3, seed);
@@ -68,7 +69,7 @@ public sealed class EtcdCompactionTests(ITestOutputHelper output) : IAsyncLifeti
 
             await stop.CancelAsync();
             await writing;
-            int relists = logs.Entries.Count(e => e.EventId.Id == 1001 && e.Message.Contains("Compacted", StringComparison.Ordinal));
+            int relists = logs.GetSnapshot().Count(e => e.Id.Id == 1001 && e.Message.Contains("Compacted", StringComparison.Ordinal));
             relistsSeen += relists;
             if (disconnected)
             {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using FluentAssertions;
 using WatcherSync.Chaos.Tests.Harness;
 using WatcherSync.Etcd;
@@ -30,9 +31,9 @@ public sealed class EtcdWipeTests(ITestOutputHelper output) : IAsyncLifetime
             string[] prefixes = ["/wipe/a/", "/wipe/b/"];
             await using var direct = new EtcdBackendClient(TestOptions.For(_etcd.ClientUrl));
             await using var client = new EtcdBackendClient(TestOptions.For(_etcd.ClientUrl));
-            var logs = new ListLoggerFactory();
+            var logs = new FakeLogCollector();
             WatcherSyncerOptions options = Mirror.FastOptions();
-            options.LoggerFactory = logs;
+            options.LoggerFactory = FakeLogs.Factory(logs);
             await using var mirror = new Mirror(client, prefixes, options);
             mirror.Start();
             var writers = new Writers(direct, prefixes, keysPerPrefix: 150, count: 3, seed);
@@ -53,7 +54,7 @@ public sealed class EtcdWipeTests(ITestOutputHelper output) : IAsyncLifetime
 
             TimeSpan converge = await mirror.ConvergeAsync(direct, TimeSpan.FromSeconds(60), output.WriteLine);
             mirror.Recorder.Violations.Should().BeEmpty($"seed {seed}");
-            logs.Entries.Should().Contain(e => e.EventId.Id == 1001 && e.Message.Contains("Reset", StringComparison.Ordinal), "the reset is detected and relisted");
+            logs.GetSnapshot().Should().Contain(e => e.Id.Id == 1001 && e.Message.Contains("Reset", StringComparison.Ordinal), "the reset is detected and relisted");
             output.WriteLine($"run {run}: {writers.Acknowledged} writes, converged in {converge.TotalSeconds:0.000} s after the last writes");
             figures.Run(writers.Acknowledged, 1, lost: 0);
         }

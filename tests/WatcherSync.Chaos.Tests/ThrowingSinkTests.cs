@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using System.Runtime.CompilerServices;
 using FluentAssertions;
 using WatcherSync.Chaos.Tests.Harness;
@@ -23,12 +24,12 @@ public sealed class ThrowingSinkTests(ITestOutputHelper output)
             var random = new Random(seed);
             string[] prefixes = ["/t/a/", "/t/b/"];
             await using var store = new InMemoryBackend(new InMemoryBackendOptions { HistoryCapacity = 256 });
-            var logs = new ListLoggerFactory();
+            var logs = new FakeLogCollector();
             ThrowingSink? sink = null;
             await using var mirror = new Mirror(
                 store,
                 prefixes,
-                bufferOptions: new DedupeBufferOptions { BatchSize = 1 + random.Next(30), LoggerFactory = logs },
+                bufferOptions: new DedupeBufferOptions { BatchSize = 1 + random.Next(30), LoggerFactory = FakeLogs.Factory(logs) },
                 sink: recorder => sink = new ThrowingSink(recorder, seed, rate: 0.05 + (random.NextDouble() * 0.15)));
             mirror.Start();
             using var stopSupervising = new CancellationTokenSource();
@@ -47,7 +48,7 @@ public sealed class ThrowingSinkTests(ITestOutputHelper output)
             output.WriteLine($"run {run}: seed {seed}: {writers.Acknowledged} writes, sink threw {thrown} times, sender restarted {restarts} times, converged in {converge.TotalSeconds:0.000} s");
             mirror.Recorder.Violations.Should().BeEmpty($"seed {seed}");
             restarts.Should().Be(thrown, "every failure faults the sender, which is restarted");
-            logs.Entries.Count(e => e.EventId.Id == 2000 && e.Exception is ChaosSinkException).Should().Be(thrown, "every sink failure is logged");
+            logs.GetSnapshot().Count(e => e.Id.Id == 2000 && e.Exception is ChaosSinkException).Should().Be(thrown, "every sink failure is logged");
             thrownTotal += thrown;
             figures.Add(writers.Acknowledged, thrown, converge, lost: 0);
         }

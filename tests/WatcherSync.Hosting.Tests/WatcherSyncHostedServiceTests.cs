@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -89,9 +90,9 @@ public sealed class WatcherSyncHostedServiceTests
     [Fact]
     public async Task Host_DirectSinkThrows_TheOtherSinksStillGetEveryCallAndTheFailureIsLogged()
     {
-        var logs = new ListLoggerFactory();
+        var logs = new FakeLogCollector();
         HostApplicationBuilder builder = TestHost.Builder();
-        builder.Services.AddSingleton<ILoggerFactory>(logs);
+        builder.Services.AddSingleton(FakeLogs.Factory(logs));
         builder.Services.AddWatcherSync().AddPrefix("/app/").AddSink<ThrowingSink>().AddSink<RecordingCallbacks>();
         using IHost host = builder.Build();
         await host.Services.GetRequiredService<InMemoryBackend>().CreateAsync(new KVPair(new PathKey("/app/a"), "1"));
@@ -100,16 +101,16 @@ public sealed class WatcherSyncHostedServiceTests
         await host.StartAsync();
         await Eventually.True(() => sink.LastStatus == SyncStatus.InSync && sink.Picture.Count == 1, "the second sink gets the mirror");
         await host.StopAsync();
-        logs.Entries.Should().Contain(e => e.EventId.Id == 5002 && e.Exception is InvalidOperationException);
-        logs.Entries.Should().Contain(e => e.EventId.Id == 5000).And.Contain(e => e.EventId.Id == 5001);
+        logs.GetSnapshot().Should().Contain(e => e.Id.Id == 5002 && e.Exception is InvalidOperationException);
+        logs.GetSnapshot().Should().Contain(e => e.Id.Id == 5000).And.Contain(e => e.Id.Id == 5001);
     }
 
     [Fact]
     public async Task Host_BufferedSinkThrows_TheServiceFailsTheHostStopsAndHealthIsUnhealthy()
     {
-        var logs = new ListLoggerFactory();
+        var logs = new FakeLogCollector();
         HostApplicationBuilder builder = TestHost.Builder();
-        builder.Services.AddSingleton<ILoggerFactory>(logs);
+        builder.Services.AddSingleton(FakeLogs.Factory(logs));
         builder.Services.AddWatcherSync().AddPrefix("/app/").AddBufferedSink<ThrowingSink>();
         builder.Services.AddHealthChecks().AddWatcherSync();
         using IHost host = builder.Build();
@@ -121,7 +122,7 @@ public sealed class WatcherSyncHostedServiceTests
         HealthReport report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
         report.Entries["watchersync"].Status.Should().Be(HealthStatus.Unhealthy);
         report.Entries["watchersync"].Exception.Should().BeOfType<InvalidOperationException>();
-        logs.Entries.Should().Contain(e => e.EventId.Id == 5003 && e.Level == LogLevel.Critical);
+        logs.GetSnapshot().Should().Contain(e => e.Id.Id == 5003 && e.Level == LogLevel.Critical);
         await host.StopAsync();
     }
 

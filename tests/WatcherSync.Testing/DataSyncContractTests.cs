@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using System.Threading.Channels;
 using FluentAssertions;
 using Google.Protobuf.WellKnownTypes;
@@ -13,7 +14,7 @@ namespace WatcherSync.Testing;
 public abstract class DataSyncContractTests : IAsyncLifetime
 {
     private readonly List<IAsyncDisposable> _owned = [];
-    private readonly ListLoggerFactory _logs = new();
+    private readonly FakeLogCollector _logs = new();
 
     protected string Prefix { get; } = $"/datasync/{Guid.NewGuid():N}/";
 
@@ -379,7 +380,7 @@ public abstract class DataSyncContractTests : IAsyncLifetime
         }
         catch (TimeoutException ex)
         {
-            string log = string.Join(Environment.NewLine, _logs.Entries.Select(e => $"{e.Level} {e.Message} {e.Exception?.GetType().Name}: {e.Exception?.Message}"));
+            string log = string.Join(Environment.NewLine, _logs.GetSnapshot().Select(e => $"{e.Level} {e.Message} {e.Exception?.GetType().Name}: {e.Exception?.Message}"));
             throw new TimeoutException($"{ex.Message}{Environment.NewLine}Log:{Environment.NewLine}{log}", ex);
         }
     }
@@ -391,8 +392,8 @@ public abstract class DataSyncContractTests : IAsyncLifetime
         var engine = new DataSyncEngine(client, new DataSyncOptions
         {
             AcknowledgementTimeout = ackTimeout ?? TimeSpan.FromSeconds(10),
-            LoggerFactory = _logs,
-            SyncerOptions = new WatcherSyncerOptions { MinResyncInterval = TimeSpan.FromMilliseconds(10), ListRetryInterval = TimeSpan.FromMilliseconds(50), LoggerFactory = _logs },
+            LoggerFactory = FakeLogs.Factory(_logs),
+            SyncerOptions = new WatcherSyncerOptions { MinResyncInterval = TimeSpan.FromMilliseconds(10), ListRetryInterval = TimeSpan.FromMilliseconds(50), LoggerFactory = FakeLogs.Factory(_logs) },
         });
         _owned.Add(engine);
         return engine;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using System.Reflection;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
@@ -43,9 +44,9 @@ public sealed class LogCatalogTests
     public async Task Logs_OfAHostedMirrorAtTraceLevel_NeverContainAValue()
     {
         const string Secret = "value-that-must-not-be-logged-7f3a";
-        var logs = new ListLoggerFactory();
+        var logs = new FakeLogCollector();
         HostApplicationBuilder builder = TestHost.Builder();
-        builder.Services.AddSingleton<ILoggerFactory>(logs);
+        builder.Services.AddSingleton(FakeLogs.Factory(logs));
         builder.Services.AddWatcherSync().AddPrefix("/app/").AddBufferedSink<RecordingCallbacks>().AddSink<RecordingCallbacks>();
         using IHost host = builder.Build();
         InMemoryBackend store = host.Services.GetRequiredService<InMemoryBackend>();
@@ -61,7 +62,7 @@ public sealed class LogCatalogTests
         await Eventually.True(() => sink.Picture.Count == 1, "the delete arrives");
         await host.StopAsync();
 
-        logs.Entries.Should().Contain(e => e.EventId.Id == 1000, "the syncer logged through the host's factory");
-        logs.Entries.Should().NotContain(e => e.Message.Contains(Secret, StringComparison.Ordinal) || (e.Exception != null && e.Exception.ToString().Contains(Secret, StringComparison.Ordinal)));
+        logs.GetSnapshot().Should().Contain(e => e.Id.Id == 1000, "the syncer logged through the host's factory");
+        logs.GetSnapshot().Should().NotContain(e => e.Message.Contains(Secret, StringComparison.Ordinal) || (e.Exception != null && e.Exception.ToString().Contains(Secret, StringComparison.Ordinal)));
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using FluentAssertions;
 using HostedMirror;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -68,16 +69,16 @@ public sealed class HostedMirrorTests
     public async Task ReportOnce_StatusChanges_LogsAtInformationOrWarningAndRepeatsAtDebug()
     {
         var health = new ScriptedHealth(HealthStatus.Unhealthy, HealthStatus.Unhealthy, HealthStatus.Healthy);
-        var logs = new ListLoggerFactory();
-        var reporter = new HealthReporter(health, Options.Create(new MirrorSettings()), TimeProvider.System, logs.CreateLogger<HealthReporter>());
+        var logs = new FakeLogCollector();
+        var reporter = new HealthReporter(health, Options.Create(new MirrorSettings()), TimeProvider.System, FakeLogs.Factory(logs).CreateLogger<HealthReporter>());
 
         for (int i = 0; i < 3; i++)
         {
             await reporter.ReportOnceAsync(CancellationToken.None);
         }
 
-        logs.Entries.Select(e => (e.EventId.Id, e.Level)).Should().Equal((200, LogLevel.Warning), (201, LogLevel.Debug), (200, LogLevel.Information));
-        logs.Entries[2].Message.Should().Be("Health Healthy: watchersync=Healthy");
+        logs.GetSnapshot().Select(e => (e.Id.Id, e.Level)).Should().Equal((200, LogLevel.Warning), (201, LogLevel.Debug), (200, LogLevel.Information));
+        logs.GetSnapshot()[2].Message.Should().Be("Health Healthy: watchersync=Healthy");
     }
 
     /// <summary>A health service that answers with the given statuses in turn.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using FluentAssertions;
@@ -610,8 +611,8 @@ public sealed class DedupeBufferTests
     [Fact]
     public async Task SendToSinkForeverAsync_SinkThrows_FaultsWithItLogsItAndKeepsTheStateConsistent()
     {
-        var logs = new ListLoggerFactory();
-        using var buffer = new DedupeBuffer(new DedupeBufferOptions { LoggerFactory = logs });
+        var logs = new FakeLogCollector();
+        using var buffer = new DedupeBuffer(new DedupeBufferOptions { LoggerFactory = FakeLogs.Factory(logs) });
         var boom = new InvalidOperationException("boom");
         var failing = new RecordingSink { ThrowNext = boom };
         buffer.OnUpdates([Set("/a", 1), Set("/b", 1)]);
@@ -621,7 +622,7 @@ public sealed class DedupeBufferTests
 
         Func<Task> wait = () => Eventually.Within(sending, "a throwing sink ends the loop");
         (await wait.Should().ThrowAsync<InvalidOperationException>()).Which.Should().BeSameAs(boom);
-        logs.Entries.Should().ContainSingle(e => e.EventId.Id == 2000).Which.Exception.Should().BeSameAs(boom);
+        logs.GetSnapshot().Should().ContainSingle(e => e.Id.Id == 2000).Which.Exception.Should().BeSameAs(boom);
         buffer.KeysHeldBySink.Should().Be(2, "the batch the sink threw on counts as delivered");
         buffer.QueueLength.Should().Be(1, "the status after that batch is still queued");
 
