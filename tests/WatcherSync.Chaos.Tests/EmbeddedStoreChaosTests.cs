@@ -1,7 +1,7 @@
-using Microsoft.Extensions.Logging.Testing;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using FluentAssertions;
+using Microsoft.Extensions.Logging.Testing;
 using WatcherSync.Chaos.Tests.Harness;
 using WatcherSync.InMemory;
 using WatcherSync.Testing;

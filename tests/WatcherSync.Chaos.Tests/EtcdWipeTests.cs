@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Logging.Testing;
 using FluentAssertions;
+using Microsoft.Extensions.Logging.Testing;
 using WatcherSync.Chaos.Tests.Harness;
 using WatcherSync.Etcd;
 using WatcherSync.Etcd.Tests.Infrastructure;

@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Logging.Testing;
 using System.Runtime.CompilerServices;
 using FluentAssertions;
+using Microsoft.Extensions.Logging.Testing;
 using WatcherSync.Chaos.Tests.Harness;
 using WatcherSync.InMemory;
 using WatcherSync.Testing;

@@ -1,8 +1,8 @@
-using Microsoft.Extensions.Time.Testing;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 using WatcherSync.Testing;
 using Xunit;
 using static WatcherSync.Testing.ScriptedBackend;

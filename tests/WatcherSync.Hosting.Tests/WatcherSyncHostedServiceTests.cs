@@ -1,9 +1,9 @@
-using Microsoft.Extensions.Logging.Testing;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using WatcherSync.InMemory;
 using WatcherSync.Testing;
 using Xunit;

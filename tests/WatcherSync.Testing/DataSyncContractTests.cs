@@ -1,7 +1,7 @@
-using Microsoft.Extensions.Logging.Testing;
 using System.Threading.Channels;
 using FluentAssertions;
 using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Logging.Testing;
 using WatcherSync.DataSync;
 using Xunit;
 

@@ -1,9 +1,9 @@
-using Microsoft.Extensions.Logging.Testing;
 using System.Reflection;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using WatcherSync.DataSync;
 using WatcherSync.Etcd;
 using WatcherSync.InMemory;

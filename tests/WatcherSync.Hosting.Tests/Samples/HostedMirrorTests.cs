@@ -1,9 +1,9 @@
-using Microsoft.Extensions.Logging.Testing;
 using FluentAssertions;
 using HostedMirror;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using WatcherSync.Testing;
 using Xunit;

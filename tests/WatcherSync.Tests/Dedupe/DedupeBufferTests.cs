@@ -1,7 +1,8 @@
-using Microsoft.Extensions.Logging.Testing;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using FluentAssertions;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging.Testing;
 using WatcherSync.Testing;
 using Xunit;
 
@@ -853,18 +854,22 @@ public sealed class DedupeBufferTests
     private static Dictionary<string, (string? Unit, long Value)> Observe(TestMeterFactory factory)
     {
         var seen = new Dictionary<string, (string? Unit, long Value)>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (factory.Meters.Contains(instrument.Meter))
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<int>((instrument, value, _, _) => seen[instrument.Name] = (instrument.Unit, value));
-        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => seen[instrument.Name] = (instrument.Unit, value));
-        listener.Start();
-        listener.RecordObservableInstruments();
+        using var queue = new MetricCollector<int>(factory, WatcherSyncMeter.Name, "watchersync.dedupe.queue.length");
+        using var held = new MetricCollector<int>(factory, WatcherSyncMeter.Name, "watchersync.dedupe.keys.held");
+        using var coalesced = new MetricCollector<long>(factory, WatcherSyncMeter.Name, "watchersync.dedupe.updates.coalesced");
+        Add(queue);
+        Add(held);
+        Add(coalesced);
         return seen;
+
+        void Add<T>(MetricCollector<T> collector)
+            where T : struct
+        {
+            collector.RecordObservableInstruments();
+            if (collector.LastMeasurement is { } last)
+            {
+                seen[collector.Instrument!.Name] = (collector.Instrument.Unit, Convert.ToInt64(last.Value, System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
     }
 }

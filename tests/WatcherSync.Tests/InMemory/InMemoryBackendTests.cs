@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Time.Testing;
 using FluentAssertions;
+using Microsoft.Extensions.Time.Testing;
 using WatcherSync.InMemory;
 using WatcherSync.Testing;
 using Xunit;

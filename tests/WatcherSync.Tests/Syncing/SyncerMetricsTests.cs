@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Time.Testing;
-using System.Diagnostics.Metrics;
 using FluentAssertions;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
 using WatcherSync.Testing;
 using WatcherSync.Tests.Dedupe;
 using Xunit;
@@ -16,19 +16,7 @@ public sealed class SyncerMetricsTests
         var time = new FakeTimeProvider();
         var backend = new ScriptedBackend();
         using var factory = new TestMeterFactory();
-        long restarts = 0;
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (factory.Meters.Contains(instrument.Meter) && instrument.Name == "watchersync.syncer.watch.restarts")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref restarts, value));
-        listener.Start();
+        using var restarts = new MetricCollector<long>(factory, WatcherSyncMeter.Name, "watchersync.syncer.watch.restarts");
         var options = new WatcherSyncerOptions { TimeProvider = time, MeterFactory = factory };
         await using var syncer = new WatcherSyncer(backend, [new ResourceType(new PrefixListOptions("/a/"))], new RecordingCallbacks(), options);
         syncer.Start();
@@ -37,12 +25,12 @@ public sealed class SyncerMetricsTests
         a.List(10, Pair("/a/1", "x", 5));
         ScriptedWatch first = a.Watch();
         await Until(time, () => a.WatchRevisions.Count == 1, "the cache watches");
-        Interlocked.Read(ref restarts).Should().Be(0);
+        restarts.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(0);
 
         first.End();
         a.Watch();
         await Until(time, () => a.WatchRevisions.Count == 2, "the cache watches again after the stream ended");
-        Interlocked.Read(ref restarts).Should().Be(1);
+        restarts.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(1);
     }
 
     private static Task Until(FakeTimeProvider time, Func<bool> condition, string because) =>

@@ -1,7 +1,8 @@
-using System.Diagnostics.Metrics;
 using FluentAssertions;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using WatcherSync.InMemory;
 using WatcherSync.Testing;
+using WatcherSync.Tests.Dedupe;
 using Xunit;
 
 namespace WatcherSync.Tests.Syncing;
@@ -32,43 +33,12 @@ public sealed class WatcherSyncerInMemoryTests
     [Fact]
     public async Task Metrics_PublishUpdatesRelistsStatusAndKeys()
     {
-        string name = $"metrics-{Guid.NewGuid():N}";
-        var longs = new Dictionary<string, long>();
-        var doubles = new Dictionary<string, double>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == WatcherSyncMeter.Name)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        void Record<T>(Instrument instrument, T value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            foreach (KeyValuePair<string, object?> tag in tags)
-            {
-                if (tag.Key == "watchersync.syncer" && (string?)tag.Value == name)
-                {
-                    lock (longs)
-                    {
-                        if (value is double d)
-                        {
-                            doubles[instrument.Name] = d;
-                        }
-                        else
-                        {
-                            long v = Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
-                            longs[instrument.Name] = instrument is Counter<long> && longs.TryGetValue(instrument.Name, out long sum) ? sum + v : v;
-                        }
-                    }
-                }
-            }
-        }
-
-        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
-        listener.SetMeasurementEventCallback<int>((i, v, t, _) => Record(i, v, t));
-        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
-        listener.Start();
+        using var factory = new TestMeterFactory();
+        using var updates = new MetricCollector<long>(factory, WatcherSyncMeter.Name, "watchersync.syncer.updates");
+        using var relists = new MetricCollector<long>(factory, WatcherSyncMeter.Name, "watchersync.syncer.relists");
+        using var status = new MetricCollector<int>(factory, WatcherSyncMeter.Name, "watchersync.syncer.status");
+        using var keys = new MetricCollector<long>(factory, WatcherSyncMeter.Name, "watchersync.syncer.keys");
+        using var age = new MetricCollector<double>(factory, WatcherSyncMeter.Name, "watchersync.syncer.last_event.age");
 
         await using var store = new InMemoryBackend();
         for (int i = 0; i < 5; i++)
@@ -77,18 +47,19 @@ public sealed class WatcherSyncerInMemoryTests
         }
 
         var callbacks = new RecordingCallbacks();
-        await using var syncer = new WatcherSyncer(store, [new ResourceType(new PrefixListOptions("/m/"))], callbacks, new WatcherSyncerOptions { Name = name });
+        await using var syncer = new WatcherSyncer(store, [new ResourceType(new PrefixListOptions("/m/"))], callbacks, new WatcherSyncerOptions { Name = "metrics", MeterFactory = factory });
         syncer.Start();
         await Eventually.True(() => callbacks.LastStatus == SyncStatus.InSync, "in sync");
-        listener.RecordObservableInstruments();
-        lock (longs)
-        {
-            longs.Should().Contain("watchersync.syncer.updates", 5);
-            longs.Should().Contain("watchersync.syncer.relists", 1);
-            longs.Should().Contain("watchersync.syncer.status", (long)SyncStatus.InSync);
-            longs.Should().Contain("watchersync.syncer.keys", 5);
-            doubles.Should().ContainKey("watchersync.syncer.last_event.age");
-            doubles["watchersync.syncer.last_event.age"].Should().BeGreaterThanOrEqualTo(0);
-        }
+        status.RecordObservableInstruments();
+        keys.RecordObservableInstruments();
+        age.RecordObservableInstruments();
+
+        updates.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(5);
+        relists.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(1);
+        status.LastMeasurement!.Value.Should().Be((int)SyncStatus.InSync);
+        keys.LastMeasurement!.Value.Should().Be(5);
+        age.LastMeasurement!.Value.Should().BeGreaterThanOrEqualTo(0);
+        updates.GetMeasurementSnapshot().Should().OnlyContain(m => m.ContainsTags("watchersync.syncer"), "every measurement names its syncer");
+        updates.LastMeasurement!.Tags["watchersync.syncer"].Should().Be("metrics");
     }
 }

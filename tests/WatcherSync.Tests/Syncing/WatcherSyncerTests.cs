@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Time.Testing;
 using FluentAssertions;
+using Microsoft.Extensions.Time.Testing;
 using WatcherSync.Testing;
 using Xunit;
 using static WatcherSync.Testing.ScriptedBackend;
