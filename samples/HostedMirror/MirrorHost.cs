@@ -3,6 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
+using WatcherSync;
 using WatcherSync.Hosting;
 
 namespace HostedMirror;
@@ -33,6 +35,16 @@ public static class MirrorHost
         builder.Services.AddWatcherSync(builder.Configuration.GetSection(WatcherSyncOptions.DefaultSectionName))
             .AddBufferedSink<MirrorSink>();
         builder.Services.AddHealthChecks().AddWatcherSync(tags: ["ready"]);
+
+        // WatcherSync's metrics in OpenTelemetry: add the one meter (the host's IMeterFactory already flows into the
+        // syncer and its buffers). Nothing is traced: the sample has no spans of its own to export.
+        TimeSpan exportInterval = builder.Configuration.GetSection("Mirror").Get<MirrorSettings>()?.MetricsExportInterval ?? new MirrorSettings().MetricsExportInterval;
+        if (exportInterval > TimeSpan.Zero)
+        {
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+                .AddMeter(WatcherSyncMeter.Name)
+                .AddConsoleExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = (int)exportInterval.TotalMilliseconds));
+        }
         builder.Services.AddSingleton<HealthReporter>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<HealthReporter>());
         return builder.Build();

@@ -14,4 +14,10 @@ public sealed class MirrorSettings
 
     /// <summary>Gets or sets how long <c>HostedMirror check</c> waits for Healthy. Default: 15 s.</summary>
     public TimeSpan CheckTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Gets or sets how often WatcherSync's metrics are exported to the console through OpenTelemetry; zero turns the
+    /// export off. Default: 30 s.
+    /// </summary>
+    public TimeSpan MetricsExportInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

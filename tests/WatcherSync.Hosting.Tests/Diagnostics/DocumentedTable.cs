@@ -3,13 +3,15 @@ using WatcherSync.Testing;
 
 namespace WatcherSync.Hosting.Tests.Diagnostics;
 
-/// <summary>Reads the rows of a table in README.md: the cells of every row whose first cell matches.</summary>
+/// <summary>Reads the rows of a table in a docs page: the cells of every row whose first cell matches.</summary>
 internal static partial class DocumentedTable
 {
-    public static IReadOnlyList<string[]> Rows(Regex firstCell)
+    /// <param name="page">The page, relative to the repository root, for example <c>docs/metrics.md</c>.</param>
+    /// <param name="firstCell">Picks the rows.</param>
+    public static IReadOnlyList<string[]> Rows(string page, Regex firstCell)
     {
-        string page = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "README.md"));
-        return page.Split('\n')
+        string text = File.ReadAllText(Path.Combine(RepositoryRoot.Path, page));
+        return text.Split('\n')
             .Where(line => line.StartsWith('|'))
             .Select(line => line.Trim().Trim('|').Split(" | ").Select(cell => cell.Trim().Trim('`')).ToArray())
             .Where(cells => firstCell.IsMatch(cells[0]))

@@ -36,8 +36,8 @@ public sealed class LogCatalogTests
         messages.Should().NotBeEmpty();
         messages.Select(m => m.Id).Should().OnlyHaveUniqueItems("event ids are stable and never shared");
         messages.Order().Should().Equal(
-            DocumentedTable.Rows(DocumentedTable.EventId()).Select(r => (r[0], r[1], r[3])).Order(),
-            "README.md lists every log event with its id, level and message (update the Log event ids table when one changes)");
+            DocumentedTable.Rows("docs/logging.md", DocumentedTable.EventId()).Select(r => (r[0], r[1], r[3])).Order(),
+            "docs/logging.md lists every log event with its id, level and message (update the Log event ids table when one changes)");
     }
 
     [Fact]

@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using FluentAssertions;
 using HostedMirror;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -18,6 +20,45 @@ public sealed class HostedMirrorTests
     [InlineData(HealthStatus.Unhealthy, 1)]
     public void ExitCode_EachStatus_IsWhatAProbeReads(HealthStatus status, int expected) =>
         HealthSummary.ExitCode(status).Should().Be(expected);
+
+    [Theory]
+    [InlineData("00:00:30", true)]
+    [InlineData("00:00:00", false)]
+    public async Task Metrics_ExportedThroughOpenTelemetry_ListenToEveryWatcherSyncInstrument(string interval, bool exported)
+    {
+        using IHost host = MirrorHost.Build([], new Dictionary<string, string?> { ["Mirror:MetricsExportInterval"] = interval });
+        IMeterFactory factory = host.Services.GetRequiredService<IMeterFactory>();
+        var instruments = new List<Instrument>();
+
+        // This listener only takes note of the instruments; whether they are enabled says whether OpenTelemetry listens.
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Scope == factory && instrument.Meter.Name == WatcherSyncMeter.Name)
+                {
+                    lock (instruments)
+                    {
+                        instruments.Add(instrument);
+                    }
+                }
+            },
+        };
+        listener.Start();
+        await host.StartAsync();
+        try
+        {
+            lock (instruments)
+            {
+                instruments.Should().Contain(i => i.Name == "watchersync.syncer.updates").And.Contain(i => i.Name == "watchersync.dedupe.queue.length");
+                instruments.Should().OnlyContain(i => i.Enabled == exported, exported ? "OpenTelemetry listens to the WatcherSync meter" : "the export is off");
+            }
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
 
     [Fact]
     public void Describe_Report_IsOneLineWithEveryCheckAndItsDataInOrder()
