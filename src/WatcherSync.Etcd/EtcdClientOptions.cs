@@ -67,6 +67,12 @@ public sealed class EtcdClientOptions
     /// <summary>Gets or sets the TTL of the lease that lives as long as the client (kept alive at a third of it). Default: 30 s.</summary>
     public TimeSpan ClientLeaseTtl { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Gets or sets the largest gRPC message received (64 MB). Internal: tests lower it to reach the limit with small
+    /// data; lists halve their page and watches rely on etcd's fragmentation to stay under it.
+    /// </summary>
+    internal int MaxReceiveMessageBytes { get; set; } = 64 * 1024 * 1024;
+
     /// <summary>Gets or sets the options of the syncers made by <see cref="EtcdBackendClient.CreateSyncer"/>; null for the defaults.</summary>
     public WatcherSyncerOptions? SyncerOptions { get; set; }
 
