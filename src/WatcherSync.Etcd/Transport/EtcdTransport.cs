@@ -252,6 +252,10 @@ internal sealed class EtcdTransport : IDisposable
         }
     }
 
+    /// <summary>Sends one call to <paramref name="index"/> only (no failover); failures come as <see cref="EndpointFailure"/>.</summary>
+    public Task<TResponse> CallOnAsync<TResponse>(int index, string operation, Func<EtcdClients, CallOptions, Task<TResponse>> call, CancellationToken cancellationToken) =>
+        SendAsync(index, operation, call, cancellationToken);
+
     private async Task<TResponse> SendAsync<TResponse>(int index, string operation, Func<EtcdClients, CallOptions, Task<TResponse>> call, CancellationToken cancellationToken)
     {
         bool retried = false;

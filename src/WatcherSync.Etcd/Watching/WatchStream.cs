@@ -15,8 +15,16 @@ namespace WatcherSync.Etcd.Watching;
 /// the stream breaks, each subscription gets the failure and its watch reconnects from its own revision; when the
 /// last subscription leaves, the stream closes.
 /// </summary>
+/// <remarks>
+/// etcd ends a hasleader stream only after about three election timeouts without a leader. While the stream is open,
+/// the member's status is read every <see cref="LeaderCheckInterval"/> (a local, cheap call), so a member that has
+/// lost its leader, or stopped answering, is left about as soon as it knows.
+/// </remarks>
 internal sealed class WatchStream
 {
+    /// <summary>How often the member of an open stream is asked whether it still has a leader.</summary>
+    public static readonly TimeSpan LeaderCheckInterval = TimeSpan.FromSeconds(1);
+
     private readonly WatchHub _hub;
     private readonly EtcdTransport _transport;
     private readonly ILogger _logger;
@@ -25,6 +33,8 @@ internal sealed class WatchStream
     private readonly Dictionary<long, WatchSubscription> _watching = [];
     private readonly Channel<WatchRequest> _outbox = Channel.CreateUnbounded<WatchRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _close = new();
+    private readonly CancellationTokenSource _abort;
+    private EndpointFailure? _aborted;
     private Task _run = Task.CompletedTask;
     private bool _ended;
 
@@ -35,6 +45,7 @@ internal sealed class WatchStream
         Index = index;
         Token = token;
         _logger = logger;
+        _abort = CancellationTokenSource.CreateLinkedTokenSource(_close.Token);
     }
 
     public int Index { get; }
@@ -132,12 +143,13 @@ internal sealed class WatchStream
         try
         {
             Metadata? headers = EtcdTransport.Headers(Token, new Metadata.Entry("hasleader", "true"));
-            using AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call = _transport.Clients(Index).Watch.Watch(new CallOptions(headers, cancellationToken: _close.Token));
+            using AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call = _transport.Clients(Index).Watch.Watch(new CallOptions(headers, cancellationToken: _abort.Token));
             Log.WatchStreamOpened(_logger, endpoint);
             Task sending = SendAsync(call.RequestStream);
+            Task checking = CheckLeaderAsync();
             try
             {
-                while (await call.ResponseStream.MoveNext(_close.Token).ConfigureAwait(false))
+                while (await call.ResponseStream.MoveNext(_abort.Token).ConfigureAwait(false))
                 {
                     Route(call.ResponseStream.Current);
                 }
@@ -147,8 +159,14 @@ internal sealed class WatchStream
             finally
             {
                 _outbox.Writer.TryComplete();
+                await _abort.CancelAsync().ConfigureAwait(false);
                 await sending.ConfigureAwait(false);
+                await checking.ConfigureAwait(false);
             }
+        }
+        catch (Exception ex) when (Volatile.Read(ref _aborted) is { } aborted && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+        {
+            failure = aborted;
         }
         catch (Exception ex) when (_close.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
         {
@@ -176,14 +194,56 @@ internal sealed class WatchStream
     {
         try
         {
-            await foreach (WatchRequest request in _outbox.Reader.ReadAllAsync(_close.Token).ConfigureAwait(false))
+            await foreach (WatchRequest request in _outbox.Reader.ReadAllAsync(_abort.Token).ConfigureAwait(false))
             {
-                await writer.WriteAsync(request, _close.Token).ConfigureAwait(false);
+                await writer.WriteAsync(request, _abort.Token).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or RpcException or IOException or InvalidOperationException)
         {
             // The stream is going; the receive side reports why.
+        }
+    }
+
+    /// <summary>Ends the stream when its member has no leader or does not answer its status.</summary>
+    private async Task CheckLeaderAsync()
+    {
+        string endpoint = _transport.Endpoint(Index);
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(LeaderCheckInterval, _transport.Time, _abort.Token).ConfigureAwait(false);
+                EndpointFailure? lost = null;
+                try
+                {
+                    StatusResponse status = await _transport.CallOnAsync(
+                        Index, "watch-leader-check", (c, o) => c.Maintenance.StatusAsync(new StatusRequest(), o).ResponseAsync, _abort.Token).ConfigureAwait(false);
+                    if (status.Leader == 0)
+                    {
+                        lost = new EndpointFailure(new DatastoreUnavailableException($"etcd at {endpoint} has no leader; leaving it."), notApplied: true);
+                    }
+                }
+                catch (EndpointFailure failure) when (failure.Error.IsTransient)
+                {
+                    lost = failure;
+                }
+
+                if (lost is not null)
+                {
+                    Volatile.Write(ref _aborted, lost);
+                    await _abort.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The stream ended.
+        }
+        catch (EndpointFailure)
+        {
+            // Not a transient failure (auth, say): the stream itself will report what matters.
         }
     }
 
