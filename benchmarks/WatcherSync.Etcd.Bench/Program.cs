@@ -26,7 +26,7 @@ switch (mode)
         int count = Int(args[3]);
         ByteString value = ByteString.CopyFromUtf8(new string('v', Int(args[4])));
         int types = args.Length > 5 ? Int(args[5]) : 0;
-        foreach (int[] chunk in Enumerable.Range(0, count).Chunk(500))
+        foreach (int[] chunk in Enumerable.Range(0, count).Chunk(100))
         {
             var txn = new TxnRequest();
             txn.Success.Add(chunk.Select(i => new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(types > 0 ? $"{prefix}t{i % types:D2}/{i:D8}" : $"{prefix}{i:D8}"), Value = value } }));

@@ -159,6 +159,8 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         var pairs = new List<KVPair>();
         int pages = 0;
         var request = new RangeRequest { Key = Wrap(key), RangeEnd = Wrap(rangeEnd), Limit = _options.ListPageSize, Revision = at };
+        long lastRevision = -1;
+        string lastRevisionText = string.Empty;
         while (true)
         {
             RangeResponse page;
@@ -191,7 +193,14 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
                     string path = _keys.Decode(kv.Key.Span);
                     if (EtcdConverter.KeyFor(list, path) is { } parsed)
                     {
-                        pairs.Add(new KVPair(parsed, _converter.DecodeOrInvalid(path, kv.Value.Memory), Revisions.Format(kv.ModRevision)));
+                        // Keys written together share a revision: format each revision once, not once per key.
+                        if (kv.ModRevision != lastRevision)
+                        {
+                            lastRevision = kv.ModRevision;
+                            lastRevisionText = Revisions.Format(lastRevision);
+                        }
+
+                        pairs.Add(new KVPair(parsed, _converter.DecodeOrInvalid(path, kv.Value.Memory), lastRevisionText));
                     }
                 }
             }
