@@ -228,14 +228,26 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
     /// <see cref="DatastoreUnavailableException"/>; a compacted start revision ends it with
     /// <see cref="RevisionExpiredException"/>.
     /// </remarks>
-    public async Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default)
+    public Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default) =>
+        WatchAsync(list, options, previousValues: true, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The syncers this client makes watch without previous values (<see cref="WatchEvent.Old"/> stays null): they
+    /// never read them, and each costs etcd a read per event.
+    /// </remarks>
+    public ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) =>
+        new WatcherSyncer(new SyncerView(this), resourceTypes, callbacks, _options.SyncerOptions);
+
+    /// <summary>Watches, with or without the previous value of each changed key.</summary>
+    internal async Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, bool previousValues, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(list);
         ArgumentNullException.ThrowIfNull(options);
         _ = list.DefaultPathRoot ?? throw new ArgumentException("The list options have no path root.", nameof(list));
         long after = Revisions.ParseOptional(options.Revision, nameof(options));
         ThrowIfDisposed();
-        EtcdWatch watch = await EtcdWatch.StartAsync(_transport, _hub, _converter, _logger, _metrics, list, options, after, Forget, cancellationToken).ConfigureAwait(false);
+        EtcdWatch watch = await EtcdWatch.StartAsync(_transport, _hub, _converter, _logger, _metrics, list, options, after, previousValues, Forget, cancellationToken).ConfigureAwait(false);
         lock (_watchesLock)
         {
             if (_disposed == 0)
@@ -279,10 +291,6 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
             "status", (c, o) => c.Maintenance.StatusAsync(new StatusRequest(), o).ResponseAsync, idempotent: true, cancellationToken).ConfigureAwait(false);
         return status.Header?.Revision ?? 0;
     }
-
-    /// <inheritdoc />
-    public ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) =>
-        new WatcherSyncer(this, resourceTypes, callbacks, _options.SyncerOptions);
 
     /// <inheritdoc />
     /// <remarks>Asks a member for its status (authenticating first when a user is set), so unreachable endpoints and wrong credentials show here.</remarks>

@@ -35,12 +35,14 @@ internal sealed class EtcdWatch : IWatch
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<EtcdWatch> _onDisposed;
     private readonly List<WatchEvent> _batch = [];
+    private readonly bool _previousValues;
     private Task _run = Task.CompletedTask;
     private long? _brokenSince;
     private int _disposed;
 
-    private EtcdWatch(EtcdTransport transport, WatchHub hub, EtcdConverter converter, ILogger logger, EtcdMetrics metrics, IListOptions list, WatchOptions watchOptions, long after, Action<EtcdWatch> onDisposed)
+    private EtcdWatch(EtcdTransport transport, WatchHub hub, EtcdConverter converter, ILogger logger, EtcdMetrics metrics, IListOptions list, WatchOptions watchOptions, long after, bool previousValues, Action<EtcdWatch> onDisposed)
     {
+        _previousValues = previousValues;
         _transport = transport;
         _hub = hub;
         _options = transport.Options;
@@ -70,9 +72,9 @@ internal sealed class EtcdWatch : IWatch
         options.ProgressNotifyInterval == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : (options.ProgressNotifyInterval * 2) + options.WatchdogSlack;
 
     /// <summary>Starts a watch and returns once etcd has created it (so "from now" really means now).</summary>
-    public static async Task<EtcdWatch> StartAsync(EtcdTransport transport, WatchHub hub, EtcdConverter converter, ILogger logger, EtcdMetrics metrics, IListOptions list, WatchOptions watchOptions, long after, Action<EtcdWatch> onDisposed, CancellationToken cancellationToken)
+    public static async Task<EtcdWatch> StartAsync(EtcdTransport transport, WatchHub hub, EtcdConverter converter, ILogger logger, EtcdMetrics metrics, IListOptions list, WatchOptions watchOptions, long after, bool previousValues, Action<EtcdWatch> onDisposed, CancellationToken cancellationToken)
     {
-        var watch = new EtcdWatch(transport, hub, converter, logger, metrics, list, watchOptions, after, onDisposed);
+        var watch = new EtcdWatch(transport, hub, converter, logger, metrics, list, watchOptions, after, previousValues, onDisposed);
         watch._run = Task.Run(watch.RunAsync, CancellationToken.None);
         try
         {
@@ -192,7 +194,7 @@ internal sealed class EtcdWatch : IWatch
             RangeEnd = _rangeEnd,
             StartRevision = startRevision,
             ProgressNotify = true,
-            PrevKv = true,
+            PrevKv = _previousValues,
             Fragment = true,
         };
 
