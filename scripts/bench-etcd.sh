@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Figures of the etcd backend against etcdctl, on a throwaway etcd on loopback (ratios matter, not absolute times).
-#   scripts/bench-etcd.sh [KEYS=100000] [VALUE_BYTES=200] [WATCH_SECONDS=10] [BATCH=100]
+# Figures of the etcd backend against etcdctl and dotnet-etcd on a throwaway etcd on loopback (ratios matter, not
+# absolute times). Everything is measured side by side in one run, interleaved, several rounds, min and median.
+#   scripts/bench-etcd.sh [KEYS=100000] [VALUE_BYTES=200] [ROUNDS=5] [WATCH_SECONDS=10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-KEYS="${1:-100000}"; SIZE="${2:-200}"; SECONDS_WATCH="${3:-10}"; BATCH="${4:-100}"
+KEYS="${1:-100000}"; SIZE="${2:-200}"; ROUNDS="${3:-5}"; SECONDS_WATCH="${4:-10}"
 CP=$((20000 + RANDOM % 20000)); PP=$((CP + 1)); EP="http://127.0.0.1:$CP"
 DATA="$(mktemp -d)"
 etcd --data-dir "$DATA" --listen-client-urls "$EP" --advertise-client-urls "$EP" \
@@ -14,31 +15,33 @@ trap 'kill $ETCD 2>/dev/null; wait $ETCD 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 100); do curl -sf "$EP/health" >/dev/null && break; sleep 0.1; done
 
 dotnet build benchmarks/WatcherSync.Etcd.Bench -c Release -nologo -v quiet >/dev/null
+dotnet build src/WatcherSync.Cli -c Release -nologo -v quiet >/dev/null
 BENCH="dotnet benchmarks/WatcherSync.Etcd.Bench/bin/Release/net10.0/WatcherSync.Etcd.Bench.dll"
+CLI="${CLI:-dotnet src/WatcherSync.Cli/bin/Release/net10.0/WatcherSync.Cli.dll}"
 $BENCH load "$EP" /bench/ "$KEYS" "$SIZE"
+$BENCH load "$EP" /types/ "$KEYS" "$SIZE" 64
 
 now() { date +%s.%N; }
-echo "== time to the full picture: $KEYS keys of $SIZE bytes (best of 3)"
-best_ctl=999; best_ws=999
-for _ in 1 2 3; do
-  t0=$(now); ETCDCTL_API=3 etcdctl --endpoints "$EP" get --prefix /bench/ >/dev/null; t1=$(now)
-  ctl=$(echo "$t1 - $t0" | bc -l)
-  t0=$(now); $BENCH insync "$EP" /bench/ >/dev/null; t1=$(now)
-  ws=$(echo "$t1 - $t0" | bc -l)
-  best_ctl=$(echo "if ($ctl < $best_ctl) $ctl else $best_ctl" | bc -l)
-  best_ws=$(echo "if ($ws < $best_ws) $ws else $best_ws" | bc -l)
-done
-printf 'etcdctl get --prefix > /dev/null : %.3f s\n' "$best_ctl"
-printf 'WatcherSync syncer to InSync (process start included): %.3f s  ratio %.2f\n' "$best_ws" "$(echo "$best_ws / $best_ctl" | bc -l)"
-$BENCH insync "$EP" /bench/
+stats() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "min %.3f median %.3f", a[1], m}'; }
+median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.4f", m}'; }
 
-echo "== watch throughput: batched puts of $BATCH for ${SECONDS_WATCH}s"
-ETCDCTL_API=3 etcdctl --endpoints "$EP" watch --prefix /watch/ > "$DATA/ctl.out" 2>/dev/null &
-CTL=$!
-sleep 1
-$BENCH watch "$EP" /watch/ "$SECONDS_WATCH" "$BATCH" | tee "$DATA/ws.out"
-sleep 2
-kill $CTL 2>/dev/null || true
-# etcdctl prints 3 lines per PUT event (type, key, value); both readers saw the same writer run.
-ctl_events=$(( $(wc -l < "$DATA/ctl.out") / 3 ))
-echo "etcdctl watch --prefix received: $ctl_events events"
+echo "== process start to printed count, $KEYS keys of $SIZE B, $ROUNDS interleaved rounds"
+: > "$DATA/ctl.t"; : > "$DATA/ws.t"
+for _ in $(seq "$ROUNDS"); do
+  t0=$(now); ETCDCTL_API=3 etcdctl --endpoints "$EP" get --prefix /bench/ >/dev/null; t1=$(now)
+  echo "$t1 - $t0" | bc -l >> "$DATA/ctl.t"
+  t0=$(now); n=$($CLI mirror --endpoints "$EP" --prefix /bench/ --count); t1=$(now)
+  echo "$t1 - $t0" | bc -l >> "$DATA/ws.t"
+done
+echo "etcdctl get --prefix > /dev/null: $(stats < "$DATA/ctl.t") s"
+echo "watchersync mirror --count ($n): $(stats < "$DATA/ws.t") s"
+echo "ratio of medians: $(echo "$(median < "$DATA/ws.t") / $(median < "$DATA/ctl.t")" | bc -l | cut -c1-4)"
+
+echo "== in-process list against dotnet-etcd 10.0.0 GetRangeAsync (unpaged, receive limit raised)"
+for page in 100000 10000; do $BENCH list "$EP" /bench/ "$page" "$ROUNDS" "$ETCD" | tail -3; done
+
+echo "== time to InSync over the same $KEYS keys: 1 resource type against 64"
+$BENCH insync "$EP" /types/ 64 "$ROUNDS"
+
+echo "== watch: writer txns of 100 puts at three rates, syncer and etcdctl watch side by side"
+for rate in 20 100 300; do $BENCH watch "$EP" "/watch$rate/" "$SECONDS_WATCH" 100 "$rate"; done

@@ -1,126 +1,59 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text;
+using Google.Protobuf;
+using Grpc.Net.Client;
 using WatcherSync;
 using WatcherSync.Etcd;
-using WatcherSync.Etcd.Gateway;
+using WatcherSync.Etcd.Api;
+using WatcherSync.Etcd.Bench;
 
-// Usage: load ENDPOINT PREFIX COUNT SIZE | insync ENDPOINT PREFIX | list ENDPOINT PREFIX PAGE_SIZE | watch ENDPOINT PREFIX SECONDS BATCH
+// Figures of the etcd backend (scripts/bench-etcd.sh runs them; ratios matter, not absolute times).
+//   load    EP PREFIX COUNT SIZE [TYPES]     write COUNT keys of SIZE bytes (spread over TYPES sub-prefixes t00/.. when given)
+//   list    EP PREFIX PAGE ROUNDS ETCD_PID   ListAsync vs dotnet-etcd GetRangeAsync, interleaved: time, bytes/key, etcd CPU
+//   insync  EP PREFIX TYPES ROUNDS           syncer start -> InSync for 1 type and for TYPES types; TCP connections held
+//   watch   EP PREFIX SECONDS BATCH RATE     writer txns of BATCH puts at RATE txn/s; syncer and etcdctl watch side by side
 string mode = args[0];
 string endpoint = args[1];
 string prefix = args[2];
-using var http = new HttpClient();
+using var channel = GrpcChannel.ForAddress(endpoint);
+var kv = new KV.KVClient(channel);
 
 switch (mode)
 {
     case "load":
-        int count = int.Parse(args[3], CultureInfo.InvariantCulture);
-        byte[] value = Encoding.UTF8.GetBytes(new string('v', int.Parse(args[4], CultureInfo.InvariantCulture)));
+    {
+        int count = Int(args[3]);
+        ByteString value = ByteString.CopyFromUtf8(new string('v', Int(args[4])));
+        int types = args.Length > 5 ? Int(args[5]) : 0;
         foreach (int[] chunk in Enumerable.Range(0, count).Chunk(100))
         {
-            var txn = new TxnRequest { Success = [.. chunk.Select(i => new RequestOp { RequestPut = new PutRequest { Key = Encoding.UTF8.GetBytes($"{prefix}{i:D8}"), Value = value } })] };
-            (await http.PostAsJsonAsync($"{endpoint}/v3/kv/txn", txn, EtcdJsonContext.Default.TxnRequest)).EnsureSuccessStatusCode();
+            var txn = new TxnRequest();
+            txn.Success.Add(chunk.Select(i => new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(types > 0 ? $"{prefix}t{i % types:D2}/{i:D8}" : $"{prefix}{i:D8}"), Value = value } }));
+            await kv.TxnAsync(txn);
         }
 
         Console.WriteLine($"loaded {count} keys");
         break;
-
-    case "insync":
-    {
-        var clock = Stopwatch.StartNew();
-        await using var client = new EtcdBackendClient(new EtcdClientOptions { Endpoints = [endpoint] });
-        var sink = new Sink();
-        await using ISyncer syncer = client.CreateSyncer([new ResourceType(new PrefixListOptions(prefix))], sink);
-        syncer.Start();
-        await sink.InSync.Task;
-        Console.WriteLine(FormattableString.Invariant($"insync_seconds={clock.Elapsed.TotalSeconds:0.000} keys={sink.Count}"));
-        break;
     }
 
     case "list":
-    {
-        int pageSize = int.Parse(args[3], CultureInfo.InvariantCulture);
-        await using var client = new EtcdBackendClient(new EtcdClientOptions { Endpoints = [endpoint], ListPageSize = pageSize });
-        for (int round = 0; round < 3; round++)
-        {
-            var clock = Stopwatch.StartNew();
-            KVPairList list = await client.ListAsync(new PrefixListOptions(prefix));
-            Console.WriteLine(FormattableString.Invariant($"list page_size={pageSize} round={round} seconds={clock.Elapsed.TotalSeconds:0.000} keys={list.KVPairs.Count}"));
-        }
-
+        await ListBench.RunAsync(endpoint, prefix, Int(args[3]), Int(args[4]), Int(args[5]));
         break;
-    }
+
+    case "insync":
+        await InSyncBench.RunAsync(endpoint, prefix, Int(args[3]), Int(args[4]));
+        break;
 
     case "watch":
-    {
-        int seconds = int.Parse(args[3], CultureInfo.InvariantCulture);
-        int batch = int.Parse(args[4], CultureInfo.InvariantCulture);
-        await using var client = new EtcdBackendClient(new EtcdClientOptions { Endpoints = [endpoint] });
-        var sink = new Sink();
-        await using ISyncer syncer = client.CreateSyncer([new ResourceType(new PrefixListOptions(prefix))], sink);
-        syncer.Start();
-        await sink.InSync.Task;
-        sink.Reset();
-        var clock = Stopwatch.StartNew();
-        long written = 0;
-        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
-        {
-            long stamp = Stopwatch.GetTimestamp();
-            var txn = new TxnRequest { Success = [.. Enumerable.Range(0, batch).Select(i => new RequestOp { RequestPut = new PutRequest { Key = Encoding.UTF8.GetBytes($"{prefix}w{i:D4}"), Value = BitConverter.GetBytes(stamp) } })] };
-            (await http.PostAsJsonAsync($"{endpoint}/v3/kv/txn", txn, EtcdJsonContext.Default.TxnRequest)).EnsureSuccessStatusCode();
-            written += batch;
-        }
-
-        double writeSeconds = clock.Elapsed.TotalSeconds;
-        var drain = Stopwatch.StartNew();
-        while (sink.Count < written && drain.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(10);
-        }
-
-        double total = clock.Elapsed.TotalSeconds;
-        double[] latencies = sink.LatenciesMs();
-        Array.Sort(latencies);
-        double p50 = latencies.Length == 0 ? double.NaN : latencies[latencies.Length / 2];
-        double p99 = latencies.Length == 0 ? double.NaN : latencies[(int)(latencies.Length * 0.99)];
-        Console.WriteLine(FormattableString.Invariant($"written={written} delivered={sink.Count} write_seconds={writeSeconds:0.00} delivered_per_second={sink.Count / total:0} p50_put_to_callback_ms={p50:0.0} p99_put_to_callback_ms={p99:0.0}"));
+        await WatchBench.RunAsync(endpoint, prefix, kv, Int(args[3]), Int(args[4]), Int(args[5]));
         break;
-    }
+
+    default:
+        Console.Error.WriteLine($"unknown mode {mode}");
+        return 2;
 }
 
-internal sealed class Sink : ISyncerCallbacks
-{
-    private readonly List<double> _latencies = [];
-    private long _count;
+return 0;
 
-    public TaskCompletionSource InSync { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public long Count => Interlocked.Read(ref _count);
-
-    public void OnStatusUpdated(SyncStatus status)
-    {
-        if (status == SyncStatus.InSync)
-        {
-            InSync.TrySetResult();
-        }
-    }
-
-    public void OnUpdates(IReadOnlyList<Update> updates)
-    {
-        long now = Stopwatch.GetTimestamp();
-        foreach (Update update in updates)
-        {
-            if (update.KVPair.Value is byte[] { Length: 8 } stamp)
-            {
-                _latencies.Add(Stopwatch.GetElapsedTime(BitConverter.ToInt64(stamp), now).TotalMilliseconds);
-            }
-        }
-
-        Interlocked.Add(ref _count, updates.Count);
-    }
-
-    public void Reset() => Interlocked.Exchange(ref _count, 0);
-
-    public double[] LatenciesMs() => [.. _latencies];
-}
+static int Int(string text) => int.Parse(text, CultureInfo.InvariantCulture);

@@ -1,17 +1,21 @@
+using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using WatcherSync.Etcd.Api;
+using WatcherSync.Etcd.Api.Mvcc;
 using WatcherSync.Etcd.Diagnostics;
-using WatcherSync.Etcd.Gateway;
+using WatcherSync.Etcd.Keys;
 using WatcherSync.Etcd.Leasing;
+using WatcherSync.Etcd.Transport;
 using WatcherSync.Etcd.Watching;
 
 namespace WatcherSync.Etcd;
 
 /// <summary>
-/// An <see cref="IBackendClient"/> for etcd v3, spoken through etcd's HTTP/JSON gateway. Writes are transactions
-/// (create = the key's create revision is 0; compare-and-swap = its mod revision), lists are paged and pinned to
-/// one revision, watches resume from the last revision delivered across reconnects and endpoints, and TTLs are
-/// leases. Thread-safe.
+/// An <see cref="IBackendClient"/> for etcd v3 over native gRPC: one HTTP/2 connection per endpoint, with every watch
+/// of the client multiplexed on one Watch stream. Writes are transactions (create = the key's create revision is 0;
+/// compare-and-swap = its mod revision), lists are pinned to one revision, watches resume from the last revision
+/// delivered across reconnects and endpoints, and TTLs are leases. Thread-safe.
 /// </summary>
 public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientLifetimeWriter
 {
@@ -19,6 +23,7 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
     private readonly ILogger _logger;
     private readonly EtcdMetrics _metrics;
     private readonly EtcdTransport _transport;
+    private readonly WatchHub _hub;
     private readonly EtcdConverter _converter;
     private readonly EtcdKeys _keys;
     private readonly ClientLease _clientLease;
@@ -37,6 +42,7 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("WatcherSync.Etcd");
         _metrics = new EtcdMetrics(options.MeterFactory);
         _transport = new EtcdTransport(options, _logger, _metrics);
+        _hub = new WatchHub(_transport, _logger);
         _keys = new EtcdKeys(options.KeyPrefix);
         _converter = new EtcdConverter(_keys, options.Codec, _logger);
         _clientLease = new ClientLease(_transport, options, _logger);
@@ -54,7 +60,8 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
     /// <summary>
     /// Creates or updates a key that lives as long as this client: it is attached to a lease the client keeps alive
     /// and revokes when disposed (or that expires when the client is cut off for longer than
-    /// <see cref="EtcdClientOptions.ClientLeaseTtl"/>). <see cref="KVPair.Ttl"/> is ignored.
+    /// <see cref="EtcdClientOptions.ClientLeaseTtl"/>). <see cref="KVPair.Ttl"/> is ignored. When the lease is gone on
+    /// the server, a new one is granted and the write is sent again, once.
     /// </summary>
     /// <exception cref="ResourceUpdateConflictException">The key's revision is not <see cref="KVPair.Revision"/>.</exception>
     public Task<KVPair> ApplyWithClientLifetimeAsync(KVPair kv, CancellationToken cancellationToken = default) => WriteAsync(kv, WriteMode.Apply, clientLease: true, cancellationToken);
@@ -65,20 +72,20 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         string path = ValidateKey(key);
         long expected = Revisions.ParseOptional(revision, nameof(revision));
         ThrowIfDisposed();
-        byte[] etcdKey = _keys.Encode(path);
+        ByteString etcdKey = Wrap(_keys.Encode(path));
         KeyValue? previous;
         if (expected == 0)
         {
-            DeleteRangeResponse reply = await CallAsync(
-                "delete", "/v3/kv/deleterange", new DeleteRangeRequest { Key = etcdKey, PrevKv = true },
-                EtcdJsonContext.Default.DeleteRangeRequest, EtcdJsonContext.Default.DeleteRangeResponse, idempotent: false, cancellationToken).ConfigureAwait(false);
-            previous = reply.PrevKvs is { Count: > 0 } kvs ? kvs[0] : null;
+            var request = new DeleteRangeRequest { Key = etcdKey, PrevKv = true };
+            DeleteRangeResponse reply = await _transport.CallAsync(
+                "delete", (c, o) => c.KV.DeleteRangeAsync(request, o).ResponseAsync, idempotent: false, cancellationToken).ConfigureAwait(false);
+            previous = reply.PrevKvs.Count > 0 ? reply.PrevKvs[0] : null;
         }
         else
         {
             TxnResponse reply = await TxnAsync(
                 "delete",
-                new Compare { Key = etcdKey, Target = "MOD", Result = "EQUAL", ModRevision = expected },
+                new Compare { Key = etcdKey, Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = expected },
                 new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = etcdKey, PrevKv = true } },
                 new RequestOp { RequestRange = new RangeRequest { Key = etcdKey } },
                 cancellationToken).ConfigureAwait(false);
@@ -87,7 +94,7 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
                 throw MissingOrConflict(path, expected, reply);
             }
 
-            previous = reply.Responses?[0].ResponseDeleteRange?.PrevKvs is { Count: > 0 } kvs ? kvs[0] : null;
+            previous = reply.Responses.Count > 0 && reply.Responses[0].ResponseDeleteRange is { PrevKvs.Count: > 0 } deleted ? deleted.PrevKvs[0] : null;
         }
 
         if (previous is null)
@@ -95,7 +102,7 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
             throw new ResourceNotFoundException($"Key '{path}' does not exist.");
         }
 
-        return new KVPair(key, _converter.Decode(path, previous.Value), Revisions.Format(previous.ModRevision));
+        return new KVPair(key, _converter.Decode(path, previous.Value.Memory), Revisions.Format(previous.ModRevision));
     }
 
     /// <summary>Deletes every key that starts with <paramref name="prefix"/> in one revision.</summary>
@@ -106,14 +113,14 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         ArgumentNullException.ThrowIfNull(prefix);
         ThrowIfDisposed();
         (byte[] key, byte[] rangeEnd) = _keys.PrefixRange(prefix);
-        DeleteRangeResponse reply = await CallAsync(
-            "delete-prefix", "/v3/kv/deleterange", new DeleteRangeRequest { Key = key, RangeEnd = rangeEnd, PrevKv = true },
-            EtcdJsonContext.Default.DeleteRangeRequest, EtcdJsonContext.Default.DeleteRangeResponse, idempotent: false, cancellationToken).ConfigureAwait(false);
-        var deleted = new List<KVPair>(reply.PrevKvs?.Count ?? 0);
-        foreach (KeyValue kv in reply.PrevKvs ?? [])
+        var request = new DeleteRangeRequest { Key = Wrap(key), RangeEnd = Wrap(rangeEnd), PrevKv = true };
+        DeleteRangeResponse reply = await _transport.CallAsync(
+            "delete-prefix", (c, o) => c.KV.DeleteRangeAsync(request, o).ResponseAsync, idempotent: false, cancellationToken).ConfigureAwait(false);
+        var deleted = new List<KVPair>(reply.PrevKvs.Count);
+        foreach (KeyValue kv in reply.PrevKvs)
         {
-            string path = _keys.Decode(kv.Key);
-            deleted.Add(new KVPair(new PathKey(path), _converter.DecodeOrInvalid(path, kv.Value), Revisions.Format(kv.ModRevision)));
+            string path = _keys.Decode(kv.Key.Span);
+            deleted.Add(new KVPair(new PathKey(path), _converter.DecodeOrInvalid(path, kv.Value.Memory), Revisions.Format(kv.ModRevision)));
         }
 
         return deleted;
@@ -125,22 +132,22 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         string path = ValidateKey(key);
         long at = Revisions.ParseOptional(revision, nameof(revision));
         ThrowIfDisposed();
-        RangeResponse reply = await CallAsync(
-            "get", "/v3/kv/range", new RangeRequest { Key = _keys.Encode(path), Revision = at },
-            EtcdJsonContext.Default.RangeRequest, EtcdJsonContext.Default.RangeResponse, idempotent: true, cancellationToken).ConfigureAwait(false);
-        if (reply.Kvs is not { Count: > 0 } kvs)
+        var request = new RangeRequest { Key = Wrap(_keys.Encode(path)), Revision = at };
+        RangeResponse reply = await _transport.CallAsync(
+            "get", (c, o) => c.KV.RangeAsync(request, o).ResponseAsync, idempotent: true, cancellationToken).ConfigureAwait(false);
+        if (reply.Kvs.Count == 0)
         {
             throw new ResourceNotFoundException(at == 0 ? $"Key '{path}' does not exist." : $"Key '{path}' does not exist at revision {at}.");
         }
 
-        return new KVPair(key, _converter.Decode(path, kvs[0].Value), Revisions.Format(kvs[0].ModRevision));
+        return new KVPair(key, _converter.Decode(path, reply.Kvs[0].Value.Memory), Revisions.Format(reply.Kvs[0].ModRevision));
     }
 
     /// <inheritdoc />
     /// <remarks>
-    /// The list is read in pages of <see cref="EtcdClientOptions.ListPageSize"/> keys, every page at the revision of
-    /// the first, so a list of any size is the state at one revision. A value the codec cannot decode is listed as an
-    /// <see cref="InvalidValue"/> (and logged).
+    /// The list is read in pages of up to <see cref="EtcdClientOptions.ListPageSize"/> keys, every page at the revision
+    /// of the first, so a list of any size is the state at one revision. A page larger than the receive limit is asked
+    /// for again in halves. A value the codec cannot decode is listed as an <see cref="InvalidValue"/> (and logged).
     /// </remarks>
     public async Task<KVPairList> ListAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default)
     {
@@ -151,12 +158,25 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         (byte[] key, byte[] rangeEnd) = _keys.PrefixRange(prefix);
         var pairs = new List<KVPair>();
         int pages = 0;
-        var request = new RangeRequest { Key = key, RangeEnd = rangeEnd, Limit = _options.ListPageSize, Revision = at };
+        var request = new RangeRequest { Key = Wrap(key), RangeEnd = Wrap(rangeEnd), Limit = _options.ListPageSize, Revision = at };
+        long lastRevision = -1;
+        string lastRevisionText = string.Empty;
         while (true)
         {
-            RangeResponse page = await CallAsync(
-                "list", "/v3/kv/range", request,
-                EtcdJsonContext.Default.RangeRequest, EtcdJsonContext.Default.RangeResponse, idempotent: true, cancellationToken).ConfigureAwait(false);
+            RangeResponse page;
+            try
+            {
+                page = await _transport.CallAsync("list", (c, o) => c.KV.RangeAsync(request, o).ResponseAsync, idempotent: true, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DatastoreException ex) when (EtcdErrors.IsMessageTooLarge(ex) && request.Limit > 1)
+            {
+                // Keeps memory bounded by the receive limit whatever the size of the values.
+                long smaller = request.Limit / 2;
+                Log.ListPageHalved(_logger, (int)request.Limit, prefix, (int)smaller);
+                request.Limit = smaller;
+                continue;
+            }
+
             pages++;
             if (request.Revision == 0)
             {
@@ -164,29 +184,36 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
                 request.Revision = page.Header?.Revision ?? throw new DatastoreException("etcd returned a range reply without a header.");
             }
 
-            List<KeyValue>? kvs = page.Kvs;
-            if (kvs is { Count: > 0 })
+            Google.Protobuf.Collections.RepeatedField<KeyValue> kvs = page.Kvs;
+            if (kvs.Count > 0)
             {
                 pairs.EnsureCapacity(pairs.Count + kvs.Count);
                 foreach (KeyValue kv in kvs)
                 {
-                    string path = _keys.Decode(kv.Key);
+                    string path = _keys.Decode(kv.Key.Span);
                     if (EtcdConverter.KeyFor(list, path) is { } parsed)
                     {
-                        pairs.Add(new KVPair(parsed, _converter.DecodeOrInvalid(path, kv.Value), Revisions.Format(kv.ModRevision)));
+                        // Keys written together share a revision: format each revision once, not once per key.
+                        if (kv.ModRevision != lastRevision)
+                        {
+                            lastRevision = kv.ModRevision;
+                            lastRevisionText = Revisions.Format(lastRevision);
+                        }
+
+                        pairs.Add(new KVPair(parsed, _converter.DecodeOrInvalid(path, kv.Value.Memory), lastRevisionText));
                     }
                 }
             }
 
-            if (!page.More || kvs is not { Count: > 0 })
+            if (!page.More || kvs.Count == 0)
             {
                 break;
             }
 
-            byte[] last = kvs[^1].Key ?? [];
+            ReadOnlySpan<byte> last = kvs[^1].Key.Span;
             byte[] next = new byte[last.Length + 1];
-            last.CopyTo(next, 0);
-            request.Key = next;
+            last.CopyTo(next);
+            request.Key = Wrap(next);
         }
 
         Log.Listed(_logger, pairs.Count, prefix, pages, request.Revision);
@@ -195,19 +222,32 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
 
     /// <inheritdoc />
     /// <remarks>
-    /// Returns once etcd has created the watch. A broken stream is reopened (on the next endpoint) from the last
-    /// revision delivered for up to <see cref="EtcdClientOptions.WatchReconnectTimeout"/>, then the watch ends with
-    /// a transient <see cref="DatastoreUnavailableException"/>; a compacted start revision ends it with
+    /// Returns once etcd has created the watch. Every watch of the client shares one Watch stream per endpoint. A
+    /// broken stream is rejoined (on the next endpoint) from the last revision delivered for up to
+    /// <see cref="EtcdClientOptions.WatchReconnectTimeout"/>, then the watch ends with a transient
+    /// <see cref="DatastoreUnavailableException"/>; a compacted start revision ends it with
     /// <see cref="RevisionExpiredException"/>.
     /// </remarks>
-    public async Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default)
+    public Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default) =>
+        WatchAsync(list, options, previousValues: true, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The syncers this client makes watch without previous values (<see cref="WatchEvent.Old"/> stays null): they
+    /// never read them, and each costs etcd a read per event.
+    /// </remarks>
+    public ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) =>
+        new WatcherSyncer(new SyncerView(this), resourceTypes, callbacks, _options.SyncerOptions);
+
+    /// <summary>Watches, with or without the previous value of each changed key.</summary>
+    internal async Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, bool previousValues, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(list);
         ArgumentNullException.ThrowIfNull(options);
         _ = list.DefaultPathRoot ?? throw new ArgumentException("The list options have no path root.", nameof(list));
         long after = Revisions.ParseOptional(options.Revision, nameof(options));
         ThrowIfDisposed();
-        EtcdWatch watch = await EtcdWatch.StartAsync(_transport, _converter, _options, _logger, _metrics, list, options, after, Forget, cancellationToken).ConfigureAwait(false);
+        EtcdWatch watch = await EtcdWatch.StartAsync(_transport, _hub, _converter, _logger, _metrics, list, options, after, previousValues, Forget, cancellationToken).ConfigureAwait(false);
         lock (_watchesLock)
         {
             if (_disposed == 0)
@@ -239,24 +279,18 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
             at = await CurrentRevisionAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await CallAsync(
-            "compact", "/v3/kv/compaction", new CompactionRequest { Revision = at, Physical = physical },
-            EtcdJsonContext.Default.CompactionRequest, EtcdJsonContext.Default.CompactionResponse, idempotent: true, cancellationToken).ConfigureAwait(false);
+        var request = new CompactionRequest { Revision = at, Physical = physical };
+        await _transport.CallAsync("compact", (c, o) => c.KV.CompactAsync(request, o).ResponseAsync, idempotent: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads etcd's current revision.</summary>
     public async Task<long> CurrentRevisionAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        StatusResponse status = await CallAsync(
-            "status", "/v3/maintenance/status", new StatusRequest(),
-            EtcdJsonContext.Default.StatusRequest, EtcdJsonContext.Default.StatusResponse, idempotent: true, cancellationToken).ConfigureAwait(false);
+        StatusResponse status = await _transport.CallAsync(
+            "status", (c, o) => c.Maintenance.StatusAsync(new StatusRequest(), o).ResponseAsync, idempotent: true, cancellationToken).ConfigureAwait(false);
         return status.Header?.Revision ?? 0;
     }
-
-    /// <inheritdoc />
-    public ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) =>
-        new WatcherSyncer(this, resourceTypes, callbacks, _options.SyncerOptions);
 
     /// <inheritdoc />
     /// <remarks>Asks a member for its status (authenticating first when a user is set), so unreachable endpoints and wrong credentials show here.</remarks>
@@ -282,6 +316,7 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
             await watch.DisposeAsync().ConfigureAwait(false);
         }
 
+        await _hub.DisposeAsync().ConfigureAwait(false);
         await _clientLease.DisposeAsync().ConfigureAwait(false);
         _transport.Dispose();
         _metrics.Dispose();
@@ -303,105 +338,114 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         }
 
         ThrowIfDisposed();
-        byte[] key = _keys.Encode(path);
-        byte[] value = _options.Codec.Encode(kv.Value);
-        long lease = 0;
-        bool ownLease = false;
+        ByteString key = Wrap(_keys.Encode(path));
+        ByteString value = Wrap(_options.Codec.Encode(kv.Value));
         if (clientLease)
         {
-            lease = await _clientLease.GetAsync(cancellationToken).ConfigureAwait(false);
-        }
-        else if (kv.Ttl is { } timeToLive)
-        {
-            lease = await GrantAsync(timeToLive, cancellationToken).ConfigureAwait(false);
-            ownLease = true;
+            long lease = await _clientLease.GetAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await PutAsync(kv, path, key, value, lease, mode, expected, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ResourceNotFoundException ex) when (EtcdErrors.IsLeaseNotFound(ex))
+            {
+                // The lease expired or was revoked before the keepalive noticed: grant a new one and write again, once.
+                _clientLease.Forget(lease);
+                lease = await _clientLease.GetAsync(cancellationToken).ConfigureAwait(false);
+                return await PutAsync(kv, path, key, value, lease, mode, expected, cancellationToken).ConfigureAwait(false);
+            }
         }
 
-        var put = new PutRequest { Key = key, Value = value, Lease = lease };
+        if (kv.Ttl is not { } timeToLive)
+        {
+            return await PutAsync(kv, path, key, value, lease: 0, mode, expected, cancellationToken).ConfigureAwait(false);
+        }
+
+        long own = await GrantAsync(timeToLive, cancellationToken).ConfigureAwait(false);
+        bool written = false;
         try
         {
-            long revision;
-            if (mode == WriteMode.Apply && expected == 0)
-            {
-                PutResponse reply = await CallAsync(
-                    "put", "/v3/kv/put", put, EtcdJsonContext.Default.PutRequest, EtcdJsonContext.Default.PutResponse, idempotent: false, cancellationToken).ConfigureAwait(false);
-                revision = reply.Header?.Revision ?? 0;
-            }
-            else
-            {
-                Compare compare = (mode, expected) switch
-                {
-                    (WriteMode.Create, _) => new Compare { Key = key, Target = "CREATE", Result = "EQUAL", CreateRevision = 0 },
-                    (_, 0) => new Compare { Key = key, Target = "CREATE", Result = "GREATER", CreateRevision = 0 },
-                    _ => new Compare { Key = key, Target = "MOD", Result = "EQUAL", ModRevision = expected },
-                };
-                RequestOp? failure = mode == WriteMode.Update && expected != 0 ? new RequestOp { RequestRange = new RangeRequest { Key = key } } : null;
-                TxnResponse reply = await TxnAsync(mode == WriteMode.Create ? "create" : "update", compare, new RequestOp { RequestPut = put }, failure, cancellationToken).ConfigureAwait(false);
-                if (!reply.Succeeded)
-                {
-                    throw mode switch
-                    {
-                        WriteMode.Create => new ResourceAlreadyExistsException($"Key '{path}' already exists."),
-                        WriteMode.Update when expected == 0 => new ResourceNotFoundException($"Key '{path}' does not exist."),
-                        WriteMode.Update => MissingOrConflict(path, expected, reply),
-                        _ => new ResourceUpdateConflictException($"Key '{path}' is not at revision {expected}."),
-                    };
-                }
-
-                revision = reply.Header?.Revision ?? 0;
-            }
-
-            ownLease = false;
-            return new KVPair(kv.Key, kv.Value, Revisions.Format(revision)) { Ttl = kv.Ttl, Uid = kv.Uid };
+            KVPair result = await PutAsync(kv, path, key, value, own, mode, expected, cancellationToken).ConfigureAwait(false);
+            written = true;
+            return result;
         }
         finally
         {
-            if (ownLease)
+            if (!written)
             {
                 // The write did not happen: do not leave its lease behind.
-                await ClientLease.RevokeAsync(_transport, lease, _logger, CancellationToken.None).ConfigureAwait(false);
+                await ClientLease.RevokeAsync(_transport, own, _logger, CancellationToken.None).ConfigureAwait(false);
             }
         }
+    }
+
+    private async Task<KVPair> PutAsync(KVPair kv, string path, ByteString key, ByteString value, long lease, WriteMode mode, long expected, CancellationToken cancellationToken)
+    {
+        var put = new PutRequest { Key = key, Value = value, Lease = lease };
+        long revision;
+        if (mode == WriteMode.Apply && expected == 0)
+        {
+            PutResponse reply = await _transport.CallAsync("put", (c, o) => c.KV.PutAsync(put, o).ResponseAsync, idempotent: false, cancellationToken).ConfigureAwait(false);
+            revision = reply.Header?.Revision ?? 0;
+        }
+        else
+        {
+            Compare compare = (mode, expected) switch
+            {
+                (WriteMode.Create, _) => new Compare { Key = key, Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 },
+                (_, 0) => new Compare { Key = key, Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Greater, CreateRevision = 0 },
+                _ => new Compare { Key = key, Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = expected },
+            };
+            RequestOp? failure = mode == WriteMode.Update && expected != 0 ? new RequestOp { RequestRange = new RangeRequest { Key = key } } : null;
+            TxnResponse reply = await TxnAsync(mode == WriteMode.Create ? "create" : "update", compare, new RequestOp { RequestPut = put }, failure, cancellationToken).ConfigureAwait(false);
+            if (!reply.Succeeded)
+            {
+                throw mode switch
+                {
+                    WriteMode.Create => new ResourceAlreadyExistsException($"Key '{path}' already exists."),
+                    WriteMode.Update when expected == 0 => new ResourceNotFoundException($"Key '{path}' does not exist."),
+                    WriteMode.Update => MissingOrConflict(path, expected, reply),
+                    _ => new ResourceUpdateConflictException($"Key '{path}' is not at revision {expected}."),
+                };
+            }
+
+            revision = reply.Header?.Revision ?? 0;
+        }
+
+        return new KVPair(kv.Key, kv.Value, Revisions.Format(revision)) { Ttl = kv.Ttl, Uid = kv.Uid };
     }
 
     private async Task<long> GrantAsync(TimeSpan ttl, CancellationToken cancellationToken)
     {
-        LeaseGrantResponse granted = await CallAsync(
-            "lease-grant", "/v3/lease/grant", new LeaseGrantRequest { Ttl = Math.Max(1, (long)Math.Ceiling(ttl.TotalSeconds)) },
-            EtcdJsonContext.Default.LeaseGrantRequest, EtcdJsonContext.Default.LeaseGrantResponse, idempotent: false, cancellationToken).ConfigureAwait(false);
-        if (granted.Id == 0)
+        var request = new LeaseGrantRequest { TTL = Math.Max(1, (long)Math.Ceiling(ttl.TotalSeconds)) };
+        LeaseGrantResponse granted = await _transport.CallAsync(
+            "lease-grant", (c, o) => c.Lease.LeaseGrantAsync(request, o).ResponseAsync, idempotent: false, cancellationToken).ConfigureAwait(false);
+        if (granted.ID == 0)
         {
-            throw new DatastoreException($"etcd granted no lease: {granted.Error ?? "no lease id in the reply"}.");
+            throw new DatastoreException($"etcd granted no lease: {(string.IsNullOrEmpty(granted.Error) ? "no lease id in the reply" : granted.Error)}.");
         }
 
-        return granted.Id;
+        return granted.ID;
     }
 
-    private Task<TxnResponse> TxnAsync(string operation, Compare compare, RequestOp success, RequestOp? failure, CancellationToken cancellationToken) =>
-        CallAsync(
-            operation,
-            "/v3/kv/txn",
-            new TxnRequest { Compare = [compare], Success = [success], Failure = failure is null ? null : [failure] },
-            EtcdJsonContext.Default.TxnRequest,
-            EtcdJsonContext.Default.TxnResponse,
-            idempotent: false,
-            cancellationToken);
+    private Task<TxnResponse> TxnAsync(string operation, Compare compare, RequestOp success, RequestOp? failure, CancellationToken cancellationToken)
+    {
+        var request = new TxnRequest { Compare = { compare }, Success = { success } };
+        if (failure is not null)
+        {
+            request.Failure.Add(failure);
+        }
 
-    private Task<TResponse> CallAsync<TRequest, TResponse>(
-        string operation,
-        string path,
-        TRequest request,
-        System.Text.Json.Serialization.Metadata.JsonTypeInfo<TRequest> requestInfo,
-        System.Text.Json.Serialization.Metadata.JsonTypeInfo<TResponse> responseInfo,
-        bool idempotent,
-        CancellationToken cancellationToken) =>
-        _transport.CallAsync(operation, path, request, requestInfo, responseInfo, idempotent, cancellationToken);
+        return _transport.CallAsync(operation, (c, o) => c.KV.TxnAsync(request, o).ResponseAsync, idempotent: false, cancellationToken);
+    }
+
+    private static ByteString Wrap(byte[] bytes) => UnsafeByteOperations.UnsafeWrap(bytes);
 
     private static DatastoreException MissingOrConflict(string path, long expected, TxnResponse reply)
     {
-        RangeResponse? range = reply.Responses is { Count: > 0 } responses ? responses[0].ResponseRange : null;
-        return range?.Kvs is { Count: > 0 } kvs
-            ? new ResourceUpdateConflictException($"Key '{path}' is at revision {kvs[0].ModRevision}, not {expected}.")
+        RangeResponse? range = reply.Responses.Count > 0 ? reply.Responses[0].ResponseRange : null;
+        return range is { Kvs.Count: > 0 } found
+            ? new ResourceUpdateConflictException($"Key '{path}' is at revision {found.Kvs[0].ModRevision}, not {expected}.")
             : new ResourceNotFoundException($"Key '{path}' does not exist.");
     }
 

@@ -50,7 +50,8 @@ internal sealed class MirrorRun
         }
 
         using var sink = new MirrorSink(_console, _mode, _clock);
-        var syncer = new WatcherSyncer(client, [new ResourceType(new PrefixListOptions(_prefix))], sink);
+        // The client's own syncer: it watches without previous values, which a mirror never shows.
+        var syncer = (WatcherSyncer)client.CreateSyncer([new ResourceType(new PrefixListOptions(_prefix))], sink);
         await using (syncer)
         {
             syncer.Start();

@@ -47,6 +47,21 @@ internal static partial class Log
     [LoggerMessage(3013, LogLevel.Debug, "Listed {Count} keys under {Prefix} in {Pages} pages at revision {Revision}")]
     public static partial void Listed(ILogger logger, int count, string prefix, int pages, long revision);
 
+    [LoggerMessage(3015, LogLevel.Warning, "etcd at {Endpoint} has authentication turned off; user {User} is not used")]
+    public static partial void AuthNotEnabled(ILogger logger, string endpoint, string user);
+
+    [LoggerMessage(3016, LogLevel.Warning, "The client lease {LeaseId} is gone on the server; granting a new one and writing again")]
+    public static partial void ClientLeaseGone(ILogger logger, long leaseId);
+
+    [LoggerMessage(3017, LogLevel.Debug, "Watch stream to {Endpoint} opened")]
+    public static partial void WatchStreamOpened(ILogger logger, string endpoint);
+
+    [LoggerMessage(3018, LogLevel.Debug, "Watch stream to {Endpoint} ended: {Reason}")]
+    public static partial void WatchStreamEnded(ILogger logger, string endpoint, string reason);
+
+    [LoggerMessage(3019, LogLevel.Debug, "A list page of {Limit} keys under {Prefix} was larger than the receive limit; asking for {Smaller}")]
+    public static partial void ListPageHalved(ILogger logger, int limit, string prefix, int smaller);
+
     [LoggerMessage(3014, LogLevel.Warning, "Watch on {Prefix} had delivered revision {Seen} but etcd is at revision {Current}: the store went backwards")]
     public static partial void RevisionWentBackwards(ILogger logger, string prefix, long seen, long current);
 }

@@ -1,13 +1,14 @@
 using Microsoft.Extensions.Logging;
+using WatcherSync.Etcd.Api;
 using WatcherSync.Etcd.Diagnostics;
-using WatcherSync.Etcd.Gateway;
+using WatcherSync.Etcd.Transport;
 
 namespace WatcherSync.Etcd.Leasing;
 
 /// <summary>
 /// The lease that lives as long as the client: granted on first use, kept alive at a third of its TTL, revoked on
 /// dispose (so keys written with it vanish with the client). When etcd lets it expire anyway (the client was cut off
-/// for longer than the TTL), the next use grants a new one.
+/// for longer than the TTL, or someone revoked it), the next use grants a new one.
 /// </summary>
 internal sealed class ClientLease : IAsyncDisposable
 {
@@ -27,6 +28,7 @@ internal sealed class ClientLease : IAsyncDisposable
     }
 
     /// <summary>Gets the lease id, granting the lease first when there is none.</summary>
+    /// <exception cref="ObjectDisposedException">The client is being disposed.</exception>
     public async ValueTask<long> GetAsync(CancellationToken cancellationToken)
     {
         long id = Interlocked.Read(ref _id);
@@ -45,21 +47,32 @@ internal sealed class ClientLease : IAsyncDisposable
 
             ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
             await _keepAlive.ConfigureAwait(false);
+            var request = new LeaseGrantRequest { TTL = (long)Math.Ceiling(_options.ClientLeaseTtl.TotalSeconds) };
             LeaseGrantResponse granted = await _transport.CallAsync(
-                "lease-grant",
-                "/v3/lease/grant",
-                new LeaseGrantRequest { Ttl = (long)Math.Ceiling(_options.ClientLeaseTtl.TotalSeconds) },
-                EtcdJsonContext.Default.LeaseGrantRequest,
-                EtcdJsonContext.Default.LeaseGrantResponse,
-                idempotent: false,
-                cancellationToken).ConfigureAwait(false);
-            Interlocked.Exchange(ref _id, granted.Id);
-            _keepAlive = Task.Run(() => KeepAliveAsync(granted.Id), CancellationToken.None);
-            return granted.Id;
+                "lease-grant", (c, o) => c.Lease.LeaseGrantAsync(request, o).ResponseAsync, idempotent: false, cancellationToken).ConfigureAwait(false);
+            if (_stop.IsCancellationRequested)
+            {
+                // Disposed while granting: the dispose is waiting on this lock and revokes what is set here.
+                Interlocked.Exchange(ref _id, granted.ID);
+                throw new ObjectDisposedException(nameof(EtcdBackendClient));
+            }
+
+            Interlocked.Exchange(ref _id, granted.ID);
+            _keepAlive = Task.Run(() => KeepAliveAsync(granted.ID), CancellationToken.None);
+            return granted.ID;
         }
         finally
         {
             _grantLock.Release();
+        }
+    }
+
+    /// <summary>Forgets <paramref name="id"/> after etcd said it no longer exists, so that the next use grants a new lease.</summary>
+    public void Forget(long id)
+    {
+        if (Interlocked.CompareExchange(ref _id, 0, id) == id)
+        {
+            Log.ClientLeaseGone(_logger, id);
         }
     }
 
@@ -72,14 +85,15 @@ internal sealed class ClientLease : IAsyncDisposable
 
         await _stop.CancelAsync().ConfigureAwait(false);
         await _keepAlive.ConfigureAwait(false);
+
+        // A grant in flight finishes first, so its lease is revoked here and not left to expire.
+        await _grantLock.WaitAsync().ConfigureAwait(false);
         long id = Interlocked.Exchange(ref _id, 0);
+        _grantLock.Release();
         if (id != 0)
         {
             await RevokeAsync(_transport, id, _logger, CancellationToken.None).ConfigureAwait(false);
         }
-
-        _grantLock.Dispose();
-        _stop.Dispose();
     }
 
     /// <summary>Revokes a lease, logging instead of throwing: a lease that cannot be revoked still expires.</summary>
@@ -87,14 +101,9 @@ internal sealed class ClientLease : IAsyncDisposable
     {
         try
         {
+            var request = new LeaseRevokeRequest { ID = id };
             await transport.CallAsync(
-                "lease-revoke",
-                "/v3/lease/revoke",
-                new LeaseIdRequest { Id = id },
-                EtcdJsonContext.Default.LeaseIdRequest,
-                EtcdJsonContext.Default.LeaseRevokeResponse,
-                idempotent: true,
-                cancellationToken).ConfigureAwait(false);
+                "lease-revoke", (c, o) => c.Lease.LeaseRevokeAsync(request, o).ResponseAsync, idempotent: true, cancellationToken).ConfigureAwait(false);
         }
         catch (DatastoreException ex)
         {
@@ -112,15 +121,8 @@ internal sealed class ClientLease : IAsyncDisposable
                 await Task.Delay(period, _options.TimeProvider, _stop.Token).ConfigureAwait(false);
                 try
                 {
-                    LeaseKeepAliveReply reply = await _transport.CallAsync(
-                        "lease-keepalive",
-                        "/v3/lease/keepalive",
-                        new LeaseIdRequest { Id = id },
-                        EtcdJsonContext.Default.LeaseIdRequest,
-                        EtcdJsonContext.Default.LeaseKeepAliveReply,
-                        idempotent: true,
-                        _stop.Token).ConfigureAwait(false);
-                    if (reply.Result is not { Ttl: > 0 })
+                    LeaseKeepAliveResponse reply = await _transport.CallAsync("lease-keepalive", (c, o) => KeepAliveOnceAsync(c, o, id), idempotent: true, _stop.Token).ConfigureAwait(false);
+                    if (reply.TTL <= 0)
                     {
                         Log.ClientLeaseLost(_logger, id);
                         Interlocked.CompareExchange(ref _id, 0, id);
@@ -137,5 +139,16 @@ internal sealed class ClientLease : IAsyncDisposable
         {
             // Disposed: the lease is revoked next.
         }
+    }
+
+    /// <summary>One keepalive on etcd's LeaseKeepAlive stream: one request, one reply.</summary>
+    private static async Task<LeaseKeepAliveResponse> KeepAliveOnceAsync(EtcdClients clients, Grpc.Core.CallOptions options, long id)
+    {
+        using Grpc.Core.AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse> call = clients.Lease.LeaseKeepAlive(options);
+        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id }).ConfigureAwait(false);
+        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        return await call.ResponseStream.MoveNext(options.CancellationToken).ConfigureAwait(false)
+            ? call.ResponseStream.Current
+            : throw new DatastoreUnavailableException("etcd closed the keepalive stream without a reply.");
     }
 }

@@ -1,51 +1,58 @@
-using System.Net;
-using System.Text.Json;
 using System.Threading.Channels;
+using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using WatcherSync.Etcd.Api;
 using WatcherSync.Etcd.Diagnostics;
-using WatcherSync.Etcd.Gateway;
+using WatcherSync.Etcd.Keys;
+using WatcherSync.Etcd.Transport;
 
 namespace WatcherSync.Etcd.Watching;
 
 /// <summary>
-/// A watch on etcd's gateway: one streaming POST to /v3/watch at a time. A stream that breaks (member down, no
-/// leader, silence past the watchdog) is reopened on the next endpoint from the last revision delivered, for up to
-/// <see cref="EtcdClientOptions.WatchReconnectTimeout"/>; after that the watch ends with a transient error.
-/// Compaction and other definite failures end it at once.
+/// One watch: a watcher on the client's shared Watch stream to one endpoint, with its own revision. When the stream
+/// breaks (member down, no leader, silence past the watchdog) the watch subscribes again on the next endpoint from
+/// the last revision it delivered, for up to <see cref="EtcdClientOptions.WatchReconnectTimeout"/>; after that it
+/// ends with a transient error. Compaction and other definite failures end it at once.
 /// </summary>
 internal sealed class EtcdWatch : IWatch
 {
-    private static readonly Dictionary<string, string> HasLeader = new(StringComparer.Ordinal) { ["Grpc-Metadata-hasleader"] = "true" };
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
 
     private readonly EtcdTransport _transport;
+    private readonly WatchHub _hub;
     private readonly EtcdClientOptions _options;
     private readonly ILogger _logger;
     private readonly EtcdMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly string _prefix;
-    private readonly byte[] _key;
-    private readonly byte[] _rangeEnd;
+    private readonly ByteString _key;
+    private readonly ByteString _rangeEnd;
     private readonly WatchEventTranslator _translator;
     private readonly Channel<WatchEvent> _channel;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<EtcdWatch> _onDisposed;
     private readonly List<WatchEvent> _batch = [];
+    private readonly bool _previousValues;
     private Task _run = Task.CompletedTask;
     private long? _brokenSince;
     private int _disposed;
 
-    private EtcdWatch(EtcdTransport transport, EtcdConverter converter, EtcdClientOptions options, ILogger logger, EtcdMetrics metrics, IListOptions list, WatchOptions watchOptions, long after, Action<EtcdWatch> onDisposed)
+    private EtcdWatch(EtcdTransport transport, WatchHub hub, EtcdConverter converter, ILogger logger, EtcdMetrics metrics, IListOptions list, WatchOptions watchOptions, long after, bool previousValues, Action<EtcdWatch> onDisposed)
     {
+        _previousValues = previousValues;
         _transport = transport;
-        _options = options;
+        _hub = hub;
+        _options = transport.Options;
         _logger = logger;
         _metrics = metrics;
-        _time = options.TimeProvider;
+        _time = _options.TimeProvider;
         _prefix = list.DefaultPathRoot;
-        (_key, _rangeEnd) = converter.Keys.PrefixRange(_prefix);
+        (byte[] key, byte[] rangeEnd) = converter.Keys.PrefixRange(_prefix);
+        _key = UnsafeByteOperations.UnsafeWrap(key);
+        _rangeEnd = UnsafeByteOperations.UnsafeWrap(rangeEnd);
         _translator = new WatchEventTranslator(converter, list, watchOptions.AllowWatchBookmarks, after);
         _onDisposed = onDisposed;
         _channel = Channel.CreateBounded<WatchEvent>(new BoundedChannelOptions(4096)
@@ -57,10 +64,17 @@ internal sealed class EtcdWatch : IWatch
 
     public ChannelReader<WatchEvent> Events => _channel.Reader;
 
+    /// <summary>
+    /// Gets how long a created watch may hear nothing before it is treated as dead. After sending events etcd skips
+    /// the next progress notification, so a healthy watch may be silent for up to twice the interval.
+    /// </summary>
+    internal static TimeSpan Silence(EtcdClientOptions options) =>
+        options.ProgressNotifyInterval == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : (options.ProgressNotifyInterval * 2) + options.WatchdogSlack;
+
     /// <summary>Starts a watch and returns once etcd has created it (so "from now" really means now).</summary>
-    public static async Task<EtcdWatch> StartAsync(EtcdTransport transport, EtcdConverter converter, EtcdClientOptions options, ILogger logger, EtcdMetrics metrics, IListOptions list, WatchOptions watchOptions, long after, Action<EtcdWatch> onDisposed, CancellationToken cancellationToken)
+    public static async Task<EtcdWatch> StartAsync(EtcdTransport transport, WatchHub hub, EtcdConverter converter, ILogger logger, EtcdMetrics metrics, IListOptions list, WatchOptions watchOptions, long after, bool previousValues, Action<EtcdWatch> onDisposed, CancellationToken cancellationToken)
     {
-        var watch = new EtcdWatch(transport, converter, options, logger, metrics, list, watchOptions, after, onDisposed);
+        var watch = new EtcdWatch(transport, hub, converter, logger, metrics, list, watchOptions, after, previousValues, onDisposed);
         watch._run = Task.Run(watch.RunAsync, CancellationToken.None);
         try
         {
@@ -139,6 +153,17 @@ internal sealed class EtcdWatch : IWatch
         {
             // Disposed.
         }
+#pragma warning disable CA1031 // A bug here must end the watch with an error the consumer sees, not silently.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            var error = new DatastoreException($"The watch on {_prefix} failed unexpectedly: {ex.Message}", ex);
+            Log.WatchEnded(_logger, _prefix, error.Message);
+            if (!_started.TrySetException(error))
+            {
+                _channel.Writer.TryWrite(WatchEvent.FromError(error));
+            }
+        }
         finally
         {
             _started.TrySetCanceled();
@@ -158,105 +183,93 @@ internal sealed class EtcdWatch : IWatch
         await _channel.Writer.WriteAsync(WatchEvent.FromError(error), _stop.Token).ConfigureAwait(false);
     }
 
-    /// <summary>Runs one stream; returns why it ended: null when stopped, else the error and whether it is final.</summary>
+    /// <summary>Watches on one stream; returns why it ended: null when stopped, else the error and whether it is final.</summary>
     private async Task<(DatastoreException? Error, bool Terminal)> StreamOnceAsync(int index)
     {
         string endpoint = _transport.Endpoint(index);
         long startRevision = _translator.LastRevision == 0 ? 0 : _translator.LastRevision + 1;
-        byte[] body = JsonSerializer.SerializeToUtf8Bytes(
-            new WatchRequest
-            {
-                CreateRequest = new WatchCreateRequest { Key = _key, RangeEnd = _rangeEnd, StartRevision = startRevision, ProgressNotify = true, PrevKv = true },
-            },
-            EtcdJsonContext.Default.WatchRequest);
+        var create = new WatchCreateRequest
+        {
+            Key = _key,
+            RangeEnd = _rangeEnd,
+            StartRevision = startRevision,
+            ProgressNotify = true,
+            PrevKv = _previousValues,
+            Fragment = true,
+        };
 
+        // Until etcd confirms the watcher, a member that does not answer is as late as a request past its timeout.
+        TimeSpan silence = Silence(_options);
+        TimeSpan creating = _options.RequestTimeout == Timeout.InfiniteTimeSpan ? silence : _options.RequestTimeout;
         using var stream = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        TimeSpan silence = _options.ProgressNotifyInterval == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : _options.ProgressNotifyInterval + _options.WatchdogSlack;
         bool watchdogFired = false;
-        using ITimer watchdog = _time.CreateTimer(
+        WatchSubscription? subscription = null;
+        ITimer watchdog = _time.CreateTimer(
             _ =>
             {
                 watchdogFired = true;
-                stream.Cancel();
+                try
+                {
+                    stream.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The stream ended while the watchdog fired.
+                }
             },
             null,
-            silence,
+            creating,
             Timeout.InfiniteTimeSpan);
+        bool created = false;
         try
         {
-            using HttpResponseMessage response = await _transport.OpenStreamAsync(index, "watch", "/v3/watch", body, HasLeader, stream.Token).ConfigureAwait(false);
-            Stream content = await response.Content.ReadAsStreamAsync(stream.Token).ConfigureAwait(false);
-            await using (content.ConfigureAwait(false))
+            subscription = await _hub.SubscribeAsync(index, create, stream.Token).ConfigureAwait(false);
+            while (true)
             {
-                var reader = new WatchStreamReader(content);
-                while (true)
+                WatchResponse response = await subscription.ReadAsync(stream.Token).ConfigureAwait(false);
+                watchdog.Change(created || response.Created ? silence : creating, Timeout.InfiniteTimeSpan);
+                if (response.Canceled)
                 {
-                    WatchEnvelope? envelope = await reader.ReadAsync(stream.Token).ConfigureAwait(false);
-                    watchdog.Change(silence, Timeout.InfiniteTimeSpan);
-                    if (envelope is null)
+                    return await CanceledAsync(response, subscription, index, endpoint, stream.Token).ConfigureAwait(false);
+                }
+
+                if (response.Created)
+                {
+                    created = true;
+                    if (await WentBackwardsAsync(response.Header?.Revision ?? 0, endpoint, stream.Token).ConfigureAwait(false) is { } reset)
                     {
-                        return (new DatastoreUnavailableException($"The watch stream from etcd at {endpoint} ended."), false);
+                        return (reset, true);
                     }
 
-                    if (envelope.Error is { } error)
+                    _translator.StartAt(response.Header?.Revision ?? 0);
+                    _brokenSince = null;
+                    _started.TrySetResult();
+                    Log.WatchConnected(_logger, _prefix, endpoint, startRevision);
+                    continue;
+                }
+
+                _batch.Clear();
+                int dropped = _translator.Dropped;
+                _translator.Translate(response, _batch);
+                if (_translator.Dropped != dropped)
+                {
+                    Log.ReplayDropped(_logger, _prefix, _translator.Dropped - dropped, _translator.LastRevision);
+                }
+
+                foreach (WatchEvent watchEvent in _batch)
+                {
+                    if (!_channel.Writer.TryWrite(watchEvent))
                     {
-                        DatastoreException mapped = MapStreamError(error, endpoint, out bool invalidToken);
-                        if (invalidToken)
-                        {
-                            await _transport.RenewTokenAsync(index, null, stream.Token).ConfigureAwait(false);
-                            return (mapped, false);
-                        }
-
-                        return (mapped, !mapped.IsTransient);
+                        // The consumer is behind: stop the watchdog while we wait on it, not on etcd.
+                        watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                        await _channel.Writer.WriteAsync(watchEvent, _stop.Token).ConfigureAwait(false);
+                        watchdog.Change(silence, Timeout.InfiniteTimeSpan);
                     }
+                }
 
-                    if (envelope.Result is not { } result)
-                    {
-                        continue;
-                    }
-
-                    if (result.Canceled)
-                    {
-                        return await CanceledAsync(result, index, endpoint, stream.Token).ConfigureAwait(false);
-                    }
-
-                    if (result.Created)
-                    {
-                        if (await WentBackwardsAsync(result.Header?.Revision ?? 0, endpoint, stream.Token).ConfigureAwait(false) is { } reset)
-                        {
-                            return (reset, true);
-                        }
-
-                        _translator.StartAt(result.Header?.Revision ?? 0);
-                        _brokenSince = null;
-                        _started.TrySetResult();
-                        Log.WatchConnected(_logger, _prefix, endpoint, startRevision);
-                        continue;
-                    }
-
-                    _batch.Clear();
-                    int dropped = _translator.Dropped;
-                    _translator.Translate(result, _batch);
-                    if (_translator.Dropped != dropped)
-                    {
-                        Log.ReplayDropped(_logger, _prefix, _translator.Dropped - dropped, _translator.LastRevision);
-                    }
-
-                    foreach (WatchEvent watchEvent in _batch)
-                    {
-                        if (!_channel.Writer.TryWrite(watchEvent))
-                        {
-                            // The consumer is behind: stop the watchdog while we wait on it, not on etcd.
-                            watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                            await _channel.Writer.WriteAsync(watchEvent, _stop.Token).ConfigureAwait(false);
-                            watchdog.Change(silence, Timeout.InfiniteTimeSpan);
-                        }
-                    }
-
-                    if (_batch.Count > 0)
-                    {
-                        _metrics.WatchEvents(_batch.Count);
-                    }
+                if (_batch.Count > 0)
+                {
+                    _metrics.WatchEvents(_batch.Count);
                 }
             }
         }
@@ -266,25 +279,36 @@ internal sealed class EtcdWatch : IWatch
         }
         catch (OperationCanceledException ex) when (watchdogFired)
         {
-            Log.WatchdogExpired(_logger, _prefix, silence);
-            return (new DatastoreUnavailableException($"The watch stream from etcd at {endpoint} was silent for more than {silence.TotalSeconds:0.###} s.", ex), false);
+            TimeSpan waited = created ? silence : creating;
+            Log.WatchdogExpired(_logger, _prefix, waited);
+            return (new DatastoreUnavailableException(
+                created
+                    ? $"The watch stream from etcd at {endpoint} was silent for more than {waited.TotalSeconds:0.###} s."
+                    : $"etcd at {endpoint} did not create the watch within {waited.TotalSeconds:0.###} s.",
+                ex), false);
         }
         catch (EndpointFailure failure)
         {
-            return (failure.Error, !failure.Error.IsTransient);
+            if (_transport.CanRenew(failure))
+            {
+                await _transport.RenewTokenAsync(index, subscription?.Token, _stop.Token).ConfigureAwait(false);
+                return (failure.Error, false);
+            }
+
+            // A response over the receive limit would be sent again on every retry from the same revision: end the
+            // watch with a permanent error (the syncer relists past it) instead of retrying for ever.
+            return (failure.Error, failure.Action == FailureAction.MessageTooLarge || !failure.Error.IsTransient);
         }
         catch (DatastoreException ex)
         {
             // The revision check, a unary call, failed on every endpoint.
             return (ex, !ex.IsTransient);
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        finally
         {
-            return (new DatastoreUnavailableException($"The watch stream from etcd at {endpoint} broke: {ex.Message}", ex), false);
-        }
-        catch (JsonException ex)
-        {
-            return (new DatastoreException($"The watch stream from etcd at {endpoint} is not valid gateway JSON: {ex.Message}", ex), true);
+            // The timer goes first, so its callback never meets a disposed source it could still cancel.
+            await watchdog.DisposeAsync().ConfigureAwait(false);
+            subscription?.Dispose();
         }
     }
 
@@ -302,9 +326,9 @@ internal sealed class EtcdWatch : IWatch
             return null;
         }
 
+        var request = new RangeRequest { Key = _key, RangeEnd = _rangeEnd, CountOnly = true };
         RangeResponse reply = await _transport.CallAsync(
-            "watch-check", "/v3/kv/range", new RangeRequest { Key = _key, RangeEnd = _rangeEnd, CountOnly = true },
-            EtcdJsonContext.Default.RangeRequest, EtcdJsonContext.Default.RangeResponse, idempotent: true, cancellationToken).ConfigureAwait(false);
+            "watch-check", (c, o) => c.KV.RangeAsync(request, o).ResponseAsync, idempotent: true, cancellationToken).ConfigureAwait(false);
         long current = reply.Header?.Revision ?? 0;
         if (current >= seen)
         {
@@ -316,58 +340,23 @@ internal sealed class EtcdWatch : IWatch
             $"etcd at {endpoint} is at revision {current}, below revision {seen} already delivered for {_prefix}: the store was wiped or restored; relist.");
     }
 
-    private async Task<(DatastoreException? Error, bool Terminal)> CanceledAsync(WatchResponse result, int index, string endpoint, CancellationToken cancellationToken)
+    private async Task<(DatastoreException? Error, bool Terminal)> CanceledAsync(WatchResponse response, WatchSubscription subscription, int index, string endpoint, CancellationToken cancellationToken)
     {
-        if (result.CompactRevision > 0)
+        if (response.CompactRevision > 0)
         {
             return (new RevisionExpiredException(
-                $"Cannot watch {_prefix} after revision {_translator.LastRevision}: etcd at {endpoint} is compacted at revision {result.CompactRevision}."), true);
+                $"Cannot watch {_prefix} after revision {_translator.LastRevision}: etcd at {endpoint} is compacted at revision {response.CompactRevision}."), true);
         }
 
-        string reason = result.CancelReason ?? "no reason given";
-        if (EtcdErrors.IsInvalidToken(0, reason))
+        // etcd 3.4 reports an auth failure of a watcher only here ("invalid auth token"), not as a gRPC status.
+        string reason = string.IsNullOrEmpty(response.CancelReason) ? "no reason given" : response.CancelReason;
+        EndpointFailure failure = EtcdErrors.FromMessage(StatusCode.Unknown, reason, endpoint, "watch", _options.Username);
+        if (_transport.CanRenew(failure))
         {
-            await _transport.RenewTokenAsync(index, null, cancellationToken).ConfigureAwait(false);
-            return (new DatastoreUnavailableException($"etcd at {endpoint} rejected the watch's auth token."), false);
+            await _transport.RenewTokenAsync(index, subscription.Token, cancellationToken).ConfigureAwait(false);
+            return (new DatastoreUnavailableException($"etcd at {endpoint} rejected the watch's auth token ({reason})."), false);
         }
 
-        DatastoreException mapped = EtcdErrors.FromReply(HttpStatusCode.OK, 0, reason, endpoint, "watch");
-        return (mapped, !mapped.IsTransient);
-    }
-
-    internal static DatastoreException MapStreamError(JsonElement error, string endpoint, out bool invalidToken)
-    {
-        // grpc-gateway writes {"error":{"grpc_code":14,"http_code":503,"message":"…"}}; be lenient about the shape.
-        string? message = null;
-        int code = 0;
-        int httpCode = 200;
-        if (error.ValueKind == JsonValueKind.String)
-        {
-            message = error.GetString();
-        }
-        else if (error.ValueKind == JsonValueKind.Object)
-        {
-            if (error.TryGetProperty("message", out JsonElement m) && m.ValueKind == JsonValueKind.String)
-            {
-                message = m.GetString();
-            }
-
-            if (error.TryGetProperty("grpc_code", out JsonElement g) && g.ValueKind == JsonValueKind.Number)
-            {
-                code = g.GetInt32();
-            }
-            else if (error.TryGetProperty("code", out JsonElement c) && c.ValueKind == JsonValueKind.Number)
-            {
-                code = c.GetInt32();
-            }
-
-            if (error.TryGetProperty("http_code", out JsonElement h) && h.ValueKind == JsonValueKind.Number)
-            {
-                httpCode = h.GetInt32();
-            }
-        }
-
-        invalidToken = EtcdErrors.IsInvalidToken(code, message);
-        return EtcdErrors.FromReply((HttpStatusCode)httpCode, code, message ?? error.GetRawText(), endpoint, "watch");
+        return (failure.Error, !failure.Error.IsTransient);
     }
 }

@@ -1,9 +1,11 @@
-using WatcherSync.Etcd.Gateway;
+using WatcherSync.Etcd.Api;
+using WatcherSync.Etcd.Api.Mvcc;
+using WatcherSync.Etcd.Keys;
 
 namespace WatcherSync.Etcd.Watching;
 
 /// <summary>
-/// Turns the gateway's watch responses into <see cref="WatchEvent"/>s and remembers the last revision delivered,
+/// Turns etcd's watch responses into <see cref="WatchEvent"/>s and remembers the last revision delivered,
 /// so that nothing at or below it is delivered again (etcd 3.4 may replay after a reconnect).
 /// </summary>
 internal sealed class WatchEventTranslator
@@ -38,8 +40,8 @@ internal sealed class WatchEventTranslator
     /// <summary>Adds the events of <paramref name="response"/> (or its bookmark) to <paramref name="output"/>.</summary>
     public void Translate(WatchResponse response, List<WatchEvent> output)
     {
-        List<WatchedEvent>? events = response.Events;
-        if (events is null || events.Count == 0)
+        Google.Protobuf.Collections.RepeatedField<Event> events = response.Events;
+        if (events.Count == 0)
         {
             // A progress notification: every change up to the header's revision has been sent.
             long progress = response.Header?.Revision ?? 0;
@@ -57,7 +59,7 @@ internal sealed class WatchEventTranslator
 
         // Events of one revision always come in one response, so the floor is fixed per response.
         long floor = LastRevision;
-        foreach (WatchedEvent watched in events)
+        foreach (Event watched in events)
         {
             KeyValue? kv = watched.Kv;
             if (kv is null)
@@ -73,24 +75,24 @@ internal sealed class WatchEventTranslator
             }
 
             LastRevision = Math.Max(LastRevision, revision);
-            string path = _converter.Keys.Decode(kv.Key);
+            string path = _converter.Keys.Decode(kv.Key.Span);
             if (EtcdConverter.KeyFor(_list, path) is not { } key)
             {
                 continue;
             }
 
             KVPair? old = watched.PrevKv is { } prev ? Pair(key, path, prev) : null;
-            if (watched.Type == "DELETE")
+            if (watched.Type == Event.Types.EventType.Delete)
             {
                 output.Add(new WatchEvent(WatchEventType.Deleted, old, new KVPair(key, null, Revisions.Format(revision))));
                 continue;
             }
 
-            var current = new KVPair(key, _converter.DecodeOrInvalid(path, kv.Value), Revisions.Format(revision));
+            var current = new KVPair(key, _converter.DecodeOrInvalid(path, kv.Value.Memory), Revisions.Format(revision));
             WatchEventType type = kv.CreateRevision == kv.ModRevision ? WatchEventType.Added : WatchEventType.Modified;
             output.Add(new WatchEvent(type, type == WatchEventType.Added ? null : old, current));
         }
     }
 
-    private KVPair Pair(IKey key, string path, KeyValue kv) => new(key, _converter.DecodeOrInvalid(path, kv.Value), Revisions.Format(kv.ModRevision));
+    private KVPair Pair(IKey key, string path, KeyValue kv) => new(key, _converter.DecodeOrInvalid(path, kv.Value.Memory), Revisions.Format(kv.ModRevision));
 }

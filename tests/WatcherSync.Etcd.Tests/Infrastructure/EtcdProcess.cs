@@ -96,6 +96,19 @@ public sealed class EtcdProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Freezes (STOP) or thaws (CONT) the member: frozen, it holds its connections and answers nothing.</summary>
+    /// <exception cref="InvalidOperationException">The member is not running or kill(1) failed.</exception>
+    public async Task SignalAsync(string signal)
+    {
+        int pid = Pid ?? throw new InvalidOperationException($"{Name} is not running.");
+        using Process kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { $"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture) } })!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {pid} failed with {kill.ExitCode}.");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         Kill();

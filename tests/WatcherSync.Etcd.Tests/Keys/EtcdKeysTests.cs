@@ -1,6 +1,6 @@
 using System.Text;
 using FluentAssertions;
-using WatcherSync.Etcd.Gateway;
+using WatcherSync.Etcd.Keys;
 using Xunit;
 
 namespace WatcherSync.Etcd.Tests.Gateway;

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
 
-namespace WatcherSync.Etcd.Gateway;
+namespace WatcherSync.Etcd.Keys;
 
 /// <summary>
 /// Turns paths into etcd keys and ranges under the client's namespace, and back. etcd keys are bytes; a key that is
@@ -38,15 +38,10 @@ internal sealed class EtcdKeys
     }
 
     /// <summary>Returns the path of a key read back (the namespace removed).</summary>
-    public string Decode(byte[]? key)
+    public string Decode(ReadOnlySpan<byte> key)
     {
-        if (key is null)
-        {
-            return string.Empty;
-        }
-
-        int skip = key.AsSpan().StartsWith(_namespace) ? _namespace.Length : 0;
-        ReadOnlySpan<byte> bytes = key.AsSpan(skip);
+        int skip = key.StartsWith(_namespace) ? _namespace.Length : 0;
+        ReadOnlySpan<byte> bytes = key[skip..];
         return Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : DecodeEscaped(bytes);
     }
 

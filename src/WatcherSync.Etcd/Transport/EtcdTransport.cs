@@ -1,0 +1,342 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
+using WatcherSync.Etcd.Api;
+using WatcherSync.Etcd.Diagnostics;
+
+namespace WatcherSync.Etcd.Transport;
+
+/// <summary>
+/// Sends gRPC calls to etcd: one channel (one HTTP/2 connection) per endpoint, failover to the next endpoint,
+/// authentication (and again when the token is rejected), the request timeout on the client's clock, and failures
+/// mapped onto the <see cref="DatastoreException"/> family.
+/// </summary>
+internal sealed class EtcdTransport : IDisposable
+{
+    /// <summary>
+    /// HTTP/2 ping delay. etcd sends GOAWAY ENHANCE_YOUR_CALM to clients that ping more often than every 5 s
+    /// (<c>--grpc-keepalive-min-time</c>) or while no call is active, so pings go every 10 s and only during calls.
+    /// </summary>
+    public static readonly TimeSpan PingDelay = TimeSpan.FromSeconds(10);
+
+    private readonly EtcdClientOptions _options;
+    private readonly string[] _endpoints;
+    private readonly EtcdClients[] _clients;
+    private readonly ILogger _logger;
+    private readonly EtcdMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _authLock = new(1, 1);
+    private volatile string? _token;
+    private volatile bool _authOff;
+    private int _current;
+
+    public EtcdTransport(EtcdClientOptions options, ILogger logger, EtcdMetrics metrics)
+    {
+        _options = options;
+        _endpoints = [.. options.Endpoints.Select(e => e.TrimEnd('/'))];
+        _logger = logger;
+        _metrics = metrics;
+        _time = options.TimeProvider;
+        _clients = [.. _endpoints.Select(e => new EtcdClients(GrpcChannel.ForAddress(e, new GrpcChannelOptions
+        {
+            HttpHandler = CreateHandler(options),
+            DisposeHttpClient = true,
+            // A list page or watch response above the limit fails with a too-large error that is never retried as
+            // is: lists halve their page and watches ask etcd to fragment large revisions.
+            MaxReceiveMessageSize = options.MaxReceiveMessageBytes,
+            MaxSendMessageSize = null,
+
+            // A member that was down is tried again soon after it is back, not after gRPC's default of up to 120 s.
+            InitialReconnectBackoff = TimeSpan.FromMilliseconds(100),
+            MaxReconnectBackoff = TimeSpan.FromSeconds(1),
+        })))];
+    }
+
+    public int EndpointCount => _endpoints.Length;
+
+    /// <summary>Gets the endpoint new requests start at.</summary>
+    public int Current => Volatile.Read(ref _current);
+
+    public TimeProvider Time => _time;
+
+    public EtcdClientOptions Options => _options;
+
+    public string Endpoint(int index) => _endpoints[index];
+
+    public EtcdClients Clients(int index) => _clients[index];
+
+    /// <summary>
+    /// Sends one call, moving to the next endpoint when one is unavailable. An <paramref name="idempotent"/> call (a
+    /// read) may be sent again after a failure that may have reached the server; writes are sent elsewhere only when
+    /// the first server certainly did not apply them (connection refused, no leader, auth refused).
+    /// </summary>
+    /// <exception cref="DatastoreException">The call failed (on every endpoint, when the failure is transient).</exception>
+    public async Task<TResponse> CallAsync<TResponse>(string operation, Func<EtcdClients, CallOptions, Task<TResponse>> call, bool idempotent, CancellationToken cancellationToken)
+    {
+        long started = _time.GetTimestamp();
+        int start = Current;
+        DatastoreException? last = null;
+        for (int attempt = 0; attempt < _endpoints.Length; attempt++)
+        {
+            int index = (start + attempt) % _endpoints.Length;
+            try
+            {
+                TResponse response = await SendAsync(index, operation, call, cancellationToken).ConfigureAwait(false);
+                _metrics.RequestDone(operation, "ok", _time.GetElapsedTime(started).TotalSeconds);
+                return response;
+            }
+            catch (EndpointFailure failure) when (failure.Error.IsTransient && (idempotent || failure.NotApplied))
+            {
+                last = failure.Error;
+                Log.EndpointFailed(_logger, _endpoints[index], operation, failure.Error.Message);
+                MoveOff(index);
+            }
+            catch (EndpointFailure failure)
+            {
+                _metrics.RequestDone(operation, failure.Error.IsTransient ? "unavailable" : "error", _time.GetElapsedTime(started).TotalSeconds);
+                throw failure.Error;
+            }
+        }
+
+        _metrics.RequestDone(operation, "unavailable", _time.GetElapsedTime(started).TotalSeconds);
+        throw last!;
+    }
+
+    /// <summary>
+    /// Returns the token to send to <paramref name="index"/>, authenticating first when there is none; null when no
+    /// user is set or etcd has auth turned off. Failures come as <see cref="EndpointFailure"/>: a member that does not
+    /// answer in time is a transient failure of that member, never a cancellation by the caller.
+    /// </summary>
+    public async Task<string?> TokenAsync(int index, CancellationToken cancellationToken)
+    {
+        if (_options.Username is not { Length: > 0 } user || _authOff)
+        {
+            return null;
+        }
+
+        if (_token is { } cached)
+        {
+            return cached;
+        }
+
+        // Only the caller's token bounds the wait: whoever holds the lock is bounded by its own deadline.
+        await _authLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_authOff)
+            {
+                return null;
+            }
+
+            if (_token is { } fresh)
+            {
+                return fresh;
+            }
+
+            using var deadline = new CallDeadline(_time, _options.RequestTimeout, cancellationToken);
+            try
+            {
+                AuthenticateResponse reply = await _clients[index].Auth.AuthenticateAsync(
+                    new AuthenticateRequest { Name = user, Password = _options.Password ?? string.Empty },
+                    new CallOptions(cancellationToken: deadline.Token)).ResponseAsync.ConfigureAwait(false);
+                if (reply.Token is not { Length: > 0 } token)
+                {
+                    throw new EndpointFailure(new DatastoreException($"etcd at {_endpoints[index]} returned no auth token for user '{user}'."), notApplied: true);
+                }
+
+                _token = token;
+                Log.Authenticated(_logger, _endpoints[index], user);
+                return token;
+            }
+            catch (Exception ex) when (ex is RpcException or OperationCanceledException)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                EndpointFailure failure = deadline.Expired
+                    ? new EndpointFailure(EtcdErrors.Timeout(_endpoints[index], "authenticate", _options.RequestTimeout, ex), notApplied: true)
+                    : ex is RpcException rpc ? Map(rpc, index, "authenticate")
+                    : new EndpointFailure(new DatastoreUnavailableException($"Authenticating to etcd at {_endpoints[index]} was cancelled.", ex), notApplied: true);
+                if (failure.Action == FailureAction.AuthNotEnabled)
+                {
+                    // clientv3 carries on without a token when the server has auth off; so does this client.
+                    Log.AuthNotEnabled(_logger, _endpoints[index], user);
+                    _authOff = true;
+                    return null;
+                }
+
+                throw failure;
+            }
+        }
+        finally
+        {
+            _authLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Forgets <paramref name="staleToken"/> (the token that was rejected, not whatever is current) and authenticates
+    /// again, once for any number of callers that saw it rejected.
+    /// </summary>
+    public async Task RenewTokenAsync(int index, string? staleToken, CancellationToken cancellationToken)
+    {
+        Log.TokenRejected(_logger, _endpoints[index]);
+        await _authLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (staleToken is null)
+            {
+                // Sent without a token because auth looked off: it is on now.
+                _authOff = false;
+            }
+            else if (_token == staleToken)
+            {
+                _token = null;
+            }
+        }
+        finally
+        {
+            _authLock.Release();
+        }
+
+        await TokenAsync(index, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether a failure is worth one more try after renewing the token (credentials are set).</summary>
+    public bool CanRenew(EndpointFailure failure) =>
+        _options.Username is { Length: > 0 } && failure.Action is FailureAction.RenewToken or FailureAction.TokenMissing;
+
+    /// <summary>Builds the call metadata: the token when there is one, plus <paramref name="extra"/>.</summary>
+    public static Metadata? Headers(string? token, Metadata.Entry? extra = null)
+    {
+        if (token is null && extra is null)
+        {
+            return null;
+        }
+
+        var headers = new Metadata();
+        if (token is not null)
+        {
+            headers.Add("token", token);
+        }
+
+        if (extra is not null)
+        {
+            headers.Add(extra);
+        }
+
+        return headers;
+    }
+
+    /// <summary>Maps a failed call on <paramref name="index"/>.</summary>
+    public EndpointFailure Map(RpcException error, int index, string operation) =>
+        EtcdErrors.FromRpc(error, _endpoints[index], operation, _options.Username is { Length: > 0 } u ? u : null, _options.MaxReceiveMessageBytes);
+
+    /// <summary>Makes <paramref name="index"/>'s successor the endpoint new requests start at.</summary>
+    public void MoveOff(int index)
+    {
+        int next = (index + 1) % _endpoints.Length;
+        if (Interlocked.CompareExchange(ref _current, next, index) == index && next != index)
+        {
+            _metrics.FailedOver();
+            Log.FailedOver(_logger, _endpoints[index], _endpoints[next]);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (EtcdClients clients in _clients)
+        {
+            clients.Channel.Dispose();
+        }
+    }
+
+    /// <summary>Sends one call to <paramref name="index"/> only (no failover); failures come as <see cref="EndpointFailure"/>.</summary>
+    public Task<TResponse> CallOnAsync<TResponse>(int index, string operation, Func<EtcdClients, CallOptions, Task<TResponse>> call, CancellationToken cancellationToken) =>
+        SendAsync(index, operation, call, cancellationToken);
+
+    private async Task<TResponse> SendAsync<TResponse>(int index, string operation, Func<EtcdClients, CallOptions, Task<TResponse>> call, CancellationToken cancellationToken)
+    {
+        bool retried = false;
+        while (true)
+        {
+            string? token = await TokenAsync(index, cancellationToken).ConfigureAwait(false);
+            EndpointFailure failure;
+            using (var deadline = new CallDeadline(_time, _options.RequestTimeout, cancellationToken))
+            {
+                try
+                {
+                    return await call(_clients[index], new CallOptions(Headers(token), cancellationToken: deadline.Token)).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or HttpRequestException)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    failure = deadline.Expired
+                        ? new EndpointFailure(EtcdErrors.Timeout(_endpoints[index], operation, _options.RequestTimeout, ex), notApplied: false)
+                        : ex is RpcException rpc ? Map(rpc, index, operation)
+                        : new EndpointFailure(new DatastoreUnavailableException($"The connection to etcd at {_endpoints[index]} broke during {operation}: {ex.Message}", ex), notApplied: false);
+                }
+            }
+
+            if (retried || !CanRenew(failure))
+            {
+                throw failure;
+            }
+
+            retried = true;
+            await RenewTokenAsync(index, token, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static SocketsHttpHandler CreateHandler(EtcdClientOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = options.RequestTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromSeconds(30) : options.RequestTimeout,
+            KeepAlivePingDelay = PingDelay,
+            KeepAlivePingTimeout = PingDelay,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            EnableMultipleHttp2Connections = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            UseProxy = false,
+        };
+
+        if (options.ClientCertificate is { } clientCertificate)
+        {
+            handler.SslOptions.ClientCertificates = [clientCertificate];
+        }
+
+        if (options.TrustedCertificateAuthorities is { Count: > 0 } authorities)
+        {
+            X509Certificate2Collection roots = [.. authorities];
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, sent, errors) =>
+                certificate is not null
+                && (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None
+                && ChainsToRoots(certificate, sent, roots);
+        }
+
+        return handler;
+    }
+
+    /// <summary>Whether <paramref name="certificate"/> chains to one of <paramref name="roots"/>, through the intermediates the server sent.</summary>
+    private static bool ChainsToRoots(X509Certificate certificate, X509Chain? sent, X509Certificate2Collection roots)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (sent is not null)
+        {
+            chain.ChainPolicy.ExtraStore.AddRange(sent.ChainPolicy.ExtraStore);
+            foreach (X509ChainElement element in sent.ChainElements)
+            {
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
+        using var leaf = new X509Certificate2(certificate);
+        return chain.Build(leaf);
+    }
+}

@@ -1,0 +1,301 @@
+using System.Threading.Channels;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using WatcherSync.Etcd.Api;
+using WatcherSync.Etcd.Diagnostics;
+using WatcherSync.Etcd.Transport;
+
+namespace WatcherSync.Etcd.Watching;
+
+/// <summary>
+/// One bidirectional Watch call to one endpoint, shared by every watch of the client on that endpoint, as
+/// clientv3's watchGrpcStream. Creates are pipelined and matched to etcd's "created" replies in order (etcd answers
+/// them in the order it received them); events are routed by watch id; cancel requests go by watch id. The call
+/// carries <c>hasleader: true</c>, so a member that loses its leader ends the stream and every watch moves on. When
+/// the stream breaks, each subscription gets the failure and its watch reconnects from its own revision; when the
+/// last subscription leaves, the stream closes.
+/// </summary>
+/// <remarks>
+/// etcd ends a hasleader stream only after about three election timeouts without a leader. While the stream is open,
+/// the member's status is read every <see cref="LeaderCheckInterval"/> (a local, cheap call), so a member that has
+/// lost its leader, or stopped answering, is left about as soon as it knows.
+/// </remarks>
+internal sealed class WatchStream
+{
+    /// <summary>How often the member of an open stream is asked whether it still has a leader.</summary>
+    public static readonly TimeSpan LeaderCheckInterval = TimeSpan.FromSeconds(1);
+
+    private readonly WatchHub _hub;
+    private readonly EtcdTransport _transport;
+    private readonly ILogger _logger;
+    private readonly Lock _sync = new();
+    private readonly Queue<WatchSubscription> _creating = new();
+    private readonly Dictionary<long, WatchSubscription> _watching = [];
+    private readonly Channel<WatchRequest> _outbox = Channel.CreateUnbounded<WatchRequest>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _close = new();
+    private readonly CancellationTokenSource _abort;
+    private EndpointFailure? _aborted;
+    private Task _run = Task.CompletedTask;
+    private bool _ended;
+
+    private WatchStream(WatchHub hub, EtcdTransport transport, int index, string? token, ILogger logger)
+    {
+        _hub = hub;
+        _transport = transport;
+        Index = index;
+        Token = token;
+        _logger = logger;
+        _abort = CancellationTokenSource.CreateLinkedTokenSource(_close.Token);
+    }
+
+    public int Index { get; }
+
+    public string? Token { get; }
+
+    public bool Ended
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _ended;
+            }
+        }
+    }
+
+    public static WatchStream Open(WatchHub hub, EtcdTransport transport, int index, string? token, ILogger logger)
+    {
+        var stream = new WatchStream(hub, transport, index, token, logger);
+        stream._run = Task.Run(stream.RunAsync, CancellationToken.None);
+        return stream;
+    }
+
+    /// <summary>Asks etcd for a watcher; null when the stream has ended (open another).</summary>
+    public WatchSubscription? Subscribe(WatchCreateRequest create)
+    {
+        lock (_sync)
+        {
+            if (_ended)
+            {
+                return null;
+            }
+
+            var subscription = new WatchSubscription(this);
+            _creating.Enqueue(subscription);
+            _outbox.Writer.TryWrite(new WatchRequest { CreateRequest = create });
+            return subscription;
+        }
+    }
+
+    /// <summary>Cancels a subscription's watcher; closes the stream when nobody is left on it.</summary>
+    public void Unsubscribe(WatchSubscription subscription)
+    {
+        lock (_sync)
+        {
+            if (_ended)
+            {
+                return;
+            }
+
+            if (subscription.Id is { } id)
+            {
+                if (_watching.Remove(id))
+                {
+                    _outbox.Writer.TryWrite(new WatchRequest { CancelRequest = new WatchCancelRequest { WatchId = id } });
+                }
+            }
+            else
+            {
+                subscription.Abandoned = true;
+            }
+
+            if (_watching.Count > 0 || _creating.Any(s => !s.Abandoned))
+            {
+                return;
+            }
+
+            _ended = true;
+        }
+
+        _hub.Remove(this);
+        _close.Cancel();
+    }
+
+    /// <summary>Ends the stream and waits for its loops.</summary>
+    public async Task CloseAsync()
+    {
+        try
+        {
+            await _close.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed.
+        }
+
+        await _run.ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        string endpoint = _transport.Endpoint(Index);
+        EndpointFailure failure;
+        try
+        {
+            Metadata? headers = EtcdTransport.Headers(Token, new Metadata.Entry("hasleader", "true"));
+            using AsyncDuplexStreamingCall<WatchRequest, WatchResponse> call = _transport.Clients(Index).Watch.Watch(new CallOptions(headers, cancellationToken: _abort.Token));
+            Log.WatchStreamOpened(_logger, endpoint);
+            Task sending = SendAsync(call.RequestStream);
+            Task checking = CheckLeaderAsync();
+            try
+            {
+                while (await call.ResponseStream.MoveNext(_abort.Token).ConfigureAwait(false))
+                {
+                    Route(call.ResponseStream.Current);
+                }
+
+                failure = new EndpointFailure(new DatastoreUnavailableException($"The watch stream from etcd at {endpoint} ended."), notApplied: true);
+            }
+            finally
+            {
+                _outbox.Writer.TryComplete();
+                await _abort.CancelAsync().ConfigureAwait(false);
+                await sending.ConfigureAwait(false);
+                await checking.ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (Volatile.Read(ref _aborted) is { } aborted && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+        {
+            failure = aborted;
+        }
+        catch (Exception ex) when (_close.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+        {
+            failure = new EndpointFailure(new DatastoreUnavailableException($"The watch stream to etcd at {endpoint} was closed."), notApplied: true);
+        }
+        catch (RpcException ex)
+        {
+            failure = _transport.Map(ex, Index, "watch");
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            failure = new EndpointFailure(new DatastoreUnavailableException($"The watch stream from etcd at {endpoint} broke: {ex.Message}", ex), notApplied: true);
+        }
+#pragma warning disable CA1031 // Whatever breaks the stream must reach every watch on it, never vanish.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            failure = new EndpointFailure(new DatastoreException($"The watch stream from etcd at {endpoint} failed unexpectedly: {ex.Message}", ex), notApplied: true);
+        }
+
+        End(failure);
+    }
+
+    private async Task SendAsync(IClientStreamWriter<WatchRequest> writer)
+    {
+        try
+        {
+            await foreach (WatchRequest request in _outbox.Reader.ReadAllAsync(_abort.Token).ConfigureAwait(false))
+            {
+                await writer.WriteAsync(request, _abort.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or RpcException or IOException or InvalidOperationException)
+        {
+            // The stream is going; the receive side reports why.
+        }
+    }
+
+    /// <summary>Ends the stream when its member has no leader or does not answer its status.</summary>
+    private async Task CheckLeaderAsync()
+    {
+        string endpoint = _transport.Endpoint(Index);
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(LeaderCheckInterval, _transport.Time, _abort.Token).ConfigureAwait(false);
+                EndpointFailure? lost = null;
+                try
+                {
+                    StatusResponse status = await _transport.CallOnAsync(
+                        Index, "watch-leader-check", (c, o) => c.Maintenance.StatusAsync(new StatusRequest(), o).ResponseAsync, _abort.Token).ConfigureAwait(false);
+                    if (status.Leader == 0)
+                    {
+                        lost = new EndpointFailure(new DatastoreUnavailableException($"etcd at {endpoint} has no leader; leaving it."), notApplied: true);
+                    }
+                }
+                catch (EndpointFailure failure) when (failure.Error.IsTransient)
+                {
+                    lost = failure;
+                }
+
+                if (lost is not null)
+                {
+                    Volatile.Write(ref _aborted, lost);
+                    await _abort.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The stream ended.
+        }
+        catch (EndpointFailure)
+        {
+            // Not a transient failure (auth, say): the stream itself will report what matters.
+        }
+    }
+
+    private void Route(WatchResponse response)
+    {
+        WatchSubscription? target = null;
+        lock (_sync)
+        {
+            if (response.Created)
+            {
+                if (_creating.TryDequeue(out WatchSubscription? created) && !response.Canceled)
+                {
+                    if (created.Abandoned)
+                    {
+                        _outbox.Writer.TryWrite(new WatchRequest { CancelRequest = new WatchCancelRequest { WatchId = response.WatchId } });
+                        created = null;
+                    }
+                    else
+                    {
+                        created.Id = response.WatchId;
+                        _watching[response.WatchId] = created;
+                    }
+                }
+
+                target = created is { Abandoned: false } ? created : null;
+            }
+            else if (_watching.TryGetValue(response.WatchId, out target) && response.Canceled)
+            {
+                _watching.Remove(response.WatchId);
+            }
+        }
+
+        target?.Deliver(response);
+    }
+
+    private void End(EndpointFailure failure)
+    {
+        List<WatchSubscription> subscribers;
+        lock (_sync)
+        {
+            _ended = true;
+            subscribers = [.. _creating, .. _watching.Values];
+            _creating.Clear();
+            _watching.Clear();
+        }
+
+        _outbox.Writer.TryComplete();
+        _hub.Remove(this);
+        Log.WatchStreamEnded(_logger, _transport.Endpoint(Index), failure.Error.Message);
+        foreach (WatchSubscription subscriber in subscribers)
+        {
+            subscriber.Fail(failure);
+        }
+    }
+}
