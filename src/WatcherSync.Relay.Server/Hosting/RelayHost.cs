@@ -15,8 +15,11 @@ internal sealed class RelayHost : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private int _state;
 
-    public RelayHost(IOptions<RelayServerOptions> options, IServiceProvider services, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
+    public RelayHost(IOptions<RelayServerOptions> options, IServiceProvider services, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null, IHostApplicationLifetime? lifetime = null)
     {
+        // The server drains requests before hosted services stop, and a subscription never ends by itself: end them
+        // all as soon as the application starts stopping, so that clients move on at once.
+        lifetime?.ApplicationStopping.Register(static state => ((CancellationTokenSource)state!).Cancel(), _stopping);
         Options = options.Value;
         Options.Validate();
         _services = services;
