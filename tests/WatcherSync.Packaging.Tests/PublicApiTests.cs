@@ -17,6 +17,8 @@ public sealed class PublicApiTests
         "WatcherSync.Etcd",
         "WatcherSync.DataSync",
         "WatcherSync.Hosting",
+        "WatcherSync.Relay",
+        "WatcherSync.Relay.Server",
     };
 
     [Theory]
