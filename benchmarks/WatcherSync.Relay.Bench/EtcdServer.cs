@@ -6,7 +6,8 @@ internal sealed class EtcdServer : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly string _dataDir;
-    private readonly HttpClient _http = new();
+    // etcd closes idle connections; a pooled one would be reset under the next sample.
+    private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMilliseconds(500) });
 
     private EtcdServer(Process process, string dataDir, string endpoint)
     {
