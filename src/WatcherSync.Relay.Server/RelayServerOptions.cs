@@ -23,8 +23,11 @@ public sealed class RelayServerOptions
     /// <summary>Gets or sets the most bytes of encoded updates each feed's log keeps. Default 64 MiB.</summary>
     public long MaxLogBytes { get; set; } = 64L * 1024 * 1024;
 
-    /// <summary>Gets or sets the size a snapshot chunk aims for. Default 256 KiB.</summary>
-    public int SnapshotChunkBytes { get; set; } = 256 * 1024;
+    /// <summary>
+    /// Gets or sets the size a snapshot chunk aims for. Default 16 KiB: the transport keeps buffers of the size of the
+    /// messages in flight, so small chunks keep the memory per connected client small (see benchmarks/README.md).
+    /// </summary>
+    public int SnapshotChunkBytes { get; set; } = 16 * 1024;
 
     /// <summary>Gets or sets how often the relay pings each client. Default 10 s.</summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(10);

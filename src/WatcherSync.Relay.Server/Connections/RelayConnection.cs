@@ -16,7 +16,7 @@ namespace WatcherSync.Relay.Server;
 internal sealed class RelayConnection : IDisposable
 {
     private const int MaxEntriesPerRead = 256;
-    private const int MaxDeltaBytes = 1024 * 1024;
+    private const int MaxDeltaBytes = 64 * 1024;
 
     private readonly RelayHost _host;
     private readonly RelayServerOptions _options;
