@@ -95,7 +95,7 @@ internal static class Bench
         if (writeSeconds > 0)
         {
             EtcdSample beforeWrites = await etcd.SampleAsync();
-            int written = await WriteAsync(client, keys, writesPerSecond, writeSeconds);
+            int written = await WriteAsync(etcd.Endpoint, keys, writesPerSecond, writeSeconds);
             await children.StandardInput.WriteLineAsync(written.ToString(CultureInfo.InvariantCulture));
             await children.StandardInput.FlushAsync();
             string? latency = await WaitForLineAsync(children, "latency_p50_ms=");
@@ -140,35 +140,44 @@ internal static class Bench
             await client.ApplyAsync(new KVPair(new PathKey($"{Prefix}k{i:D7}"), value), ct));
     }
 
-    /// <summary>Writes at the given rate; each value carries the monotonic timestamp of the moment it was sent.</summary>
-    private static async Task<int> WriteAsync(EtcdBackendClient client, int keys, int perSecond, int seconds)
+    /// <summary>
+    /// Writes at the given rate as etcd transactions of puts every 10 ms (single puts through the gateway cannot reach
+    /// thousands a second here); each value carries the monotonic timestamp of the moment its transaction was sent.
+    /// </summary>
+    private static async Task<int> WriteAsync(string endpoint, int keys, int perSecond, int seconds)
     {
-        int total = perSecond * seconds;
+        using var http = new HttpClient();
+        const int TicksPerSecond = 100;
+        int perTick = Math.Max(1, perSecond / TicksPerSecond);
+        int total = perTick * TicksPerSecond * seconds;
         var clock = Stopwatch.StartNew();
-        int next = 0;
-        await Parallel.ForEachAsync(Enumerable.Range(0, 64), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (_, ct) =>
+        var pending = new List<Task>();
+        int n = 0;
+        for (int tick = 0; n < total; tick++)
         {
-            while (true)
+            TimeSpan due = TimeSpan.FromSeconds(tick / (double)TicksPerSecond);
+            if (clock.Elapsed < due)
             {
-                int n = Interlocked.Increment(ref next) - 1;
-                if (n >= total)
-                {
-                    return;
-                }
-
-                TimeSpan due = TimeSpan.FromSeconds(n / (double)perSecond);
-                if (clock.Elapsed < due)
-                {
-                    await Task.Delay(due - clock.Elapsed, ct);
-                }
-
-                byte[] value = Encoding.ASCII.GetBytes("t" + Stopwatch.GetTimestamp().ToString(CultureInfo.InvariantCulture) + new string('w', 180));
-                // Updates of loaded keys: the key count stays the same for the direct run that follows.
-                await client.ApplyAsync(new KVPair(new PathKey($"{Prefix}k{n % keys:D7}"), value), ct);
+                await Task.Delay(due - clock.Elapsed);
             }
-        });
+
+            string stamp = "t" + Stopwatch.GetTimestamp().ToString(CultureInfo.InvariantCulture) + new string('w', 180);
+            string value = Convert.ToBase64String(Encoding.ASCII.GetBytes(stamp));
+            var puts = new StringBuilder();
+            for (int i = 0; i < perTick; i++, n++)
+            {
+                string key = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Prefix}k{n % keys:D7}"));
+                puts.Append(i == 0 ? string.Empty : ",").Append("{\"requestPut\":{\"key\":\"").Append(key).Append("\",\"value\":\"").Append(value).Append("\"}}");
+            }
+
+            var content = new StringContent("{\"success\":[" + puts + "]}", Encoding.UTF8, "application/json");
+            pending.Add(http.PostAsync(new Uri($"{endpoint}/v3/kv/txn"), content).ContinueWith(t => t.Result.EnsureSuccessStatusCode(), TaskScheduler.Default));
+            pending.RemoveAll(t => t.IsCompletedSuccessfully);
+        }
+
+        await Task.WhenAll(pending);
         double actual = clock.Elapsed.TotalSeconds;
-        Console.WriteLine(FormattableString.Invariant($"writes: {total} in {actual:0.00} s ({total / actual:0} /s)"));
+        Console.WriteLine(FormattableString.Invariant($"writes: {total} in {actual:0.00} s ({total / actual:0} /s) as transactions of {perTick}"));
         return total;
     }
 
