@@ -69,6 +69,7 @@ internal static class CliApp
         yield return DemoCommand.Create(console);
         yield return MirrorCommand.Create(console);
         yield return BenchEtcdCommand.Create(console);
+        yield return RelayCommand.Create(console);
     }
 
     private static void ReportParseErrors(ParseResult parse, TextWriter stderr)

@@ -13,7 +13,7 @@ namespace WatcherSync.Packaging.Tests;
 /// </summary>
 public sealed class PackAndConsumeTests : IDisposable
 {
-    private static readonly string[] Libraries = ["WatcherSync", "WatcherSync.Etcd", "WatcherSync.DataSync", "WatcherSync.Hosting"];
+    private static readonly string[] Libraries = ["WatcherSync", "WatcherSync.Etcd", "WatcherSync.DataSync", "WatcherSync.Hosting", "WatcherSync.Relay", "WatcherSync.Relay.Server"];
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
 
     // A version no earlier run used, so the global packages folder never serves a stale copy.

@@ -165,7 +165,8 @@ internal sealed class EtcdConnectionOptions
             .Replace("Endpoints: ", "--endpoints: ", StringComparison.Ordinal);
     }
 
-    private static X509Certificate2Collection? LoadAuthorities(FileInfo? file)
+    /// <summary>Reads a PEM bundle of CA certificates; <paramref name="flag"/> names the flag in errors.</summary>
+    internal static X509Certificate2Collection? LoadAuthorities(FileInfo? file, string flag = "--cacert")
     {
         if (file is null)
         {
@@ -179,12 +180,12 @@ internal sealed class EtcdConnectionOptions
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
         {
-            throw new CliException($"--cacert: cannot read CA certificates from '{file.FullName}': {ex.Message}", ex) { ExitCode = ExitCodes.Usage };
+            throw new CliException($"{flag}: cannot read CA certificates from '{file.FullName}': {ex.Message}", ex) { ExitCode = ExitCodes.Usage };
         }
 
         if (authorities.Count == 0)
         {
-            throw new CliException($"--cacert: '{file.FullName}' holds no PEM certificate.") { ExitCode = ExitCodes.Usage };
+            throw new CliException($"{flag}: '{file.FullName}' holds no PEM certificate.") { ExitCode = ExitCodes.Usage };
         }
 
         return authorities;

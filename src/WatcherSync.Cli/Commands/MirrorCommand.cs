@@ -30,9 +30,26 @@ internal static class MirrorCommand
             60,
             0);
 
-        var command = new Command("mirror", "Mirror a prefix of etcd: list, then watch from that revision, printing each update as a JSON line (key, type, revision, value); status changes go to stderr.")
+        var relay = new Option<string?>("--relay")
         {
-            prefix, table, count, timeout,
+            Description = "Take the picture from watchersync relays (URLs, comma-separated; failover between them) instead of from etcd.",
+            HelpName = "urls",
+        };
+        var feed = new Option<string>("--feed")
+        {
+            Description = "The relay feed to mirror (with --relay).",
+            HelpName = "name",
+            DefaultValueFactory = _ => "default",
+        };
+        var token = new Option<string?>("--token")
+        {
+            Description = $"Bearer token for the relay (with --relay; default: the {RelayCommand.TokenVariable} environment variable).",
+            HelpName = "token",
+        };
+
+        var command = new Command("mirror", "Mirror a prefix of etcd (or a relay feed with --relay): list, then watch from that revision, printing each update as a JSON line (key, type, revision, value); status changes go to stderr.")
+        {
+            prefix, table, count, timeout, relay, feed, token,
         };
         connection.AddTo(command);
         command.Validators.Add(result =>
@@ -46,12 +63,16 @@ internal static class MirrorCommand
         {
             MirrorMode mode = parse.GetValue(count) ? MirrorMode.Count : parse.GetValue(table) ? MirrorMode.Table : MirrorMode.JsonLines;
             double seconds = parse.GetValue(timeout);
+            RelayTarget? target = parse.GetValue(relay) is { Length: > 0 } urls
+                ? RelayTarget.Parse(urls, parse.GetValue(feed) ?? "default", parse.GetValue(token) ?? Environment.GetEnvironmentVariable(RelayCommand.TokenVariable))
+                : null;
             var run = new MirrorRun(
                 connection.Create(parse),
                 parse.GetValue(prefix) ?? string.Empty,
                 mode,
                 seconds > 0 ? TimeSpan.FromSeconds(seconds) : null,
-                console);
+                console,
+                target);
             return await run.RunAsync(cancellationToken);
         });
         return command;

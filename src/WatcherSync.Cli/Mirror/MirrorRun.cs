@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using WatcherSync.Etcd;
+using WatcherSync.Relay;
 
 namespace WatcherSync.Cli.Mirror;
 
@@ -17,14 +18,17 @@ internal sealed class MirrorRun
     private readonly TimeSpan? _inSyncTimeout;
     private readonly CliConsole _console;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly RelayTarget? _relay;
 
     /// <param name="options">How to reach etcd.</param>
     /// <param name="prefix">The key prefix to mirror (empty for every key).</param>
     /// <param name="mode">What to print.</param>
     /// <param name="inSyncTimeout">How long the first full picture may take; null to wait for ever.</param>
     /// <param name="console">Where to print.</param>
-    public MirrorRun(EtcdClientOptions options, string prefix, MirrorMode mode, TimeSpan? inSyncTimeout, CliConsole console)
+    /// <param name="relay">The relays to take the picture from instead of etcd; null for etcd.</param>
+    public MirrorRun(EtcdClientOptions options, string prefix, MirrorMode mode, TimeSpan? inSyncTimeout, CliConsole console, RelayTarget? relay = null)
     {
+        _relay = relay;
         _options = options;
         _prefix = prefix;
         _mode = mode;
@@ -32,10 +36,19 @@ internal sealed class MirrorRun
         _console = console;
     }
 
-    private string Source => $"{string.Join(',', _options.Endpoints)} {(_prefix.Length == 0 ? "(all keys)" : _prefix)}";
+    private string Source => _relay is { } relay
+        ? $"relay {string.Join(',', relay.Endpoints)} feed {relay.Feed}{(_prefix.Length == 0 ? string.Empty : " " + _prefix)}"
+        : $"{string.Join(',', _options.Endpoints)} {(_prefix.Length == 0 ? "(all keys)" : _prefix)}";
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
+        if (_relay is { } relay)
+        {
+            using var relaySink = new MirrorSink(_console, _mode, _clock);
+            var relaySyncer = new RelaySyncer(relay.CreateOptions(_prefix, _options), relaySink);
+            return await RunSyncerAsync(relaySyncer, () => relaySyncer.Status, relaySink, cancellationToken);
+        }
+
         await using var client = new EtcdBackendClient(_options);
         try
         {
@@ -52,12 +65,17 @@ internal sealed class MirrorRun
         using var sink = new MirrorSink(_console, _mode, _clock);
         // The client's own syncer: it watches without previous values, which a mirror never shows.
         var syncer = (WatcherSyncer)client.CreateSyncer([new ResourceType(new PrefixListOptions(_prefix))], sink);
+        return await RunSyncerAsync(syncer, () => syncer.Status, sink, cancellationToken);
+    }
+
+    private async Task<int> RunSyncerAsync(ISyncer syncer, Func<SyncStatus> status, MirrorSink sink, CancellationToken cancellationToken)
+    {
         await using (syncer)
         {
             syncer.Start();
             try
             {
-                int keys = await WaitForFirstInSyncAsync(sink, syncer, cancellationToken);
+                int keys = await WaitForFirstInSyncAsync(sink, status, cancellationToken);
                 if (_mode == MirrorMode.Count)
                 {
                     await _console.Out.WriteLineAsync(keys.ToString(CultureInfo.InvariantCulture));
@@ -92,7 +110,7 @@ internal sealed class MirrorRun
         }
     }
 
-    private async Task<int> WaitForFirstInSyncAsync(MirrorSink sink, WatcherSyncer syncer, CancellationToken cancellationToken)
+    private async Task<int> WaitForFirstInSyncAsync(MirrorSink sink, Func<SyncStatus> status, CancellationToken cancellationToken)
     {
         if (_mode == MirrorMode.Table)
         {
@@ -110,7 +128,7 @@ internal sealed class MirrorRun
         {
             throw new CliException(string.Create(
                 CultureInfo.InvariantCulture,
-                $"etcd at {Source} was not in sync after {_inSyncTimeout!.Value.TotalSeconds:0.#} s (status {syncer.Status}, {sink.Count} keys so far); raise --timeout or check the endpoint"));
+                $"{(_relay is null ? "etcd at " : string.Empty)}{Source} was not in sync after {_inSyncTimeout!.Value.TotalSeconds:0.#} s (status {status()}, {sink.Count} keys so far); raise --timeout or check the endpoint"));
         }
     }
 

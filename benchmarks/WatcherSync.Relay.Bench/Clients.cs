@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using WatcherSync;
+using WatcherSync.Etcd;
+using WatcherSync.Relay;
+
+/// <summary>The client side of the benchmark: many syncers in one process, each with its own connection.</summary>
+internal static class Clients
+{
+    public static async Task<int> RelayAsync(Uri relay, int count, int keys)
+    {
+        var sinks = new LatencySink[count];
+        var syncers = new RelaySyncer[count];
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++)
+        {
+            sinks[i] = new LatencySink();
+            var options = new RelaySyncerOptions { ClientName = $"bench-{i}", MaxReconnectDelay = TimeSpan.FromSeconds(2) };
+            options.Endpoints.Add(relay);
+            syncers[i] = new RelaySyncer(options, sinks[i]);
+            syncers[i].Start();
+        }
+
+        return await MeasureAsync(sinks, clock, keys, () => syncers.Sum(s => s.Resyncs - 1), async () =>
+        {
+            foreach (RelaySyncer syncer in syncers)
+            {
+                await syncer.DisposeAsync();
+            }
+        });
+    }
+
+    public static async Task<int> DirectAsync(string endpoint, string prefix, int count, int keys)
+    {
+        var sinks = new LatencySink[count];
+        var clients = new EtcdBackendClient[count];
+        var syncers = new ISyncer[count];
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++)
+        {
+            sinks[i] = new LatencySink();
+            clients[i] = new EtcdBackendClient(new EtcdClientOptions { Endpoints = [endpoint] });
+            syncers[i] = clients[i].CreateSyncer([new ResourceType(new PrefixListOptions(prefix))], sinks[i]);
+            syncers[i].Start();
+        }
+
+        return await MeasureAsync(sinks, clock, keys, () => 0, async () =>
+        {
+            foreach (ISyncer syncer in syncers)
+            {
+                await syncer.DisposeAsync();
+            }
+
+            foreach (EtcdBackendClient client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        });
+    }
+
+    private static async Task<int> MeasureAsync(LatencySink[] sinks, Stopwatch clock, int keys, Func<long> reconnects, Func<Task> stop)
+    {
+        while (sinks.Any(s => !s.InSync || s.Count < keys))
+        {
+            if (clock.Elapsed > TimeSpan.FromMinutes(5))
+            {
+                Console.WriteLine($"all_insync_seconds=timeout insync={sinks.Count(s => s.InSync)}/{sinks.Length}");
+                await stop();
+                return 1;
+            }
+
+            await Task.Delay(20);
+        }
+
+        Console.WriteLine(FormattableString.Invariant($"all_insync_seconds={clock.Elapsed.TotalSeconds:0.00} keys_each={sinks[0].Count}"));
+
+        // The parent says how many writes it made (or closes stdin when there are none).
+        string? line = await Console.In.ReadLineAsync();
+        if (line is not null && int.TryParse(line, CultureInfo.InvariantCulture, out int written) && written > 0)
+        {
+            var wait = Stopwatch.StartNew();
+            while (sinks.Any(s => s.Timed < written) && wait.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(20);
+            }
+
+            var all = new List<double>();
+            foreach (LatencySink sink in sinks)
+            {
+                all.AddRange(sink.Latencies);
+            }
+
+            all.Sort();
+            double P(double q) => all.Count == 0 ? double.NaN : all[Math.Min(all.Count - 1, (int)(q * all.Count))];
+            int converged = sinks.Count(s => s.Timed >= written);
+            Console.WriteLine(FormattableString.Invariant($"latency_p50_ms={P(0.5):0.0} p99_ms={P(0.99):0.0} max_ms={all.LastOrDefault():0.0} samples={all.Count} converged={converged}/{sinks.Length} reconnects={reconnects()}"));
+            await Console.In.ReadLineAsync();
+        }
+
+        await stop();
+        return 0;
+    }
+
+    /// <summary>Counts keys and, for values written by the benchmark, the time from the write being sent to this callback.</summary>
+    private sealed class LatencySink : ISyncerCallbacks
+    {
+        private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
+        private readonly List<double> _latencies = [];
+        private volatile bool _inSync;
+        private int _count;
+        private int _timed;
+
+        public bool InSync => _inSync;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public int Timed => Volatile.Read(ref _timed);
+
+        public List<double> Latencies
+        {
+            get
+            {
+                lock (_latencies)
+                {
+                    return [.. _latencies];
+                }
+            }
+        }
+
+        public void OnStatusUpdated(SyncStatus status) => _inSync = status == SyncStatus.InSync;
+
+        public void OnUpdates(IReadOnlyList<Update> updates)
+        {
+            long now = Stopwatch.GetTimestamp();
+            foreach (Update update in updates)
+            {
+                string key = update.KVPair.Key.DefaultPath;
+                if (update.UpdateType == UpdateType.Deleted)
+                {
+                    _keys.Remove(key);
+                }
+                else
+                {
+                    _keys.Add(key);
+                    if (update.KVPair.Value is byte[] { Length: > 1 } bytes && bytes[0] == (byte)'t')
+                    {
+                        int end = Array.IndexOf(bytes, (byte)'w');
+                        long sent = long.Parse(Encoding.ASCII.GetString(bytes, 1, (end < 0 ? bytes.Length : end) - 1), CultureInfo.InvariantCulture);
+                        lock (_latencies)
+                        {
+                            _latencies.Add(Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
+                        }
+
+                        Interlocked.Increment(ref _timed);
+                    }
+                }
+            }
+
+            Volatile.Write(ref _count, _keys.Count);
+        }
+    }
+}

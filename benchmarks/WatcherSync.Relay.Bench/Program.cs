@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using WatcherSync;
+using WatcherSync.Etcd;
+using WatcherSync.Relay;
+using WatcherSync.Relay.Server;
+
+// Usage:
+//   bench CLIENTS KEYS VALUE_BYTES WRITES_PER_SECOND WRITE_SECONDS [direct]
+//     starts a throwaway etcd, loads KEYS keys, serves them from a relay in this process to CLIENTS relay clients in a
+//     child process, measures time to all InSync, etcd's watchers, CPU and memory, the relay's memory per client,
+//     then writes at WRITES_PER_SECOND for WRITE_SECONDS and reports commit-to-callback latency; with "direct", then
+//     runs CLIENTS direct syncers against etcd in a child process for the side-by-side figures.
+//   relay-clients URL CLIENTS EXPECTED_KEYS      (child) RelaySyncers; reports time to all InSync, then latencies
+//   direct-clients ENDPOINT PREFIX CLIENTS EXPECTED_KEYS   (child) WatcherSyncers straight on etcd
+switch (args[0])
+{
+    case "bench":
+        return await Bench.RunAsync(
+            int.Parse(args[1], CultureInfo.InvariantCulture),
+            int.Parse(args[2], CultureInfo.InvariantCulture),
+            int.Parse(args[3], CultureInfo.InvariantCulture),
+            int.Parse(args[4], CultureInfo.InvariantCulture),
+            int.Parse(args[5], CultureInfo.InvariantCulture),
+            args.Length > 6 && args[6] == "direct");
+    case "relay-clients":
+        return await Clients.RelayAsync(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
+    case "direct-clients":
+        return await Clients.DirectAsync(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
+    default:
+        Console.Error.WriteLine("unknown mode");
+        return 2;
+}
+
+internal static class Bench
+{
+    public const string Prefix = "/bench/relay/";
+
+    public static async Task<int> RunAsync(int clients, int keys, int valueBytes, int writesPerSecond, int writeSeconds, bool direct)
+    {
+        await using var etcd = await EtcdServer.StartAsync();
+        Console.WriteLine($"etcd pid {etcd.Pid} at {etcd.Endpoint}");
+        await using var client = new EtcdBackendClient(new EtcdClientOptions { Endpoints = [etcd.Endpoint] });
+        await LoadAsync(client, keys, valueBytes);
+        Console.WriteLine($"loaded {keys} keys x {valueBytes} B");
+
+        // --- relay ---
+        EtcdSample before = await etcd.SampleAsync();
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        int port = FreePort();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxConcurrentConnections = null;
+            k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2);
+        });
+        builder.Services.AddWatcherSyncRelay(options =>
+        {
+            var feed = new RelayFeedOptions { Name = "default", Backend = client };
+            feed.ResourceTypes.Add(new ResourceType(new PrefixListOptions(Prefix)));
+            options.Feeds.Add(feed);
+            options.AllowAnonymous = true;
+        });
+        await using WebApplication app = builder.Build();
+        app.MapWatcherSyncRelay();
+        await app.StartAsync();
+        RelayHost host = app.Services.GetRequiredService<RelayHost>();
+        host.TryGetFeed("default", out RelayFeed? feedState);
+        while (feedState!.Status != SyncStatus.InSync)
+        {
+            await Task.Delay(10);
+        }
+
+        // The relay's memory with its picture and no client: the baseline the per-client figure is measured from.
+        await feedState.GetSnapshotAsync();
+        long relayBaseline = Managed();
+        var childClock = Stopwatch.StartNew();
+        using Process children = Child("relay-clients", $"http://127.0.0.1:{port}", clients.ToString(CultureInfo.InvariantCulture), keys.ToString(CultureInfo.InvariantCulture));
+        string? insyncLine = await WaitForLineAsync(children, "all_insync_seconds=");
+        Console.WriteLine($"relay: {clients} clients {insyncLine}");
+        long relayWithClients = Managed();
+        Console.WriteLine(FormattableString.Invariant($"relay: managed heap {relayBaseline / 1048576.0:0.0} MiB without clients (picture, log, snapshot), {relayWithClients / 1048576.0:0.0} MiB with {host.Connections.Count} clients: {(relayWithClients - relayBaseline) / (double)Math.Max(1, clients):0} B per client; process RSS {Environment.WorkingSet / 1048576.0:0} MiB"));
+        EtcdSample afterInsync = await etcd.SampleAsync();
+        Console.WriteLine(FormattableString.Invariant($"relay: etcd watchers {afterInsync.Watchers} (watch streams {afterInsync.WatchStreams}), etcd CPU {afterInsync.CpuSeconds - before.CpuSeconds:0.00} s, etcd RSS {afterInsync.RssBytes / 1048576.0:0} MiB, snapshots encoded {feedState.SnapshotsEncoded}"));
+
+        // --- steady state ---
+        if (writeSeconds > 0)
+        {
+            EtcdSample beforeWrites = await etcd.SampleAsync();
+            int written = await WriteAsync(etcd.Endpoint, keys, writesPerSecond, writeSeconds);
+            await children.StandardInput.WriteLineAsync(written.ToString(CultureInfo.InvariantCulture));
+            await children.StandardInput.FlushAsync();
+            string? latency = await WaitForLineAsync(children, "latency_p50_ms=");
+            EtcdSample afterWrites = await etcd.SampleAsync();
+            Console.WriteLine($"relay: wrote {written} in {writeSeconds} s; {latency}");
+            Console.WriteLine(FormattableString.Invariant($"relay: etcd CPU during writes {afterWrites.CpuSeconds - beforeWrites.CpuSeconds:0.00} s, etcd watchers {afterWrites.Watchers}, relay managed heap {Managed() / 1048576.0:0.0} MiB, log entries {feedState.LogEntries}"));
+        }
+
+        children.StandardInput.Close();
+        await children.WaitForExitAsync();
+        await app.StopAsync();
+
+        // --- direct ---
+        if (direct)
+        {
+            await Task.Delay(1000);
+            EtcdSample beforeDirect = await etcd.SampleAsync();
+            using Process directChildren = Child("direct-clients", etcd.Endpoint, Prefix, clients.ToString(CultureInfo.InvariantCulture), keys.ToString(CultureInfo.InvariantCulture));
+            string? directLine = await WaitForLineAsync(directChildren, "all_insync_seconds=");
+            EtcdSample afterDirect = await etcd.SampleAsync();
+            Console.WriteLine($"direct: {clients} syncers {directLine}");
+            Console.WriteLine(FormattableString.Invariant($"direct: etcd watchers {afterDirect.Watchers} (watch streams {afterDirect.WatchStreams}), etcd CPU {afterDirect.CpuSeconds - beforeDirect.CpuSeconds:0.00} s, etcd RSS {afterDirect.RssBytes / 1048576.0:0} MiB"));
+            directChildren.StandardInput.Close();
+            await directChildren.WaitForExitAsync();
+        }
+
+        return 0;
+    }
+
+    private static long Managed()
+    {
+        GC.Collect(2, GCCollectionMode.Forced, true, true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(2, GCCollectionMode.Forced, true, true);
+        return GC.GetTotalMemory(true);
+    }
+
+    private static async Task LoadAsync(EtcdBackendClient client, int keys, int valueBytes)
+    {
+        byte[] value = Encoding.UTF8.GetBytes(new string('v', valueBytes));
+        await Parallel.ForEachAsync(Enumerable.Range(0, keys), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
+            await client.ApplyAsync(new KVPair(new PathKey($"{Prefix}k{i:D7}"), value), ct));
+    }
+
+    /// <summary>
+    /// Writes at the given rate as etcd transactions of puts every 10 ms (single puts through the gateway cannot reach
+    /// thousands a second here); each value carries the monotonic timestamp of the moment its transaction was sent.
+    /// </summary>
+    private static async Task<int> WriteAsync(string endpoint, int keys, int perSecond, int seconds)
+    {
+        using var http = new HttpClient();
+        const int TicksPerSecond = 100;
+        int perTick = Math.Max(1, perSecond / TicksPerSecond);
+        int total = perTick * TicksPerSecond * seconds;
+        var clock = Stopwatch.StartNew();
+        var pending = new List<Task>();
+        int n = 0;
+        for (int tick = 0; n < total; tick++)
+        {
+            TimeSpan due = TimeSpan.FromSeconds(tick / (double)TicksPerSecond);
+            if (clock.Elapsed < due)
+            {
+                await Task.Delay(due - clock.Elapsed);
+            }
+
+            string stamp = "t" + Stopwatch.GetTimestamp().ToString(CultureInfo.InvariantCulture) + new string('w', 180);
+            string value = Convert.ToBase64String(Encoding.ASCII.GetBytes(stamp));
+            var puts = new StringBuilder();
+            for (int i = 0; i < perTick; i++, n++)
+            {
+                string key = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Prefix}k{n % keys:D7}"));
+                puts.Append(i == 0 ? string.Empty : ",").Append("{\"requestPut\":{\"key\":\"").Append(key).Append("\",\"value\":\"").Append(value).Append("\"}}");
+            }
+
+            var content = new StringContent("{\"success\":[" + puts + "]}", Encoding.UTF8, "application/json");
+            pending.Add(http.PostAsync(new Uri($"{endpoint}/v3/kv/txn"), content).ContinueWith(t => t.Result.EnsureSuccessStatusCode(), TaskScheduler.Default));
+            pending.RemoveAll(t => t.IsCompletedSuccessfully);
+        }
+
+        await Task.WhenAll(pending);
+        double actual = clock.Elapsed.TotalSeconds;
+        Console.WriteLine(FormattableString.Invariant($"writes: {total} in {actual:0.00} s ({total / actual:0} /s) as transactions of {perTick}"));
+        return total;
+    }
+
+    private static Process Child(params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        string? assembly = typeof(Bench).Assembly.Location;
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+        {
+            start.ArgumentList.Add(assembly);
+        }
+
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    private static async Task<string?> WaitForLineAsync(Process process, string marker)
+    {
+        while (await process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            if (line.Contains(marker, StringComparison.Ordinal))
+            {
+                return line;
+            }
+
+            Console.WriteLine("  child: " + line);
+        }
+
+        return null;
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,398 @@
+using System.Runtime.CompilerServices;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using WatcherSync.Relay.Protocol;
+
+namespace WatcherSync.Relay.Server;
+
+/// <summary>
+/// One client's subscription: reads its hello, sends the shared snapshot and then the feed's log from its own
+/// cursor, pings it, and cuts it off when it falls further behind than the log holds, stops reading for longer
+/// than the write timeout, or goes silent. It holds no queue of its own: a client costs a cursor and the
+/// transport's flow-control window, whatever it does.
+/// </summary>
+internal sealed class RelayConnection : IDisposable
+{
+    private const int MaxEntriesPerRead = 256;
+    private const int MaxDeltaBytes = 64 * 1024;
+
+    private readonly RelayHost _host;
+    private readonly RelayServerOptions _options;
+    private readonly IAsyncStreamReader<ClientMessage> _requests;
+    private readonly IServerStreamWriter<ServerMessage> _responses;
+    private readonly HttpContext _http;
+    private readonly ILogger _logger;
+    private readonly RelayServerMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _cancel;
+    private readonly string _peer;
+    private TaskCompletionSource _nudge = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private StrongBox<Status>? _fault;
+    private long _cursor;
+    private long _lastHeard;
+    private long _lastPing;
+    private long _writeStarted;
+    private ulong _pingId;
+    private string _client = "(no hello yet)";
+    private bool[] _wanted = [];
+
+    public RelayConnection(RelayHost host, IAsyncStreamReader<ClientMessage> requests, IServerStreamWriter<ServerMessage> responses, ServerCallContext context)
+    {
+        _host = host;
+        _options = host.Options;
+        _requests = requests;
+        _responses = responses;
+        _http = context.GetHttpContext();
+        _logger = host.Logger;
+        _metrics = host.Metrics;
+        _time = _options.TimeProvider;
+        _peer = context.Peer;
+        _cancel = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, host.Stopping);
+        _lastHeard = _time.GetTimestamp();
+        _lastPing = _lastHeard;
+    }
+
+    /// <summary>Gets the feed subscribed to (null before the hello).</summary>
+    public RelayFeed? Feed { get; private set; }
+
+    /// <summary>Gets the sequence number of the last log entry sent (or of the snapshot).</summary>
+    public long Cursor => Volatile.Read(ref _cursor);
+
+    public string ClientName => _client;
+
+    public async Task RunAsync()
+    {
+        CancellationToken token = _cancel.Token;
+        TimeSpan tick = Min(_options.PingInterval, Min(_options.PingTimeout, Min(_options.WriteTimeout, _options.HelloTimeout))) / 4;
+        using ITimer watchdog = _time.CreateTimer(static state => ((RelayConnection)state!).Watch(), this, tick, tick);
+        try
+        {
+            Hello hello = await ReadHelloAsync(token).ConfigureAwait(false);
+            RelayFeed feed = Accept(hello);
+            Feed = feed;
+            _host.Connections.Add(this);
+            RelayServerLog.ClientSubscribed(_logger, _client, _peer, feed.Name);
+            Task reading = ReadLoopAsync(token);
+            try
+            {
+                await SendLoopAsync(feed, token).ConfigureAwait(false);
+            }
+            finally
+            {
+                await _cancel.CancelAsync().ConfigureAwait(false);
+                await reading.ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (_fault is { } fault && ex is OperationCanceledException or IOException or RpcException or InvalidOperationException)
+        {
+            throw new RpcException(fault.Value);
+        }
+        catch (OperationCanceledException) when (_http.RequestAborted.IsCancellationRequested || _host.Stopping.IsCancellationRequested)
+        {
+            // The client went away, or the relay is stopping.
+        }
+        finally
+        {
+            _host.Connections.Remove(this);
+            RelayServerLog.ClientLeft(_logger, _client, _peer);
+        }
+    }
+
+    public void Dispose() => _cancel.Dispose();
+
+    private async Task<Hello> ReadHelloAsync(CancellationToken token)
+    {
+        bool any;
+        try
+        {
+            any = await _requests.MoveNext(token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException || (ex is RpcException rpc && rpc.StatusCode != StatusCode.Cancelled))
+        {
+            throw Refuse(StatusCode.InvalidArgument, "The first message could not be read as a hello: " + ex.Message, "malformed");
+        }
+
+        if (!any)
+        {
+            throw Refuse(StatusCode.InvalidArgument, "The stream ended before a hello.", "malformed");
+        }
+
+        Volatile.Write(ref _lastHeard, _time.GetTimestamp());
+        ClientMessage first = _requests.Current;
+        if (first.KindCase != ClientMessage.KindOneofCase.Hello)
+        {
+            throw Refuse(StatusCode.InvalidArgument, $"The first message must be a hello, not {first.KindCase}.", "malformed");
+        }
+
+        return first.Hello;
+    }
+
+    private RelayFeed Accept(Hello hello)
+    {
+        _client = string.IsNullOrWhiteSpace(hello.ClientName) ? "(unnamed)" : hello.ClientName[..Math.Min(hello.ClientName.Length, 128)];
+        if (hello.ProtocolVersion != RelayProtocol.Version)
+        {
+            throw Refuse(StatusCode.InvalidArgument, $"Protocol version {hello.ProtocolVersion} is not supported; this relay speaks version {RelayProtocol.Version}.", "version");
+        }
+
+        if (!_host.TryGetFeed(hello.Feed, out RelayFeed? feed))
+        {
+            throw Refuse(StatusCode.NotFound, $"This relay has no feed '{hello.Feed}'; it serves: {string.Join(", ", _host.FeedNames)}.", "feed");
+        }
+
+        _wanted = new bool[feed.BucketCount];
+        if (hello.Prefixes.Count == 0)
+        {
+            Array.Fill(_wanted, true);
+        }
+        else
+        {
+            foreach (string prefix in hello.Prefixes)
+            {
+                bool known = false;
+                for (int i = 0; i < feed.Prefixes.Count; i++)
+                {
+                    if (feed.Prefixes[i].StartsWith(prefix, StringComparison.Ordinal))
+                    {
+                        _wanted[i] = true;
+                        known = true;
+                    }
+                }
+
+                if (!known)
+                {
+                    throw Refuse(StatusCode.InvalidArgument, $"Feed '{feed.Name}' has no prefix under '{prefix}'; its prefixes are: {string.Join(", ", feed.Prefixes)}.", "prefix");
+                }
+            }
+        }
+
+        return feed;
+    }
+
+    private async Task SendLoopAsync(RelayFeed feed, CancellationToken token)
+    {
+        FeedSnapshot snapshot = await feed.GetSnapshotAsync().WaitAsync(token).ConfigureAwait(false);
+        var welcome = new Welcome
+        {
+            ProtocolVersion = RelayProtocol.Version,
+            ServerName = _options.ServerName,
+            Feed = feed.Name,
+            SnapshotSequence = (ulong)snapshot.Sequence,
+            PingIntervalMs = (uint)Math.Min(uint.MaxValue, _options.PingInterval.TotalMilliseconds),
+        };
+        welcome.Prefixes.AddRange(feed.Prefixes);
+        await WriteAsync(new ServerMessage { Welcome = welcome }, token).ConfigureAwait(false);
+        for (int bucket = 0; bucket < snapshot.Chunks.Length; bucket++)
+        {
+            if (!_wanted[bucket])
+            {
+                continue;
+            }
+
+            foreach (ByteString chunk in snapshot.Chunks[bucket])
+            {
+                await WriteAsync(new ServerMessage { SnapshotChunk = new SnapshotChunk { Sequence = (ulong)snapshot.Sequence, Entries = chunk } }, token).ConfigureAwait(false);
+            }
+        }
+
+        await WriteAsync(
+            new ServerMessage { SnapshotChunk = new SnapshotChunk { Sequence = (ulong)snapshot.Sequence, Last = true, Status = RelayProtocol.ToWire(snapshot.Status) } },
+            token).ConfigureAwait(false);
+        _metrics.SnapshotSent();
+        Volatile.Write(ref _cursor, snapshot.Sequence);
+
+        var entries = new List<LogEntry>(MaxEntriesPerRead);
+        while (true)
+        {
+            token.ThrowIfCancellationRequested();
+            Task nudged = Volatile.Read(ref _nudge).Task;
+            if (_time.GetElapsedTime(Volatile.Read(ref _lastPing)) >= _options.PingInterval)
+            {
+                Volatile.Write(ref _lastPing, _time.GetTimestamp());
+                await WriteAsync(new ServerMessage { Ping = new Ping { Id = ++_pingId } }, token).ConfigureAwait(false);
+            }
+
+            entries.Clear();
+            long cursor = Cursor;
+            if (!feed.TryRead(cursor, entries, MaxEntriesPerRead))
+            {
+                throw CutOff(StatusCode.ResourceExhausted, $"Cut off: the client fell behind by more than the relay's log holds ({_options.MaxLogEntries} entries, {_options.MaxLogBytes} bytes); reconnect and resync.", "behind", abort: false);
+            }
+
+            if (entries.Count == 0)
+            {
+                if (feed.IsClosed)
+                {
+                    throw CutOff(StatusCode.Unavailable, "The relay is shutting down.", "stopping", abort: false);
+                }
+
+                await Task.WhenAny(feed.WaitAsync(cursor), nudged).WaitAsync(token).ConfigureAwait(false);
+                continue;
+            }
+
+            await SendEntriesAsync(entries, token).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendEntriesAsync(List<LogEntry> entries, CancellationToken token)
+    {
+        Deltas? deltas = null;
+        int deltaBytes = 0;
+        foreach (LogEntry entry in entries)
+        {
+            if (entry.IsStatus)
+            {
+                if (deltas is not null)
+                {
+                    await WriteAsync(new ServerMessage { Deltas = deltas }, token).ConfigureAwait(false);
+                    deltas = null;
+                    deltaBytes = 0;
+                }
+
+                await WriteAsync(new ServerMessage { Status = new StatusChange { Sequence = (ulong)entry.Sequence, Status = RelayProtocol.ToWire(entry.Status) } }, token).ConfigureAwait(false);
+                Volatile.Write(ref _cursor, entry.Sequence);
+                continue;
+            }
+
+            ByteString?[] batches = entry.Batches!;
+            for (int bucket = 0; bucket < batches.Length; bucket++)
+            {
+                if (batches[bucket] is { } batch && _wanted[bucket])
+                {
+                    deltas ??= new Deltas();
+                    deltas.Batches.Add(batch);
+                    deltaBytes += batch.Length;
+                }
+            }
+
+            if (deltas is not null)
+            {
+                deltas.Sequence = (ulong)entry.Sequence;
+                if (deltaBytes >= MaxDeltaBytes)
+                {
+                    await WriteAsync(new ServerMessage { Deltas = deltas }, token).ConfigureAwait(false);
+                    deltas = null;
+                    deltaBytes = 0;
+                }
+            }
+
+            Volatile.Write(ref _cursor, entry.Sequence);
+        }
+
+        if (deltas is not null)
+        {
+            await WriteAsync(new ServerMessage { Deltas = deltas }, token).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WriteAsync(ServerMessage message, CancellationToken token)
+    {
+        token.ThrowIfCancellationRequested();
+        Volatile.Write(ref _writeStarted, _time.GetTimestamp());
+        await _responses.WriteAsync(message, token).ConfigureAwait(false);
+        Volatile.Write(ref _writeStarted, 0);
+        _metrics.BytesSent(message.CalculateSize());
+    }
+
+    private async Task ReadLoopAsync(CancellationToken token)
+    {
+        try
+        {
+            while (await _requests.MoveNext(token).ConfigureAwait(false))
+            {
+                Volatile.Write(ref _lastHeard, _time.GetTimestamp());
+                if (_requests.Current.KindCase != ClientMessage.KindOneofCase.Pong)
+                {
+                    CutOff(StatusCode.InvalidArgument, $"Unexpected {_requests.Current.KindCase} after the hello; only pongs may follow it.", "malformed", abort: false);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or RpcException)
+        {
+            if (!token.IsCancellationRequested)
+            {
+                CutOff(StatusCode.InvalidArgument, "A message from the client could not be read: " + ex.Message, "malformed", abort: false);
+            }
+        }
+    }
+
+    /// <summary>The watchdog: runs on a timer, never blocks, and ends the connection when a bound is passed.</summary>
+    private void Watch()
+    {
+        if (_cancel.IsCancellationRequested)
+        {
+            return;
+        }
+
+        long writeStarted = Volatile.Read(ref _writeStarted);
+        if (writeStarted != 0 && _time.GetElapsedTime(writeStarted) > _options.WriteTimeout)
+        {
+            CutOff(StatusCode.ResourceExhausted, $"Cut off: the client read nothing for {_options.WriteTimeout.TotalSeconds:0.#} s.", "stalled", abort: true);
+            return;
+        }
+
+        if (_time.GetElapsedTime(Volatile.Read(ref _lastHeard)) > (Feed is null ? _options.HelloTimeout : _options.PingTimeout))
+        {
+            CutOff(StatusCode.DeadlineExceeded, Feed is null ? "No hello in time." : "No pong in time.", Feed is null ? "no-hello" : "silent", abort: Feed is not null);
+            return;
+        }
+
+        if (Feed is { } feed && writeStarted != 0 && Cursor + 1 < feed.FirstSequence)
+        {
+            // Blocked in a write and already past the log: waiting for the write timeout would only hold the client's
+            // window open longer.
+            CutOff(StatusCode.ResourceExhausted, "Cut off: the client fell behind by more than the relay's log holds.", "behind", abort: true);
+            return;
+        }
+
+        if (_time.GetElapsedTime(Volatile.Read(ref _lastPing)) >= _options.PingInterval)
+        {
+            Interlocked.Exchange(ref _nudge, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
+
+    private RpcException Refuse(StatusCode code, string detail, string reason)
+    {
+        _metrics.Refused(reason);
+        RelayServerLog.ClientRefused(_logger, _peer, code, detail);
+        return new RpcException(new Status(code, detail));
+    }
+
+    private RpcException CutOff(StatusCode code, string detail, string reason, bool abort)
+    {
+        var status = new StrongBox<Status>(new Status(code, detail));
+        if (Interlocked.CompareExchange(ref _fault, status, null) is null)
+        {
+            if (reason != "stopping")
+            {
+                _metrics.CutOff(reason);
+                RelayServerLog.ClientCutOff(_logger, _client, _peer, code, detail);
+            }
+
+            try
+            {
+                _cancel.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+
+            if (abort)
+            {
+                // The client is not reading (or is gone): a status could not reach it past the data it has not read,
+                // so the stream is reset, which frees its buffers at once.
+                _http.Abort();
+            }
+        }
+
+        return new RpcException(_fault!.Value);
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+}

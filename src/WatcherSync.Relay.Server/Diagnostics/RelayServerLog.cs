@@ -1,0 +1,41 @@
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace WatcherSync.Relay.Server;
+
+/// <summary>Log messages of the relay server (event ids 7000-7099). Tokens and values are never logged.</summary>
+internal static partial class RelayServerLog
+{
+    [LoggerMessage(7000, LogLevel.Information, "Relay feed {Feed}: status {Status}")]
+    public static partial void FeedStatus(ILogger logger, string feed, SyncStatus status);
+
+    [LoggerMessage(7001, LogLevel.Warning, "Relay feed {Feed}: could not encode the value of {Key}; the update is not relayed")]
+    public static partial void EncodeFailed(ILogger logger, string feed, string key, Exception error);
+
+    [LoggerMessage(7002, LogLevel.Error, "Relay feed {Feed}: lost the datastore")]
+    public static partial void FeedSyncFailed(ILogger logger, string feed, Exception error);
+
+    [LoggerMessage(7003, LogLevel.Warning, "Relay feed {Feed}: could not parse key {RawKey}")]
+    public static partial void FeedParseFailed(ILogger logger, string feed, string rawKey);
+
+    [LoggerMessage(7004, LogLevel.Debug, "Relay feed {Feed}: snapshot at sequence {Sequence} encoded: {Keys} keys, {Bytes} bytes")]
+    public static partial void SnapshotEncoded(ILogger logger, string feed, long sequence, int keys, long bytes);
+
+    [LoggerMessage(7005, LogLevel.Information, "Relay: client {Client} at {Peer} subscribed to feed {Feed}")]
+    public static partial void ClientSubscribed(ILogger logger, string client, string peer, string feed);
+
+    [LoggerMessage(7006, LogLevel.Information, "Relay: client {Client} at {Peer} left")]
+    public static partial void ClientLeft(ILogger logger, string client, string peer);
+
+    [LoggerMessage(7007, LogLevel.Warning, "Relay: refused {Peer}: {Code} {Detail}")]
+    public static partial void ClientRefused(ILogger logger, string peer, StatusCode code, string detail);
+
+    [LoggerMessage(7008, LogLevel.Warning, "Relay: cut off client {Client} at {Peer}: {Code} {Detail}")]
+    public static partial void ClientCutOff(ILogger logger, string client, string peer, StatusCode code, string detail);
+
+    [LoggerMessage(7009, LogLevel.Information, "Relay: feed {Feed} started over {Prefixes}")]
+    public static partial void FeedStarted(ILogger logger, string feed, string prefixes);
+
+    [LoggerMessage(7010, LogLevel.Information, "Relay: feeds stopped")]
+    public static partial void FeedsStopped(ILogger logger);
+}

@@ -1,0 +1,38 @@
+using System.Diagnostics.Metrics;
+
+namespace WatcherSync.Relay.Server;
+
+/// <summary>The relay server's instruments on the <c>WatcherSync</c> meter.</summary>
+internal sealed class RelayServerMetrics : IDisposable
+{
+    private readonly Meter _meter;
+    private readonly Counter<long> _snapshotsSent;
+    private readonly Counter<long> _snapshotsEncoded;
+    private readonly Counter<long> _bytesSent;
+    private readonly Counter<long> _cutOff;
+    private readonly Counter<long> _refused;
+
+    public RelayServerMetrics(IMeterFactory? meterFactory, RelayConnections connections)
+    {
+        _meter = meterFactory?.Create(new MeterOptions(WatcherSyncMeter.Name)) ?? new Meter(WatcherSyncMeter.Name);
+        _meter.CreateObservableUpDownCounter("watchersync.relay.clients", () => (long)connections.Count, "{client}", "Clients connected to the relay.");
+        _meter.CreateObservableGauge("watchersync.relay.lag", connections.MaxLag, "{entry}", "How far the furthest-behind client of each feed is behind the feed's log.");
+        _snapshotsSent = _meter.CreateCounter<long>("watchersync.relay.snapshots_sent", "{snapshot}", "Snapshots sent to clients.");
+        _snapshotsEncoded = _meter.CreateCounter<long>("watchersync.relay.snapshots_encoded", "{snapshot}", "Snapshots encoded (each shared by every client that takes it).");
+        _bytesSent = _meter.CreateCounter<long>("watchersync.relay.bytes_sent", "By", "Bytes of messages sent to clients.");
+        _cutOff = _meter.CreateCounter<long>("watchersync.relay.clients_cut_off", "{client}", "Clients dropped for falling behind, not reading or not answering pings.");
+        _refused = _meter.CreateCounter<long>("watchersync.relay.clients_refused", "{client}", "Connections refused (credentials, connection limit, bad hello).");
+    }
+
+    public void SnapshotSent() => _snapshotsSent.Add(1);
+
+    public void SnapshotEncoded(long bytes) => _snapshotsEncoded.Add(1, new KeyValuePair<string, object?>("bytes", bytes > 0));
+
+    public void BytesSent(long bytes) => _bytesSent.Add(bytes);
+
+    public void CutOff(string reason) => _cutOff.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void Refused(string reason) => _refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,18 @@
+using Google.Protobuf;
+
+namespace WatcherSync.Relay.Server;
+
+/// <summary>A feed's picture at one sequence number, encoded once into chunks per prefix bucket and shared by every client that takes it.</summary>
+internal sealed class FeedSnapshot(long sequence, SyncStatus status, ByteString[][] chunks, int keys, long bytes)
+{
+    public long Sequence { get; } = sequence;
+
+    public SyncStatus Status { get; } = status;
+
+    /// <summary>Gets the encoded <c>KeyValueBatch</c> chunks of each bucket.</summary>
+    public ByteString[][] Chunks { get; } = chunks;
+
+    public int Keys { get; } = keys;
+
+    public long Bytes { get; } = bytes;
+}

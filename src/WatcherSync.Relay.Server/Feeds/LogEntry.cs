@@ -1,0 +1,35 @@
+using Google.Protobuf;
+
+namespace WatcherSync.Relay.Server;
+
+/// <summary>
+/// One sequenced item of a feed's log: either a status change or a batch of updates, encoded once per prefix bucket
+/// (the bytes are shared by every client that is sent them).
+/// </summary>
+internal sealed class LogEntry
+{
+    public LogEntry(long sequence, SyncStatus status)
+    {
+        Sequence = sequence;
+        IsStatus = true;
+        Status = status;
+    }
+
+    public LogEntry(long sequence, ByteString?[] batches, int bytes)
+    {
+        Sequence = sequence;
+        Batches = batches;
+        Bytes = bytes;
+    }
+
+    public long Sequence { get; }
+
+    public bool IsStatus { get; }
+
+    public SyncStatus Status { get; }
+
+    /// <summary>Gets the encoded <c>KeyValueBatch</c> of each bucket; null where the bucket had no update.</summary>
+    public ByteString?[]? Batches { get; }
+
+    public int Bytes { get; }
+}

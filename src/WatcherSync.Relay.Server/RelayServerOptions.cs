@@ -1,0 +1,116 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace WatcherSync.Relay.Server;
+
+/// <summary>Options of a relay server. Every limit has a default sized for thousands of clients on one relay.</summary>
+public sealed class RelayServerOptions
+{
+    /// <summary>Gets the feeds the relay serves (at least one, with distinct names).</summary>
+    public IList<RelayFeedOptions> Feeds { get; } = [];
+
+    /// <summary>Gets or sets the name the relay gives itself in its welcome. Default: the machine name.</summary>
+    public string ServerName { get; set; } = Environment.MachineName;
+
+    /// <summary>Gets or sets how many clients may be connected at once; past it new clients are refused with ResourceExhausted. Default 10,000.</summary>
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>
+    /// Gets or sets how many updates and statuses each feed's log keeps for clients that are behind. A client further
+    /// behind than the log holds is cut off, and resyncs when it reconnects. Default 100,000.
+    /// </summary>
+    public int MaxLogEntries { get; set; } = 100_000;
+
+    /// <summary>Gets or sets the most bytes of encoded updates each feed's log keeps. Default 64 MiB.</summary>
+    public long MaxLogBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets the size a snapshot chunk aims for. Default 16 KiB: the transport keeps buffers of the size of the
+    /// messages in flight, so small chunks keep the memory per connected client small (see benchmarks/README.md).
+    /// </summary>
+    public int SnapshotChunkBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Gets or sets how often the relay pings each client. Default 10 s.</summary>
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets how long a client may go without answering (or sending anything) before it is dropped. Default 30 s.</summary>
+    public TimeSpan PingTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how long a new connection has to send its hello. Default 10 s.</summary>
+    public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets how long one write to a client may stay blocked (the client stopped reading) before the client is
+    /// cut off. Default 30 s.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets the bearer tokens the relay accepts (sent as <c>authorization: Bearer …</c>). Empty: tokens are not accepted.
+    /// </summary>
+    public ISet<string> BearerTokens { get; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gets or sets the check a client certificate must pass (the TLS handshake has already verified the chain against
+    /// Kestrel's settings). Null: client certificates are not accepted as credentials.
+    /// </summary>
+    public Func<X509Certificate2, bool>? ClientCertificateValidator { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether clients without credentials are served. Default false: a relay with neither tokens nor a
+    /// certificate check refuses every client, so that anonymous access is always a deliberate choice.
+    /// </summary>
+    public bool AllowAnonymous { get; set; }
+
+    /// <summary>Gets or sets the clock for pings, timeouts and lag. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Checks the options, naming the first problem found.</summary>
+    /// <exception cref="InvalidOperationException">The options are not valid.</exception>
+    public void Validate()
+    {
+        static void Positive(TimeSpan value, string name)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                throw new InvalidOperationException($"{name} must be positive; it is {value}.");
+            }
+        }
+
+        if (Feeds.Count == 0)
+        {
+            throw new InvalidOperationException("A relay needs at least one feed.");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (RelayFeedOptions feed in Feeds)
+        {
+            if (string.IsNullOrEmpty(feed.Name) || !names.Add(feed.Name))
+            {
+                throw new InvalidOperationException($"Feed names must be non-empty and distinct; '{feed.Name}' is not.");
+            }
+
+            if (feed.Backend is null && feed.BackendFactory is null)
+            {
+                throw new InvalidOperationException($"Feed '{feed.Name}' needs a Backend or a BackendFactory.");
+            }
+
+            if (feed.ResourceTypes.Count == 0)
+            {
+                throw new InvalidOperationException($"Feed '{feed.Name}' needs at least one resource type.");
+            }
+
+            ArgumentNullException.ThrowIfNull(feed.Codec);
+        }
+
+        if (MaxConnections < 1 || MaxLogEntries < 1 || MaxLogBytes < 1 || SnapshotChunkBytes < 1024)
+        {
+            throw new InvalidOperationException("MaxConnections, MaxLogEntries and MaxLogBytes must be positive, and SnapshotChunkBytes at least 1024.");
+        }
+
+        Positive(PingInterval, nameof(PingInterval));
+        Positive(PingTimeout, nameof(PingTimeout));
+        Positive(HelloTimeout, nameof(HelloTimeout));
+        Positive(WriteTimeout, nameof(WriteTimeout));
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+    }
+}

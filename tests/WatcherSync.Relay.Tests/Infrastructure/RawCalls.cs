@@ -1,0 +1,59 @@
+using System.Net.Http;
+using Grpc.Core;
+using Grpc.Net.Client;
+using WatcherSync.Relay.Protocol;
+
+namespace WatcherSync.Relay.Tests;
+
+/// <summary>Speaks the wire directly, to send what a well-behaved client never would.</summary>
+internal static class RawCalls
+{
+    public static ClientMessage Hello(string feed = "default", uint version = RelayProtocol.Version, params string[] prefixes)
+    {
+        var hello = new Hello { ProtocolVersion = version, ClientName = "raw", Feed = feed };
+        hello.Prefixes.AddRange(prefixes);
+        return new ClientMessage { Hello = hello };
+    }
+
+    /// <summary>Opens a call, sends <paramref name="messages"/> and reads until the relay ends it; returns how it ended.</summary>
+    public static async Task<RpcException> EndingAsync(Uri address, IEnumerable<ClientMessage> messages, Metadata? headers = null, HttpMessageHandler? handler = null, bool completeRequests = false)
+    {
+        using GrpcChannel channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler ?? new SocketsHttpHandler() });
+        var client = new Protocol.Relay.RelayClient(channel);
+        using AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call = client.Subscribe(headers, deadline: DateTime.UtcNow.AddSeconds(30));
+        try
+        {
+            foreach (ClientMessage message in messages)
+            {
+                await call.RequestStream.WriteAsync(message);
+            }
+
+            if (completeRequests)
+            {
+                await call.RequestStream.CompleteAsync();
+            }
+        }
+        catch (RpcException)
+        {
+            // The relay answered before every message was sent; its answer is read below.
+        }
+
+        try
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+                if (call.ResponseStream.Current.KindCase == ServerMessage.KindOneofCase.Ping)
+                {
+                    // Read on without answering: the test decides what the client says.
+                    continue;
+                }
+            }
+        }
+        catch (RpcException ex)
+        {
+            return ex;
+        }
+
+        throw new InvalidOperationException($"The relay ended the call with {call.GetStatus()} instead of refusing it.");
+    }
+}

@@ -1,0 +1,85 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using WatcherSync.Relay.Server;
+
+namespace WatcherSync.Relay.Tests;
+
+/// <summary>A real relay: ASP.NET Core on Kestrel, HTTP/2 on a loopback port (free, or the one given to restart on).</summary>
+internal sealed class TestRelay : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestRelay(WebApplication app, Uri address)
+    {
+        _app = app;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public int Port => Address.Port;
+
+    public RelayHost Host => _app.Services.GetRequiredService<RelayHost>();
+
+    public RelayFeed Feed(string name = "default") => Host.TryGetFeed(name, out RelayFeed? feed) ? feed : throw new InvalidOperationException(name);
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<TestRelay> StartAsync(Action<RelayServerOptions> configure, int port = 0, X509Certificate2? serverCertificate = null)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            if (serverCertificate is not null)
+            {
+                listen.UseHttps(serverCertificate, https =>
+                {
+                    https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+
+                    // The relay's ClientCertificateValidator decides; the handshake only asks for the certificate.
+                    https.AllowAnyClientCertificate();
+                });
+            }
+        }));
+        builder.Services.AddWatcherSyncRelay(configure);
+        builder.Services.AddHealthChecks().AddWatcherSyncRelay();
+        WebApplication app = builder.Build();
+        app.MapWatcherSyncRelay();
+        await app.StartAsync();
+        string bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = new Uri(bound);
+        return new TestRelay(app, new UriBuilder(address) { Host = "127.0.0.1", Scheme = serverCertificate is null ? "http" : "https" }.Uri);
+    }
+
+    /// <summary>Stops the relay at once: connections are dropped without a grace period.</summary>
+    public async Task KillAsync()
+    {
+        using var now = new CancellationTokenSource();
+        await now.CancelAsync();
+        await _app.StopAsync(now.Token);
+        await _app.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _app.StopAsync(CancellationToken.None);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        await _app.DisposeAsync();
+    }
+}
