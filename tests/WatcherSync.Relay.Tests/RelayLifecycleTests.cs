@@ -25,7 +25,10 @@ public sealed class RelayLifecycleTests
         await Relays.ConvergedAsync(callbacks, store, "client before the outage");
 
         await relay.KillAsync();
-        await Eventually.True(() => callbacks.LastStatus == SyncStatus.WaitForDatastore, "the client reports it has lost its relays");
+        // WaitForDatastore is announced, then SyncFailed is called: wait for both before looking.
+        await Eventually.True(
+            () => callbacks.LastStatus == SyncStatus.WaitForDatastore && callbacks.Calls.OfType<RecordingCallbacks.SyncFailedCall>().Any(),
+            "the client reports it has lost its relays");
         callbacks.Calls.OfType<RecordingCallbacks.SyncFailedCall>().Should().ContainSingle();
         callbacks.Picture.Should().ContainKey(Relays.Key(0, 1), "the last picture is kept while waiting, as a direct syncer keeps it");
 

@@ -316,8 +316,13 @@ public sealed class WatcherSyncerTests : IAsyncLifetime
             a.ListFails(new DatastoreUnavailableException("connection refused"));
         }
 
-        await Until(() => _callbacks.LastStatus == SyncStatus.WaitForDatastore, "the syncer gives up waiting", step: TimeSpan.FromSeconds(1));
+        // WaitForDatastore is announced, then SyncFailed is called: wait for both before looking.
+        await Until(
+            () => _callbacks.LastStatus == SyncStatus.WaitForDatastore && _callbacks.Calls.OfType<RecordingCallbacks.SyncFailedCall>().Any(),
+            "the syncer gives up waiting",
+            step: TimeSpan.FromSeconds(1));
         _callbacks.Calls.OfType<RecordingCallbacks.SyncFailedCall>().Should().ContainSingle();
+        _callbacks.Calls.SkipWhile(c => !Equals(c, SyncStatus.WaitForDatastore)).Skip(1).First().Should().BeOfType<RecordingCallbacks.SyncFailedCall>("SyncFailed follows the status");
 
         // Recovery: the failed lists are retried until one succeeds.
         await Until(() => a.ListCalls == 7, "the cache retries the list after the loss", step: TimeSpan.FromSeconds(1));
