@@ -20,6 +20,8 @@ public sealed class LogCatalogTests
         typeof(EtcdBackendClient).Assembly,
         typeof(DataSyncEngine).Assembly,
         typeof(WatcherSyncOptions).Assembly,
+        typeof(WatcherSync.Relay.RelaySyncer).Assembly,
+        typeof(WatcherSync.Relay.Server.RelayServerOptions).Assembly,
     ];
 
     [Fact]

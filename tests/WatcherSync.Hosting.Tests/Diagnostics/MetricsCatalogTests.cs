@@ -37,17 +37,8 @@ public sealed class MetricsCatalogTests
         await using var etcd = new EtcdBackendClient(new EtcdClientOptions { Endpoints = { "http://127.0.0.1:1" }, MeterFactory = factory });
 
         published.Should().OnlyContain(i => i.Meter.Name == WatcherSyncMeter.Name, "every component publishes on the one WatcherSync meter");
-        published.Select(i => (i.Name, Kind(i), i.Unit ?? string.Empty)).Order()
+        published.Select(i => (i.Name, DocumentedTable.Kind(i), i.Unit ?? string.Empty)).Order()
             .Should().Equal(DocumentedTable.Rows("docs/metrics.md", DocumentedTable.InstrumentName()).Select(r => (r[0], r[1], r[2])).Order(),
                 "docs/metrics.md lists every instrument with its type and unit (update the Metrics table when an instrument changes)");
-    }
-
-    private static string Kind(Instrument instrument)
-    {
-        Type definition = instrument.GetType().GetGenericTypeDefinition();
-        return definition == typeof(Counter<>) || definition == typeof(ObservableCounter<>) ? "counter"
-            : definition == typeof(ObservableGauge<>) || definition == typeof(Gauge<>) ? "gauge"
-            : definition == typeof(Histogram<>) ? "histogram"
-            : definition.Name;
     }
 }
