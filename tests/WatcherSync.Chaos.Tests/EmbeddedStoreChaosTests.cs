@@ -18,28 +18,18 @@ namespace WatcherSync.Chaos.Tests;
 /// </summary>
 public sealed class EmbeddedStoreChaosTests(ITestOutputHelper output)
 {
-    private static readonly string[] Prefixes = ["/a/", "/b/"];
-    private static readonly string[] Watched = ["/a/", "/b/", "/c/"];
-
-    private static readonly Gen<Op> GenOp = Gen.Frequency(
-        (60, Gen.Select(Gen.Int[0, 2], Gen.Int[0, 19], (p, k) => new Op(OpKind.Apply, p, k))),
-        (25, Gen.Select(Gen.Int[0, 2], Gen.Int[0, 19], (p, k) => new Op(OpKind.Delete, p, k))),
-        (3, Gen.Int[0, 2].Select(p => new Op(OpKind.DeletePrefix, p, 0))),
-        (6, Gen.Const(new Op(OpKind.Compact, 0, 0))),
-        (6, Gen.Const(new Op(OpKind.Yield, 0, 0))));
-
-    // The operations come first: CsCheck orders the cases of a query like this one generator at a time, in the order
+    // The steps come first: CsCheck orders the cases of a query like this one generator at a time, in the order
     // written, and after a failure it only runs cases it orders before the smallest failure so far. With the settings
     // first, a failure could only shrink through cases with the same (or smaller) history, fault seed and batch
     // sizes, nearly all of them were skipped, and failures stayed hundreds of operations long.
     private static readonly Gen<Case> GenCase =
-        from ops in GenOp.Array[0, 400]
+        from steps in StoreScript.Step.Array[0, 400]
         from history in Gen.Int[16, 64]
         from faults in Gen.Bool
         from faultSeed in Gen.Int[1, 1_000_000]
         from batch in Gen.Int[1, 50]
         from bufferBatch in Gen.Int[1, 20]
-        select new Case(history, faults, faultSeed, batch, bufferBatch, ops);
+        select new Case(history, faults, faultSeed, batch, bufferBatch, steps);
 
     [Fact]
     public async Task RandomCompactionsAndOverflows_AnySequence_TheSinkConvergesToTheStore()
@@ -79,53 +69,10 @@ public sealed class EmbeddedStoreChaosTests(ITestOutputHelper output)
             ListRetryInterval = TimeSpan.FromMilliseconds(1),
             MaxUpdatesPerBatch = c.Batch,
         };
-        await using var mirror = new Mirror(faulty, Prefixes, options, new DedupeBufferOptions { BatchSize = c.BufferBatch });
+        await using var mirror = new Mirror(faulty, StoreScript.Watched, options, new DedupeBufferOptions { BatchSize = c.BufferBatch });
         mirror.Start();
 
-        int writes = 0;
-        int compactions = 0;
-        for (int i = 0; i < c.Ops.Length; i++)
-        {
-            Op op = c.Ops[i];
-            string key = $"{Watched[op.Prefix]}{op.Key}";
-            try
-            {
-                switch (op.Kind)
-                {
-                    case OpKind.Apply:
-                        await store.ApplyAsync(new KVPair(new PathKey(key), $"v{i}"));
-                        writes++;
-                        break;
-                    case OpKind.Delete:
-                        await store.DeleteAsync(new PathKey(key));
-                        writes++;
-                        break;
-                    case OpKind.DeletePrefix:
-                        await store.DeletePrefixAsync(Watched[op.Prefix]);
-                        writes++;
-                        break;
-                    case OpKind.Compact:
-                        store.Compact(store.Revision);
-                        compactions++;
-                        break;
-                    default:
-                        // Let the syncer run for a moment between bursts.
-                        await Task.Yield();
-                        break;
-                }
-            }
-            catch (ResourceNotFoundException)
-            {
-            }
-            catch (RevisionExpiredException)
-            {
-                // Compacted twice at the same revision.
-            }
-            catch (ArgumentOutOfRangeException) when (op.Kind == OpKind.Compact)
-            {
-                // Nothing written yet: there is no revision to compact at.
-            }
-        }
+        (int writes, int compactions) = await StoreScript.RunAsync(store, c.Steps);
 
         faulty.Faults = false;
         var lines = new List<string>();
@@ -145,28 +92,9 @@ public sealed class EmbeddedStoreChaosTests(ITestOutputHelper output)
         return (writes, compactions, faulty.Injected, relists, converge);
     }
 
-    private enum OpKind
-    {
-        Apply,
-        Delete,
-        DeletePrefix,
-        Compact,
-        Yield,
-    }
-
-    private sealed record Op(OpKind Kind, int Prefix, int Key)
-    {
-        public override string ToString() => Kind switch
-        {
-            OpKind.Apply or OpKind.Delete => $"{Kind} {Watched[Prefix]}{Key}",
-            OpKind.DeletePrefix => $"{Kind} {Watched[Prefix]}",
-            _ => Kind.ToString(),
-        };
-    }
-
-    private sealed record Case(int History, bool Faults, int FaultSeed, int Batch, int BufferBatch, Op[] Ops)
+    private sealed record Case(int History, bool Faults, int FaultSeed, int Batch, int BufferBatch, StoreStep[] Steps)
     {
         public override string ToString() =>
-            $"history {History}, faults {(Faults ? FaultSeed : "off")}, batch {Batch}, buffer batch {BufferBatch}: {string.Join(", ", Ops.Select(o => o.ToString()))}";
+            $"history {History}, faults {(Faults ? FaultSeed : "off")}, batch {Batch}, buffer batch {BufferBatch}: {string.Join(", ", Steps.Select(o => o.ToString()))}";
     }
 }

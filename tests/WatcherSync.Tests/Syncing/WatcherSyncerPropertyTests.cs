@@ -1,125 +1,80 @@
+using CsCheck;
 using FluentAssertions;
 using WatcherSync.InMemory;
 using WatcherSync.Testing;
 using Xunit;
-using Xunit.Abstractions;
 
 namespace WatcherSync.Tests.Syncing;
 
 /// <summary>
-/// Random interleavings of writes, deletes, compactions, history overflows and watch failures against the
-/// in-memory backend: once the writers stop, the consumer's picture must equal the datastore.
+/// The syncer straight into its callbacks, as a CsCheck property: generated sequences of writes, deletes, prefix
+/// deletes and compactions against the in-memory store with a small history (so watches overflow it), with or
+/// without injected list and watch faults. Once the steps are done and the faults stop, the callbacks' picture equals
+/// the store, with no impossible transition. A failure is shrunk to a short sequence and printed with a seed: replay
+/// it with CsCheck_Seed=&lt;seed&gt;. (WatcherSync.Chaos.Tests runs the same steps through a DedupeBuffer.)
 /// </summary>
-public sealed class WatcherSyncerPropertyTests(ITestOutputHelper output)
+public sealed class WatcherSyncerPropertyTests
 {
-    public static TheoryData<int> Seeds()
-    {
-        var seeds = new TheoryData<int>();
-        for (int seed = 1; seed <= 24; seed++)
-        {
-            seeds.Add(seed);
-        }
+    // The steps first, so that they are what shrinks (see EmbeddedStoreChaosTests).
+    private static readonly Gen<Case> GenCase =
+        from steps in StoreScript.Step.Array[0, 300]
+        from history in Gen.Int[16, 128]
+        from faults in Gen.Bool
+        from faultSeed in Gen.Int[1, 1_000_000]
+        from batch in Gen.Int[1, 50]
+        select new Case(history, faults, faultSeed, batch, steps);
 
-        return seeds;
+    [Fact]
+    public async Task AnySequenceOfWritesCompactionsAndFaults_ThePictureConvergesToTheStore()
+    {
+        await GenCase.SampleAsync(RunAsync, iter: 2_000, print: c => c.ToString());
     }
 
-    [Theory]
-    [MemberData(nameof(Seeds))]
-    public async Task RandomWritesAndFaults_PictureConvergesToDatastore(int seed)
+    private static async Task RunAsync(Case c)
     {
-        output.WriteLine($"seed {seed}");
-        var random = new Random(seed);
-        await using var store = new InMemoryBackend(new InMemoryBackendOptions { HistoryCapacity = 64 });
-        var faulty = new FaultyBackend(store, seed);
+        await using var store = new InMemoryBackend(new InMemoryBackendOptions { HistoryCapacity = c.History });
+        var faulty = new FaultyBackend(store, c.FaultSeed) { Faults = c.Faults };
         var callbacks = new RecordingCallbacks();
         var options = new WatcherSyncerOptions
         {
             MinResyncInterval = TimeSpan.FromMilliseconds(1),
             ListRetryInterval = TimeSpan.FromMilliseconds(1),
-            MaxUpdatesPerBatch = 1 + random.Next(50),
+            MaxUpdatesPerBatch = c.Batch,
         };
-        string[] watched = ["/a/", "/b/"];
-        await using var syncer = new WatcherSyncer(faulty, watched.Select(p => new ResourceType(new PrefixListOptions(p))), callbacks, options);
+        await using var syncer = new WatcherSyncer(faulty, StoreScript.Watched.Select(p => new ResourceType(new PrefixListOptions(p))), callbacks, options);
         syncer.Start();
 
-        int writes = 0;
-        int compactions = 0;
-        for (int i = 0; i < 1500; i++)
-        {
-            string key = $"{"/a/,/b/,/c/".Split(',')[random.Next(3)]}{random.Next(40)}";
-            int op = random.Next(100);
-            try
-            {
-                if (op < 65)
-                {
-                    await store.ApplyAsync(new KVPair(new PathKey(key), $"v{i}"));
-                }
-                else if (op < 90)
-                {
-                    await store.DeleteAsync(new PathKey(key));
-                }
-                else if (op < 93)
-                {
-                    await store.DeletePrefixAsync(key[..3]);
-                }
-                else if (op < 96)
-                {
-                    store.Compact(store.Revision);
-                    compactions++;
-                }
-                else
-                {
-                    await Task.Delay(1);
-                }
-
-                writes++;
-            }
-            catch (ResourceNotFoundException)
-            {
-                // Deleting a key that is not there: fine.
-            }
-            catch (RevisionExpiredException)
-            {
-                // Compacting twice at the same revision: fine.
-            }
-
-            if (i % 50 == 0)
-            {
-                await Task.Yield();
-            }
-        }
+        await StoreScript.RunAsync(store, c.Steps);
 
         faulty.Faults = false;
-        Dictionary<string, object?> expected = [];
-        foreach (string prefix in watched)
-        {
-            foreach (KVPair kv in (await store.ListAsync(new PrefixListOptions(prefix))).KVPairs)
-            {
-                expected[kv.Key.DefaultPath] = kv.Value;
-            }
-        }
-
+        Dictionary<string, object?> expected = await StoreScript.PictureAsync(store);
         try
         {
             await Eventually.True(
                 () => callbacks.LastStatus == SyncStatus.InSync && PictureEquals(callbacks.Picture, expected),
-                $"seed {seed}: the picture converges to the datastore ({expected.Count} keys)");
+                $"the picture converges to the store ({expected.Count} keys)");
         }
-        catch (TimeoutException)
+        catch (TimeoutException ex)
         {
             Dictionary<string, object?> picture = callbacks.Picture;
-            output.WriteLine($"status {callbacks.LastStatus}; statuses {string.Join(",", callbacks.Statuses)}");
-            output.WriteLine($"missing: {string.Join(" ", expected.Where(p => !picture.ContainsKey(p.Key)).Select(p => p.Key))}");
-            output.WriteLine($"extra: {string.Join(" ", picture.Where(p => !expected.ContainsKey(p.Key)).Select(p => p.Key))}");
-            output.WriteLine($"stale: {string.Join(" ", expected.Where(p => picture.TryGetValue(p.Key, out object? v) && !Equals(v, p.Value)).Select(p => $"{p.Key}={picture[p.Key]}!={p.Value}"))}");
-            throw;
+            throw new TimeoutException(
+                $"{ex.Message} Status {callbacks.LastStatus}; missing: {string.Join(" ", expected.Keys.Where(k => !picture.ContainsKey(k)))}; " +
+                $"extra: {string.Join(" ", picture.Keys.Where(k => !expected.ContainsKey(k)))}; " +
+                $"stale: {string.Join(" ", expected.Where(p => picture.TryGetValue(p.Key, out object? v) && !Equals(v, p.Value)).Select(p => p.Key))}",
+                ex);
         }
-        output.WriteLine($"{writes} operations, {compactions} compactions, {faulty.Injected} faults, {callbacks.AllUpdates.Count} updates");
-        callbacks.Violations.Should().BeEmpty($"seed {seed}");
+
+        callbacks.Violations.Should().BeEmpty();
         callbacks.Calls.First().Should().Be(SyncStatus.ResyncInProgress);
         callbacks.AllUpdates.Should().NotContain(u => u.KVPair.Key.DefaultPath.StartsWith("/c/", StringComparison.Ordinal));
     }
 
     private static bool PictureEquals(Dictionary<string, object?> picture, Dictionary<string, object?> expected) =>
         picture.Count == expected.Count && expected.All(p => picture.TryGetValue(p.Key, out object? v) && Equals(v, p.Value));
+
+    private sealed record Case(int History, bool Faults, int FaultSeed, int Batch, StoreStep[] Steps)
+    {
+        public override string ToString() =>
+            $"history {History}, faults {(Faults ? FaultSeed : "off")}, batch {Batch}: {string.Join(", ", Steps.Select(s => s.ToString()))}";
+    }
 }
