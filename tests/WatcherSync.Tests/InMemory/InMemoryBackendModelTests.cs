@@ -11,8 +11,9 @@ namespace WatcherSync.Tests.InMemory;
 /// <summary>
 /// The in-memory store against a model of MVCC: every revision's whole state kept as an immutable map. Generated
 /// sequences of create, update, apply, delete (with and without compare-and-swap), get and list at any revision,
-/// compaction and time-to-live expiry. A failure is shrunk to a short sequence and printed with a seed; set
-/// CsCheck_Seed to that seed to replay it.
+/// compaction and time-to-live expiry, on a store with the default history or one so small (16-24 events) that it
+/// compacts by itself; the model follows the store's own compactions, and every read at or above them must still be
+/// exact. A failure is shrunk to a short sequence and printed with a seed; set CsCheck_Seed to that seed to replay it.
 /// </summary>
 public sealed class InMemoryBackendModelTests
 {
@@ -29,19 +30,25 @@ public sealed class InMemoryBackendModelTests
         (1, Gen.Int[0, 100].Select(at => (Op)new Compact(at))),
         (2, Gen.Const((Op)new Tick())));
 
+    // The operations first, so that they are what shrinks; then the history: the default, or a small one.
+    private static readonly Gen<(Op[] Ops, int History)> GenCase =
+        from ops in GenOp.Array[0, 50]
+        from history in Gen.Frequency((1, Gen.Const(new InMemoryBackendOptions().HistoryCapacity)), (2, Gen.Int[16, 24]))
+        select (ops, history);
+
     [Fact]
     public void Store_UnderAnySequence_BehavesAsTheMvccModel()
     {
-        GenOp.Array[0, 50].Sample(
-            ops => Run(ops),
+        GenCase.Sample(
+            c => Run(c.Ops, c.History),
             iter: 1000,
-            print: ops => string.Join(", ", ops.Select(o => o.ToString())));
+            print: c => $"history {c.History}: {string.Join(", ", c.Ops.Select(o => o.ToString()))}");
     }
 
-    private static void Run(Op[] ops)
+    private static void Run(Op[] ops, int history)
     {
         var time = new FakeTimeProvider();
-        using var store = new Disposing(new InMemoryBackend(new InMemoryBackendOptions { TimeProvider = time }));
+        using var store = new Disposing(new InMemoryBackend(new InMemoryBackendOptions { TimeProvider = time, HistoryCapacity = history }));
         var model = new Model(store.Backend.Revision);
         int written = 0;
         foreach (Op op in ops)
@@ -84,6 +91,16 @@ public sealed class InMemoryBackendModelTests
             }
 
             store.Backend.Revision.Should().Be(model.Revision, $"after {op}");
+
+            // A full history compacts its oldest part by itself: reads below that point fail from now on, reads at
+            // or above it must stay exact.
+            long compacted = store.Backend.CompactRevision;
+            compacted.Should().BeLessThanOrEqualTo(model.Revision, $"the store never compacts its current revision away (after {op})");
+            compacted.Should().BeGreaterThanOrEqualTo(model.Compacted, $"compaction never goes back (after {op})");
+            if (compacted > model.Compacted)
+            {
+                model.Compact(compacted);
+            }
         }
     }
 
@@ -162,6 +179,8 @@ public sealed class InMemoryBackendModelTests
         }
 
         public long Revision { get; private set; }
+
+        public long Compacted => _compacted;
 
         private ImmutableSortedDictionary<string, Entry> Current => _states[Revision];
 

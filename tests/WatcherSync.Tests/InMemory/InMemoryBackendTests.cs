@@ -104,64 +104,6 @@ public sealed class InMemoryBackendTests
     }
 
     [Fact]
-    public async Task ReadsAtPastRevisions_WithRandomWritesAndCompactions_MatchAModel()
-    {
-        // A small history makes the store compact by itself as well; reads at every retained revision must see
-        // exactly what a model of all versions says.
-        await using var store = new InMemoryBackend(new InMemoryBackendOptions { HistoryCapacity = 16 });
-        var random = new Random(12345);
-        PathKey[] keys = [.. Enumerable.Range(0, 5).Select(i => new PathKey($"/k{i}"))];
-        var model = new SortedDictionary<long, Dictionary<string, object>>();
-        var current = new Dictionary<string, object>();
-        model[store.Revision] = new Dictionary<string, object>(current);
-        for (int step = 0; step < 400; step++)
-        {
-            PathKey key = keys[random.Next(keys.Length)];
-            int choice = random.Next(10);
-            if (choice < 3 && current.ContainsKey(key.Path))
-            {
-                await store.DeleteAsync(key);
-                current.Remove(key.Path);
-            }
-            else if (choice == 3 && store.Revision > store.CompactRevision + 1)
-            {
-                store.Compact(random.NextInt64(store.CompactRevision + 1, store.Revision + 1));
-                continue;
-            }
-            else
-            {
-                string value = $"{step}";
-                await store.ApplyAsync(new KVPair(key, value));
-                current[key.Path] = value;
-            }
-
-            model[store.Revision] = new Dictionary<string, object>(current);
-            for (long revision = store.CompactRevision; revision <= store.Revision; revision++)
-            {
-                if (!model.TryGetValue(revision, out Dictionary<string, object>? expected))
-                {
-                    continue;
-                }
-
-                KVPairList list = await store.ListAsync(All, Rev(revision));
-                list.KVPairs.ToDictionary(p => p.Key.DefaultPath, p => p.Value!).Should().Equal(expected, $"at revision {revision}");
-                foreach (PathKey probe in keys)
-                {
-                    Func<Task<KVPair>> get = () => store.GetAsync(probe, Rev(revision));
-                    if (expected.TryGetValue(probe.Path, out object? value))
-                    {
-                        (await get()).Value.Should().Be(value);
-                    }
-                    else
-                    {
-                        await get.Should().ThrowAsync<ResourceNotFoundException>();
-                    }
-                }
-            }
-        }
-    }
-
-    [Fact]
     public async Task DeletePrefix_DeletesSubtreeInOneRevision()
     {
         await using var store = new InMemoryBackend();
