@@ -73,8 +73,8 @@ internal sealed class Mirror : IAsyncDisposable
     /// </summary>
     /// <param name="truth">A client of the same datastore (not the one under test when that one may be cut off).</param>
     /// <param name="timeout">How long convergence may take.</param>
-    /// <param name="log">Where the differences are written when it does not converge.</param>
-    public async Task<TimeSpan> ConvergeAsync(IBackendClient truth, TimeSpan timeout, Action<string> log)
+    /// <param name="log">Where the differences are written when it does not converge (they are in the exception too).</param>
+    public async Task<TimeSpan> ConvergeAsync(IBackendClient truth, TimeSpan timeout, Action<string>? log = null)
     {
         var clock = Stopwatch.StartNew();
         Dictionary<string, string> expected = await ListAsync(truth, Prefixes, timeout);
@@ -84,13 +84,18 @@ internal sealed class Mirror : IAsyncDisposable
             if (clock.Elapsed > timeout)
             {
                 List<string> differences = Values.Differences(Recorder.Picture, expected);
-                log($"not converged: last status {Recorder.LastStatus}, {differences.Count} differences, sending {Sending.Status}, queue {Buffer.QueueLength}");
-                foreach (string difference in differences.Take(20))
+                string[] lines =
+                [
+                    $"not converged: last status {Recorder.LastStatus}, {differences.Count} differences, sending {Sending.Status}, queue {Buffer.QueueLength}",
+                    .. differences.Take(20).Select(difference => "  " + difference),
+                ];
+                foreach (string line in lines)
                 {
-                    log("  " + difference);
+                    log?.Invoke(line);
                 }
 
-                throw new TimeoutException($"The sink's picture did not converge to the datastore ({expected.Count} keys) within {timeout.TotalSeconds} s.");
+                throw new TimeoutException(
+                    $"The sink's picture did not converge to the datastore ({expected.Count} keys) within {timeout.TotalSeconds} s.{Environment.NewLine}{string.Join(Environment.NewLine, lines)}");
             }
 
             if (listed.Elapsed > TimeSpan.FromSeconds(1))
