@@ -1,3 +1,4 @@
+using CsCheck;
 using FluentAssertions;
 using WatcherSync.InMemory;
 using WatcherSync.Testing;
@@ -7,25 +8,52 @@ using Xunit.Abstractions;
 namespace WatcherSync.Relay.Tests;
 
 /// <summary>
-/// The relay client against a direct syncer on the same store: under random (seeded, replayable) writes, deletes,
-/// compactions and forced relists, both reach the store's picture at every checkpoint, neither makes an impossible
-/// call, and their status sequences agree.
+/// The relay client against a direct syncer on the same store, as a CsCheck property: under generated rounds of
+/// writes, deletes and compactions, with injected watch faults (compaction errors among them) in every other round,
+/// both reach the store's picture at every checkpoint, neither makes an impossible call, and their status sequences
+/// agree. A failure is printed with a seed: replay it with CsCheck_Seed=&lt;seed&gt;.
 /// </summary>
 public sealed class RelayContractTests(ITestOutputHelper output)
 {
-    [Theory]
-    [InlineData(1)]
-    [InlineData(42)]
-    [InlineData(20261202)]
-    public async Task RelaySyncer_MatchesDirectSyncer_UnderRandomWritesCompactionsAndRelists(int seed)
+    private static readonly Gen<Step> GenStep = Gen.Frequency(
+        (65, Gen.Select(Gen.Int[0, 1], Gen.Int[0, 59], (p, k) => new Step(StepKind.Apply, p, k))),
+        (30, Gen.Select(Gen.Int[0, 1], Gen.Int[0, 59], (p, k) => new Step(StepKind.Delete, p, k))),
+        (5, Gen.Const(new Step(StepKind.Compact, 0, 0))));
+
+    // The rounds first, so that they are what shrinks (see WatcherSync.Chaos.Tests' EmbeddedStoreChaosTests).
+    private static readonly Gen<Case> GenCase =
+        from rounds in GenStep.Array[0, 150].Array[4]
+        from seed in Gen.Int[1, 1_000_000]
+        select new Case(rounds, seed);
+
+    [Fact]
+    public async Task RelaySyncer_MatchesDirectSyncer_UnderAnyWritesCompactionsAndRelists()
     {
-        output.WriteLine($"seed {seed} (replay with this InlineData)");
-        var random = new Random(seed);
+        long feedFaults = 0;
+        long directFaults = 0;
+        await GenCase.SampleAsync(
+            async c =>
+            {
+                (int feed, int direct) = await RunAsync(c);
+                Interlocked.Add(ref feedFaults, feed);
+                Interlocked.Add(ref directFaults, direct);
+            },
+            iter: 20,
+            threads: 1,
+            print: c => c.ToString());
+
+        output.WriteLine($"faults injected: feed {feedFaults}, direct {directFaults}");
+        feedFaults.Should().BePositive("the feed's syncer must have been made to recover");
+        directFaults.Should().BePositive("the direct syncer must have been made to recover");
+    }
+
+    private static async Task<(int FeedFaults, int DirectFaults)> RunAsync(Case c)
+    {
         await using var store = new InMemoryBackend();
 
         // Relists come from injected watch faults (compaction errors among them) on both sides, each with its own seed.
-        var feedBackend = new FaultyBackend(store, seed, faultRate: 0.2) { Faults = false };
-        var directBackend = new FaultyBackend(store, seed + 1, faultRate: 0.2) { Faults = false };
+        var feedBackend = new FaultyBackend(store, c.Seed, faultRate: 0.2) { Faults = false };
+        var directBackend = new FaultyBackend(store, c.Seed + 1, faultRate: 0.2) { Faults = false };
         await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(feedBackend));
 
         var direct = new RecordingCallbacks();
@@ -45,32 +73,34 @@ public sealed class RelayContractTests(ITestOutputHelper output)
         // Without relists, the two status sequences are the same call for call.
         relayed.Statuses.Should().Equal(direct.Statuses);
 
-        for (int round = 0; round < 4; round++)
+        for (int round = 0; round < c.Rounds.Length; round++)
         {
             bool faults = round % 2 == 1;
             feedBackend.Faults = faults;
             directBackend.Faults = faults;
-            for (int op = 0; op < 150; op++)
+            for (int i = 0; i < c.Rounds[round].Length; i++)
             {
-                int roll = random.Next(100);
-                string key = Relays.Key(random.Next(2), random.Next(60));
-                if (roll < 65)
+                Step step = c.Rounds[round][i];
+                var key = new PathKey(Relays.Key(step.Prefix, step.Key));
+                switch (step.Kind)
                 {
-                    await store.ApplyAsync(new KVPair(new PathKey(key), $"v{round}-{op}-{random.Next(1000)}"));
-                }
-                else if (roll < 95)
-                {
-                    try
-                    {
-                        await store.DeleteAsync(new PathKey(key));
-                    }
-                    catch (ResourceNotFoundException)
-                    {
-                    }
-                }
-                else if (store.Revision > store.CompactRevision)
-                {
-                    store.Compact(store.Revision);
+                    case StepKind.Apply:
+                        await store.ApplyAsync(new KVPair(key, $"v{round}-{i}"));
+                        break;
+                    case StepKind.Delete:
+                        try
+                        {
+                            await store.DeleteAsync(key);
+                        }
+                        catch (ResourceNotFoundException)
+                        {
+                            // Not there.
+                        }
+
+                        break;
+                    case StepKind.Compact when store.Revision > store.CompactRevision:
+                        store.Compact(store.Revision);
+                        break;
                 }
             }
 
@@ -79,11 +109,8 @@ public sealed class RelayContractTests(ITestOutputHelper output)
             await Relays.ConvergedAsync(relayed, store, $"relay client after round {round}");
             feedBackend.Faults = false;
             directBackend.Faults = false;
-            output.WriteLine($"round {round}: {store.Count} keys, faults injected feed={feedBackend.Injected} direct={directBackend.Injected}");
         }
 
-        feedBackend.Injected.Should().BePositive("the feed's syncer must have been made to recover");
-        directBackend.Injected.Should().BePositive("the direct syncer must have been made to recover");
         direct.Violations.Should().BeEmpty();
         relayed.Violations.Should().BeEmpty();
         Relays.AsText(relayed.Picture).Should().Equal(Relays.AsText(direct.Picture));
@@ -93,8 +120,9 @@ public sealed class RelayContractTests(ITestOutputHelper output)
         relayed.Statuses[0].Should().Be(SyncStatus.ResyncInProgress);
         relayed.Statuses.Should().NotContain(SyncStatus.WaitForDatastore);
         direct.Statuses.Should().NotContain(SyncStatus.WaitForDatastore);
-        relayed.Statuses.Should().HaveCountGreaterThan(1).And.Subject.Last().Should().Be(SyncStatus.InSync);
+        relayed.Statuses.Last().Should().Be(SyncStatus.InSync);
         relaySyncer.Resyncs.Should().Be(1, "the connection never broke, so the client took one snapshot");
+        return (feedBackend.Injected, directBackend.Injected);
     }
 
     [Fact]
@@ -119,5 +147,23 @@ public sealed class RelayContractTests(ITestOutputHelper output)
 
         callbacks.Picture.Keys.Should().OnlyContain(k => k.StartsWith(Relays.Prefixes[1], StringComparison.Ordinal));
         callbacks.Violations.Should().BeEmpty();
+    }
+
+    private enum StepKind
+    {
+        Apply,
+        Delete,
+        Compact,
+    }
+
+    private sealed record Step(StepKind Kind, int Prefix, int Key)
+    {
+        public override string ToString() => Kind == StepKind.Compact ? "compact" : $"{Kind} {Relays.Key(Prefix, Key)}";
+    }
+
+    private sealed record Case(Step[][] Rounds, int Seed)
+    {
+        public override string ToString() =>
+            $"seed {Seed}: {string.Join(" | ", Rounds.Select((r, i) => $"round {i}{(i % 2 == 1 ? " (faults)" : string.Empty)}: {string.Join(", ", r.Select(s => s.ToString()))}"))}";
     }
 }
