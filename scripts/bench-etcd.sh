@@ -11,7 +11,7 @@ etcd --data-dir "$DATA" --listen-client-urls "$EP" --advertise-client-urls "$EP"
   --listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" \
   --initial-cluster "default=http://127.0.0.1:$PP" --log-level error >/dev/null 2>&1 &
 ETCD=$!
-trap 'kill $ETCD 2>/dev/null; wait $ETCD 2>/dev/null; rm -rf "$DATA"' EXIT
+trap 'kill $ETCD 2>/dev/null; wait $ETCD 2>/dev/null || true; rm -rf "$DATA"' EXIT
 for _ in $(seq 100); do curl -sf "$EP/health" >/dev/null && break; sleep 0.1; done
 
 dotnet build benchmarks/WatcherSync.Etcd.Bench -c Release -nologo -v quiet >/dev/null
