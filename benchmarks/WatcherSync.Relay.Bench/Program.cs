@@ -83,9 +83,11 @@ internal static class Bench
         await feedState.GetSnapshotAsync();
         long relayBaseline = Managed();
         var childClock = Stopwatch.StartNew();
+        TimeSpan relayCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         using Process children = Child("relay-clients", $"http://127.0.0.1:{port}", clients.ToString(CultureInfo.InvariantCulture), keys.ToString(CultureInfo.InvariantCulture));
         string? insyncLine = await WaitForLineAsync(children, "all_insync_seconds=");
-        Console.WriteLine($"relay: {clients} clients {insyncLine}");
+        double relayCpu = (Process.GetCurrentProcess().TotalProcessorTime - relayCpuBefore).TotalSeconds;
+        Console.WriteLine(FormattableString.Invariant($"relay: {clients} clients {insyncLine} relay_cpu_seconds={relayCpu:0.0}"));
         long relayWithClients = Managed();
         Console.WriteLine(FormattableString.Invariant($"relay: managed heap {relayBaseline / 1048576.0:0.0} MiB without clients (picture, log, snapshot), {relayWithClients / 1048576.0:0.0} MiB with {host.Connections.Count} clients: {(relayWithClients - relayBaseline) / (double)Math.Max(1, clients):0} B per client; process RSS {Environment.WorkingSet / 1048576.0:0} MiB"));
         EtcdSample afterInsync = await etcd.SampleAsync();
