@@ -11,9 +11,9 @@ namespace WatcherSync.Tests.InMemory;
 /// <summary>
 /// The in-memory store against a model of MVCC: every revision's whole state kept as an immutable map. Generated
 /// sequences of create, update, apply, delete (with and without compare-and-swap), get and list at any revision,
-/// compaction and time-to-live expiry, on a store with the default history or one so small (16-24 events) that it
-/// compacts by itself; the model follows the store's own compactions, and every read at or above them must still be
-/// exact. A failure is shrunk to a short sequence and printed with a seed; set CsCheck_Seed to that seed to replay it.
+/// compaction and time-to-live expiry; and, on a history so small that the store compacts by itself, every retained
+/// revision read back after every step. A failure is shrunk to a short sequence and printed with a seed; set
+/// CsCheck_Seed to that seed to replay it.
 /// </summary>
 public sealed class InMemoryBackendModelTests
 {
@@ -30,25 +30,99 @@ public sealed class InMemoryBackendModelTests
         (1, Gen.Int[0, 100].Select(at => (Op)new Compact(at))),
         (2, Gen.Const((Op)new Tick())));
 
-    // The operations first, so that they are what shrinks; then the history: the default, or a small one.
-    private static readonly Gen<(Op[] Ops, int History)> GenCase =
-        from ops in GenOp.Array[0, 50]
-        from history in Gen.Frequency((1, Gen.Const(new InMemoryBackendOptions().HistoryCapacity)), (2, Gen.Int[16, 24]))
-        select (ops, history);
-
     [Fact]
     public void Store_UnderAnySequence_BehavesAsTheMvccModel()
     {
-        GenCase.Sample(
-            c => Run(c.Ops, c.History),
+        GenOp.Array[0, 50].Sample(
+            ops => Run(ops),
             iter: 1000,
-            print: c => $"history {c.History}: {string.Join(", ", c.Ops.Select(o => o.ToString()))}");
+            print: ops => string.Join(", ", ops.Select(o => o.ToString())));
     }
 
-    private static void Run(Op[] ops, int history)
+    // Writes first (so that they are what shrinks), mostly applies over the three keys, now and then a compaction at
+    // a generated revision; the history holds 16-24 events, so a few dozen writes make the store compact by itself.
+    private static readonly Gen<(Op[] Ops, int History)> GenSmallHistoryCase =
+        from ops in Gen.Frequency(
+            (7, Gen.Int[0, 2].Select(k => (Op)new Apply(Keys[k], 0))),
+            (3, Gen.Int[0, 2].Select(k => (Op)new Delete(Keys[k], Cas.None))),
+            (1, Gen.Int[1, 100].Select(at => (Op)new Compact(at)))).Array[0, 200]
+        from history in Gen.Int[16, 24]
+        select (ops, history);
+
+    [Fact]
+    public void Store_WithASmallHistory_ReadsAtEveryRetainedRevisionAsTheModelAfterEveryStep()
+    {
+        int selfCompacted = 0;
+        int cases = 0;
+        GenSmallHistoryCase.Sample(
+            c =>
+            {
+                if (RunSmallHistory(c.Ops, c.History))
+                {
+                    Interlocked.Increment(ref selfCompacted);
+                }
+
+                Interlocked.Increment(ref cases);
+            },
+            iter: 200,
+            print: c => $"history {c.History}: {string.Join(", ", c.Ops.Select(o => o.ToString()))}");
+
+        selfCompacted.Should().BeGreaterThan(cases / 2, "most cases write enough to make the store compact by itself");
+    }
+
+    /// <summary>Returns whether the store compacted by itself.</summary>
+    private static bool RunSmallHistory(Op[] ops, int history)
     {
         var time = new FakeTimeProvider();
         using var store = new Disposing(new InMemoryBackend(new InMemoryBackendOptions { TimeProvider = time, HistoryCapacity = history }));
+        var model = new Model(store.Backend.Revision);
+        bool selfCompacted = false;
+        for (int i = 0; i < ops.Length; i++)
+        {
+            Op op = ops[i];
+            string value = "v" + i.ToString(CultureInfo.InvariantCulture);
+            switch (op)
+            {
+                case Apply a:
+                    Expect(() => store.Backend.ApplyAsync(Pair(a.Key, value, null, 0)), model.Apply(a.Key, value, 0, time), op);
+                    break;
+                case Delete d:
+                    Expect(() => store.Backend.DeleteAsync(new PathKey(d.Key)), model.Delete(d.Key, Cas.None), op);
+                    break;
+                case Compact c when model.Revision > 0:
+                    long at = model.PickRevision(c.At);
+                    Observe(() => store.Backend.Compact(at)).Should().Be(model.Compact(at), $"{op} at {at}");
+                    break;
+            }
+
+            // A full history compacts its oldest part by itself: the model follows, so that reads below that point
+            // must fail from now on, and every read at or above it must stay exact.
+            long compacted = store.Backend.CompactRevision;
+            compacted.Should().BeLessThanOrEqualTo(model.Revision, $"the store never compacts its current revision away (after {op})");
+            compacted.Should().BeGreaterThanOrEqualTo(model.Compacted, $"compaction never goes back (after {op})");
+            if (compacted > model.Compacted)
+            {
+                selfCompacted |= op is not Compact;
+                model.Compact(compacted);
+            }
+
+            for (long revision = Math.Max(1, compacted - 1); revision <= model.Revision; revision++)
+            {
+                ExpectList(store.Backend, "/", revision, model, op);
+                foreach (string key in Keys)
+                {
+                    Expect(() => store.Backend.GetAsync(new PathKey(key), Revisions(revision)), model.Get(key, revision), op);
+                }
+            }
+        }
+
+        return selfCompacted;
+    }
+
+    private static void Run(Op[] ops)
+    {
+        var time = new FakeTimeProvider();
+        using var store = new Disposing(new InMemoryBackend(new InMemoryBackendOptions { TimeProvider = time }));
         var model = new Model(store.Backend.Revision);
         int written = 0;
         foreach (Op op in ops)
@@ -91,16 +165,6 @@ public sealed class InMemoryBackendModelTests
             }
 
             store.Backend.Revision.Should().Be(model.Revision, $"after {op}");
-
-            // A full history compacts its oldest part by itself: reads below that point fail from now on, reads at
-            // or above it must stay exact.
-            long compacted = store.Backend.CompactRevision;
-            compacted.Should().BeLessThanOrEqualTo(model.Revision, $"the store never compacts its current revision away (after {op})");
-            compacted.Should().BeGreaterThanOrEqualTo(model.Compacted, $"compaction never goes back (after {op})");
-            if (compacted > model.Compacted)
-            {
-                model.Compact(compacted);
-            }
         }
     }
 

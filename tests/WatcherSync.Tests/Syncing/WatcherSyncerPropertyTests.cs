@@ -3,17 +3,19 @@ using FluentAssertions;
 using WatcherSync.InMemory;
 using WatcherSync.Testing;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace WatcherSync.Tests.Syncing;
 
 /// <summary>
 /// The syncer straight into its callbacks, as a CsCheck property: generated sequences of writes, deletes, prefix
 /// deletes and compactions against the in-memory store with a small history (so watches overflow it), with or
-/// without injected list and watch faults. Once the steps are done and the faults stop, the callbacks' picture equals
-/// the store, with no impossible transition. A failure is shrunk to a short sequence and printed with a seed: replay
-/// it with CsCheck_Seed=&lt;seed&gt;. (WatcherSync.Chaos.Tests runs the same steps through a DedupeBuffer.)
+/// without injected list and watch faults. Once the steps are done and the syncer has caught up (faults still on),
+/// the callbacks' picture equals the store, with no impossible transition. A failure is shrunk to a short sequence
+/// and printed with a seed: replay it with CsCheck_Seed=&lt;seed&gt;. (WatcherSync.Chaos.Tests runs the same steps
+/// through a DedupeBuffer.)
 /// </summary>
-public sealed class WatcherSyncerPropertyTests
+public sealed class WatcherSyncerPropertyTests(ITestOutputHelper output)
 {
     // The steps first, so that they are what shrinks (see EmbeddedStoreChaosTests).
     private static readonly Gen<Case> GenCase =
@@ -27,13 +29,29 @@ public sealed class WatcherSyncerPropertyTests
     [Fact]
     public async Task AnySequenceOfWritesCompactionsAndFaults_ThePictureConvergesToTheStore()
     {
-        await GenCase.SampleAsync(RunAsync, iter: 2_000, print: c => c.ToString());
+        long injected = 0;
+        int faultCases = 0;
+        await GenCase.SampleAsync(
+            async c =>
+            {
+                int faults = await RunAsync(c);
+                Interlocked.Add(ref injected, faults);
+                if (c.Faults)
+                {
+                    Interlocked.Increment(ref faultCases);
+                }
+            },
+            iter: 2_000,
+            print: c => c.ToString());
+
+        output.WriteLine($"{injected} faults injected over {faultCases} cases with faults on");
+        injected.Should().BeGreaterThan(faultCases, "the syncer met faults while it was following the writes");
     }
 
-    private static async Task RunAsync(Case c)
+    private static async Task<int> RunAsync(Case c)
     {
         await using var store = new InMemoryBackend(new InMemoryBackendOptions { HistoryCapacity = c.History });
-        var faulty = new FaultyBackend(store, c.FaultSeed) { Faults = c.Faults };
+        var faulty = new FaultyBackend(store, c.FaultSeed, faultRate: 0.1) { Faults = c.Faults };
         var callbacks = new RecordingCallbacks();
         var options = new WatcherSyncerOptions
         {
@@ -46,7 +64,8 @@ public sealed class WatcherSyncerPropertyTests
 
         await StoreScript.RunAsync(store, c.Steps);
 
-        faulty.Faults = false;
+        // Faults stay on while the syncer catches up: the writes are synchronous, so it reads most of their events,
+        // and meets most faults, after the steps. Once it has caught up, nothing more is written and nothing fails.
         Dictionary<string, object?> expected = await StoreScript.PictureAsync(store);
         try
         {
@@ -64,9 +83,11 @@ public sealed class WatcherSyncerPropertyTests
                 ex);
         }
 
+        faulty.Faults = false;
         callbacks.Violations.Should().BeEmpty();
         callbacks.Calls.First().Should().Be(SyncStatus.ResyncInProgress);
         callbacks.AllUpdates.Should().NotContain(u => u.KVPair.Key.DefaultPath.StartsWith("/c/", StringComparison.Ordinal));
+        return faulty.Injected;
     }
 
     private static bool PictureEquals(Dictionary<string, object?> picture, Dictionary<string, object?> expected) =>
