@@ -16,19 +16,16 @@ public sealed class RelayMetricsCatalogTests
     [Fact]
     public async Task Instruments_OfARelayAndARelayClient_AreExactlyTheDocumentedRelayRows()
     {
-        var published = new HashSet<(string Name, string Kind, string Unit)>();
-        var meters = new HashSet<string>(StringComparer.Ordinal);
+        // Instruments are published as the relay starts, before its meter factory can be asked for: keep them all,
+        // and pick this relay's (and this client's, which uses the same factory) by their meter's scope afterwards.
+        var instruments = new List<Instrument>();
         using var listener = new MeterListener
         {
             InstrumentPublished = (instrument, _) =>
             {
-                if (instrument.Name.StartsWith("watchersync.relay.", StringComparison.Ordinal))
+                lock (instruments)
                 {
-                    lock (published)
-                    {
-                        published.Add((instrument.Name, DocumentedTable.Kind(instrument), instrument.Unit ?? string.Empty));
-                        meters.Add(instrument.Meter.Name);
-                    }
+                    instruments.Add(instrument);
                 }
             },
         };
@@ -44,10 +41,12 @@ public sealed class RelayMetricsCatalogTests
         syncer.Start();
         await Relays.ConvergedAsync(callbacks, store, "client");
 
-        lock (published)
+        lock (instruments)
         {
-            meters.Should().Equal([WatcherSyncMeter.Name], "the relay publishes on the one WatcherSync meter");
-            published.Order().Should().Equal(
+            object scope = relay.Services.GetRequiredService<IMeterFactory>();
+            Instrument[] ours = [.. instruments.Where(i => i.Meter.Scope == scope && i.Name.StartsWith("watchersync.relay.", StringComparison.Ordinal))];
+            ours.Select(i => i.Meter.Name).Distinct().Should().Equal([WatcherSyncMeter.Name], "the relay publishes on the one WatcherSync meter");
+            ours.Select(i => (i.Name, DocumentedTable.Kind(i), i.Unit ?? string.Empty)).Distinct().Order().Should().Equal(
                 DocumentedTable.Rows("docs/metrics.md", DocumentedTable.RelayInstrumentName()).Select(r => (r[0], r[1], r[2])).Order(),
                 "docs/metrics.md lists every relay instrument with its type and unit (update the Metrics table when one changes)");
         }
