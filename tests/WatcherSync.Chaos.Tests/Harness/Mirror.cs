@@ -11,6 +11,7 @@ namespace WatcherSync.Chaos.Tests.Harness;
 internal sealed class Mirror : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
+    private readonly Tap _tap;
     private ISyncerCallbacks _sink;
     private bool _disposed;
 
@@ -30,10 +31,11 @@ internal sealed class Mirror : IAsyncDisposable
         Recorder = new RecordingCallbacks();
         Buffer = new DedupeBuffer(bufferOptions);
         _sink = sink?.Invoke(Recorder) ?? Recorder;
+        _tap = new Tap(Buffer, Recorder, Recorder);
         Syncer = new WatcherSyncer(
             client,
             prefixes.Select(p => new ResourceType(new PrefixListOptions(p))),
-            new Tap(Buffer, Recorder, Recorder),
+            _tap,
             options ?? FastOptions());
     }
 
@@ -42,6 +44,9 @@ internal sealed class Mirror : IAsyncDisposable
     public RecordingCallbacks Recorder { get; }
 
     public DedupeBuffer Buffer { get; }
+
+    /// <summary>Gets how many statuses the syncer has sent to the buffer.</summary>
+    public int StatusesSent => _tap.Statuses;
 
     public WatcherSyncer Syncer { get; }
 

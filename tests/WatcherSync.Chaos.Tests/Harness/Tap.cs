@@ -7,7 +7,16 @@ namespace WatcherSync.Chaos.Tests.Harness;
 internal sealed class Tap(ISyncerCallbacks buffer, ISyncerParseFailCallbacks parseFailed, ISyncFailCallbacks syncFailed)
     : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks
 {
-    public void OnStatusUpdated(SyncStatus status) => buffer.OnStatusUpdated(status);
+    private int _statuses;
+
+    /// <summary>Gets how many statuses the syncer has sent to the buffer.</summary>
+    public int Statuses => Volatile.Read(ref _statuses);
+
+    public void OnStatusUpdated(SyncStatus status)
+    {
+        Interlocked.Increment(ref _statuses);
+        buffer.OnStatusUpdated(status);
+    }
 
     public void OnUpdates(IReadOnlyList<Update> updates) => buffer.OnUpdates(updates);
 
