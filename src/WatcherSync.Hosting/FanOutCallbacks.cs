@@ -4,8 +4,9 @@ namespace WatcherSync.Hosting;
 
 /// <summary>
 /// The syncer's one set of callbacks, handing each call to every sink (or to the dedupe buffer in front of it). A
-/// sink that throws is logged and the others still get the call. Parse and sync failures go straight to the sinks
-/// that want them, buffered or not.
+/// sink that throws is logged and the others still get the call. Parse and sync failures go to the sinks that want
+/// them the same way: a buffered sink is reached only through its buffer (where they are items of the one ordered
+/// queue), never directly.
 /// </summary>
 internal sealed class FanOutCallbacks(IReadOnlyList<FanOutTarget> targets, ILogger logger) : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks
 {
@@ -29,9 +30,9 @@ internal sealed class FanOutCallbacks(IReadOnlyList<FanOutTarget> targets, ILogg
     {
         foreach (FanOutTarget target in targets)
         {
-            if (target.Sink is ISyncerParseFailCallbacks parseFail)
+            if (target.Sink is ISyncerParseFailCallbacks && target.Input is ISyncerParseFailCallbacks input)
             {
-                Call(target, nameof(ParseFailed), (_, _) => parseFail.ParseFailed(rawKey, rawValue), 0);
+                Call(target, nameof(ParseFailed), (_, _) => input.ParseFailed(rawKey, rawValue), 0);
             }
         }
     }
@@ -40,9 +41,9 @@ internal sealed class FanOutCallbacks(IReadOnlyList<FanOutTarget> targets, ILogg
     {
         foreach (FanOutTarget target in targets)
         {
-            if (target.Sink is ISyncFailCallbacks syncFail)
+            if (target.Sink is ISyncFailCallbacks && target.Input is ISyncFailCallbacks input)
             {
-                Call(target, nameof(SyncFailed), static (t, e) => ((ISyncFailCallbacks)t.Sink).SyncFailed(e), error);
+                Call(target, nameof(SyncFailed), (_, e) => input.SyncFailed(e), error);
             }
         }
     }
@@ -62,5 +63,5 @@ internal sealed class FanOutCallbacks(IReadOnlyList<FanOutTarget> targets, ILogg
     }
 }
 
-/// <summary>One sink: <paramref name="Input"/> is the sink itself, or the dedupe buffer in front of it.</summary>
+/// <summary>One sink: <paramref name="Input"/> is the sink itself, or the dedupe buffer in front of it (every call goes to <paramref name="Input"/>; <paramref name="Sink"/> only says which callbacks it wants).</summary>
 internal sealed record FanOutTarget(ISyncerCallbacks Input, ISyncerCallbacks Sink);

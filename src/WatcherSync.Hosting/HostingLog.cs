@@ -16,4 +16,7 @@ internal static partial class HostingLog
 
     [LoggerMessage(5003, LogLevel.Critical, "Buffered sink {Sink} failed; the WatcherSync hosted service stops")]
     public static partial void BufferedSinkFailed(ILogger logger, string sink, Exception error);
+
+    [LoggerMessage(5004, LogLevel.Warning, "Syncer {Syncer} aborted: what {Buffers} buffered sinks had not been given yet is dropped")]
+    public static partial void Aborted(ILogger logger, string syncer, int buffers);
 }

@@ -26,7 +26,18 @@ internal sealed class WatcherSyncHostedService(WatcherSyncPipeline pipeline) : B
         }
         finally
         {
-            await pipeline.StopAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                // Drain: every sink is told every key is deleted, unless the host's shutdown timeout runs out first.
+                await pipeline.StopAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Abort: the buffers drop what is left, and nothing waits for a stuck sink here; disposing the pipeline
+                // awaits the syncer's stop.
+                _ = pipeline.Abort();
+                throw;
+            }
         }
     }
 

@@ -106,8 +106,9 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops the syncer (which reports every key it held as deleted), then lets the buffers hand what they hold to
-    /// their sinks and end. Safe to call more than once.
+    /// The drain stop: stops the syncer (which reports every key it held as deleted), then lets the buffers hand what
+    /// they hold to their sinks and end. It takes as long as the sinks take. Safe to call more than once, and
+    /// <see cref="Abort"/> may cut it short.
     /// </summary>
     public Task StopAsync()
     {
@@ -124,10 +125,44 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The abort stop: stops the buffers at once (what they hold is dropped, and a send loop ends as soon as the sink
+    /// call in progress returns) and the syncer, without waiting for any sink. Returns the syncer's stop, which
+    /// completes promptly once the buffers no longer take its deletes. Safe to call more than once, also during a drain.
+    /// </summary>
+    public Task Abort()
+    {
+        lock (_sync)
+        {
+            if (_state != PipelineState.Stopped)
+            {
+                _state = PipelineState.Stopped;
+                _stopping ??= Task.CompletedTask;
+            }
+        }
+
+        int dropping = 0;
+        foreach ((DedupeBuffer buffer, _) in _buffered)
+        {
+            dropping += buffer.QueueLength > 0 ? 1 : 0;
+            buffer.Stop();
+        }
+
+        if (dropping > 0)
+        {
+            HostingLog.Aborted(_logger, SyncerName, dropping);
+        }
+
+        return Syncer.StopAsync();
+    }
+
+    /// <summary>
+    /// Abort, then await: returns once the syncer has stopped, however long a sink stays stuck in a call (its send
+    /// loop is not awaited; it ends by itself when the call returns, and delivers nothing more).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await StopAsync().ConfigureAwait(false);
-        await Syncer.DisposeAsync().ConfigureAwait(false);
+        await Abort().ConfigureAwait(false);
         foreach ((DedupeBuffer buffer, _) in _buffered)
         {
             buffer.Dispose();

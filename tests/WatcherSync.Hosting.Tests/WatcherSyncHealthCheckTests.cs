@@ -117,6 +117,40 @@ public sealed class WatcherSyncHealthCheckTests
         (await Check(health)).Description.Should().Be("The syncer has stopped.");
     }
 
+    [Fact]
+    public async Task HealthCheck_DefaultHostOverAnIdleEmbeddedStore_StaysHealthyForAnHour()
+    {
+        var time = new FakeTimeProvider();
+        HostApplicationBuilder builder = TestHost.Builder();
+        builder.Services.AddWatcherSync(o => o.Syncer.TimeProvider = time)
+            .UseInMemoryBackend(o => o.TimeProvider = time)
+            .AddPrefix("/app/")
+            .AddSink<RecordingCallbacks>();
+        builder.Services.AddHealthChecks().AddWatcherSync();
+        using IHost host = builder.Build();
+        await host.Services.GetRequiredService<InMemory.InMemoryBackend>().CreateAsync(new KVPair(new PathKey("/app/a"), "1"));
+        HealthCheckService health = host.Services.GetRequiredService<HealthCheckService>();
+        RecordingCallbacks sink = host.Services.GetRequiredService<RecordingCallbacks>();
+        WatcherSyncer syncer = host.Services.GetRequiredService<WatcherSyncer>();
+        await host.StartAsync();
+        await Eventually.True(() => sink.LastStatus == SyncStatus.InSync, "the hosted syncer is in sync");
+
+        // An hour without a single write, a second at a time: the store's bookmarks keep the watch heard from.
+        for (int second = 1; second <= 3600; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            if (second % 60 == 0)
+            {
+                await Eventually.True(() => syncer.TimeSinceLastEvent <= TimeSpan.FromSeconds(5), $"the idle watch is heard from after {second} s");
+                HealthReportEntry entry = await Check(health);
+                entry.Status.Should().Be(HealthStatus.Healthy, $"an idle store is not a dead stream ({second} s without writes: {entry.Description})");
+            }
+        }
+
+        sink.Statuses.Should().Equal(SyncStatus.ResyncInProgress, SyncStatus.InSync);
+        await host.StopAsync();
+    }
+
     private static async Task<HealthReportEntry> Check(HealthCheckService health) =>
         (await health.CheckHealthAsync()).Entries["watchersync"];
 

@@ -133,17 +133,33 @@ public sealed class RecordingCallbacks : ISyncerCallbacks, ISyncerParseFailCallb
 
     public void ParseFailed(string rawKey, string? rawValue)
     {
-        lock (_sync)
+        Enter();
+        try
         {
-            _calls.Add(new ParseFailedCall(rawKey, rawValue));
+            lock (_sync)
+            {
+                _calls.Add(new ParseFailedCall(rawKey, rawValue));
+            }
+        }
+        finally
+        {
+            Exit();
         }
     }
 
     public void SyncFailed(Exception error)
     {
-        lock (_sync)
+        Enter();
+        try
         {
-            _calls.Add(new SyncFailedCall(error));
+            lock (_sync)
+            {
+                _calls.Add(new SyncFailedCall(error));
+            }
+        }
+        finally
+        {
+            Exit();
         }
     }
 

@@ -91,6 +91,9 @@ public sealed class ScriptedBackend : IBackendClient
 
         public bool Disposed { get; private set; }
 
+        /// <summary>Gets or sets what <see cref="DisposeAsync"/> throws once it has ended the watch (null: nothing).</summary>
+        public Exception? DisposeError { get; set; }
+
         public void Added(string key, string value, long revision) => Send(new WatchEvent(WatchEventType.Added, null, Pair(key, value, revision)));
 
         public void Modified(string key, string value, long revision) => Send(new WatchEvent(WatchEventType.Modified, null, Pair(key, value, revision)));
@@ -109,7 +112,7 @@ public sealed class ScriptedBackend : IBackendClient
         {
             Disposed = true;
             _events.Writer.TryComplete();
-            return ValueTask.CompletedTask;
+            return DisposeError is { } error ? ValueTask.FromException(error) : ValueTask.CompletedTask;
         }
     }
 }

@@ -19,8 +19,12 @@ namespace WatcherSync;
 /// <para>A repeat of the last status received is dropped, and a status arriving when the newest queued item is a
 /// status replaces it. A status is delivered after the updates queued before it. The sink is never told the same
 /// status twice in a row.</para>
+/// <para>Parse failures (<see cref="ISyncerParseFailCallbacks"/>) and sync failures (<see cref="ISyncFailCallbacks"/>)
+/// are items of the same queue: each reaches the sink in its place, after the updates and statuses queued before it,
+/// and only when the sink implements the interface. Nothing reaches the sink but through the send loop, one call at a
+/// time.</para>
 /// </remarks>
-public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
+public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, IDisposable
 {
     /// <summary>The key map is rebuilt once it has held this many keys and then lost three quarters of them.</summary>
     internal const int ShrinkThreshold = 4096;
@@ -64,7 +68,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
             "watchersync.dedupe.updates.coalesced", () => Observe(UpdatesCoalesced), "{update}", "Updates merged into a queued one or dropped as moot.");
     }
 
-    /// <summary>Gets how many items (updates and statuses) wait for the sink. Never more than the distinct keys plus the statuses between them.</summary>
+    /// <summary>Gets how many items (updates, statuses and failures) wait for the sink. Never more than the distinct keys plus the statuses and failures between them.</summary>
     public int QueueLength
     {
         get
@@ -144,7 +148,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
                 else
                 {
                     DedupeEntry node = _queue.Rent();
-                    node.IsStatus = true;
+                    node.Kind = DedupeItemKind.Status;
                     node.Status = status;
                     _queue.Append(node);
                 }
@@ -159,6 +163,20 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
         }
 
         wake?.TrySetResult();
+    }
+
+    /// <summary>Queues a parse failure, to reach the sink after everything queued before it.</summary>
+    /// <param name="rawKey">The raw key that could not be parsed.</param>
+    /// <param name="rawValue">Its raw value, if any.</param>
+    public void ParseFailed(string rawKey, string? rawValue) => EnqueueFailure(DedupeItemKind.ParseFailed, new ParseFailure(rawKey, rawValue));
+
+    /// <summary>Queues a sync failure, to reach the sink after everything queued before it.</summary>
+    /// <param name="error">Why the upstream lost the datastore.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="error"/> is null.</exception>
+    public void SyncFailed(Exception error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        EnqueueFailure(DedupeItemKind.SyncFailed, error);
     }
 
     /// <summary>Queues <paramref name="updates"/>, keyed by <see cref="IKey.DefaultPath"/>.</summary>
@@ -226,8 +244,8 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
     }
 
     /// <summary>
-    /// Tells the buffer the upstream reconnected and will resync. Everything queued and not yet handed to the sink
-    /// is discarded (updates and statuses of the old connection), so nothing stale reaches the sink during the resync;
+    /// Tells the buffer the upstream reconnected and will resync. The updates and statuses queued and not yet handed to
+    /// the sink are discarded (failures are kept, in order), so nothing stale reaches the sink during the resync;
     /// the sink keeps what it holds. Keys the sink holds that no update mentions before the next
     /// <see cref="SyncStatus.InSync"/> are deleted just before that InSync. A second call before that InSync starts
     /// the count again, discarding the first partial resync.
@@ -358,11 +376,12 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
             {
                 int count;
                 SyncStatus? status;
+                object? failure;
                 (int Peak, int Live)? shrunk;
                 bool any;
                 lock (_sync)
                 {
-                    any = TakeBatch(scratch, out count, out status, out shrunk);
+                    any = TakeBatch(scratch, out count, out status, out failure, out shrunk);
                 }
 
                 LogShrink(shrunk);
@@ -371,7 +390,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
                     return;
                 }
 
-                Deliver(sink, scratch, count, status);
+                Deliver(sink, scratch, count, status, failure);
             }
         }
         finally
@@ -396,6 +415,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
             {
                 int count;
                 SyncStatus? status;
+                object? failure;
                 (int Peak, int Live)? shrunk;
                 Task? idle = null;
                 lock (_sync)
@@ -406,7 +426,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
                     }
 
                     cancellationToken.ThrowIfCancellationRequested();
-                    if (!TakeBatch(scratch, out count, out status, out shrunk))
+                    if (!TakeBatch(scratch, out count, out status, out failure, out shrunk))
                     {
                         if (_completed)
                         {
@@ -426,7 +446,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
                     continue;
                 }
 
-                Deliver(sink, scratch, count, status);
+                Deliver(sink, scratch, count, status, failure);
             }
         }
         finally
@@ -469,7 +489,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
         wake?.TrySetResult();
     }
 
-    private void Deliver(ISyncerCallbacks sink, Update[] scratch, int count, SyncStatus? status)
+    private void Deliver(ISyncerCallbacks sink, Update[] scratch, int count, SyncStatus? status, object? failure)
     {
         try
         {
@@ -484,6 +504,16 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
             {
                 sink.OnStatusUpdated(s);
             }
+
+            switch (failure)
+            {
+                case ParseFailure parse:
+                    (sink as ISyncerParseFailCallbacks)?.ParseFailed(parse.RawKey, parse.RawValue);
+                    break;
+                case Exception error:
+                    (sink as ISyncFailCallbacks)?.SyncFailed(error);
+                    break;
+            }
         }
         catch (Exception ex)
         {
@@ -497,20 +527,28 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
     /// status heads the queue and changes what the sink was last told, takes that status alone. Returns false when
     /// there is nothing to deliver. Shrinks the key map when the keys deleted leave it mostly empty.
     /// </summary>
-    private bool TakeBatch(Update[] batch, out int count, out SyncStatus? status, out (int Peak, int Live)? shrunk)
+    private bool TakeBatch(Update[] batch, out int count, out SyncStatus? status, out object? failure, out (int Peak, int Live)? shrunk)
     {
         count = 0;
         status = null;
+        failure = null;
         bool removedKeys = false;
         while (count < batch.Length && _queue.Head is { } node)
         {
-            if (node.IsStatus && count > 0)
+            if (!node.IsKey && count > 0)
             {
-                // The updates before a status go in a call of their own, so every item taken is delivered by one call.
+                // The updates before a status or failure go in a call of their own, so every item taken is delivered by one call.
                 break;
             }
 
             _queue.Dequeue();
+            if (!node.IsKey && !node.IsStatus)
+            {
+                failure = node.Failure;
+                _queue.Return(node);
+                break;
+            }
+
             if (node.IsStatus)
             {
                 SyncStatus s = node.Status;
@@ -551,7 +589,27 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
         }
 
         shrunk = removedKeys ? MaybeShrink() : null;
-        return count > 0 || status is not null;
+        return count > 0 || status is not null || failure is not null;
+    }
+
+    private void EnqueueFailure(DedupeItemKind kind, object failure)
+    {
+        TaskCompletionSource? wake;
+        lock (_sync)
+        {
+            if (_stopped || _completed)
+            {
+                return;
+            }
+
+            DedupeEntry node = _queue.Rent();
+            node.Kind = kind;
+            node.Failure = failure;
+            _queue.Append(node);
+            wake = TakeWaiter();
+        }
+
+        wake?.TrySetResult();
     }
 
     /// <summary>Under the lock: queues one update for <paramref name="key"/>.</summary>
@@ -625,11 +683,19 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
     private int DiscardQueued()
     {
         int discarded = 0;
+        List<DedupeEntry>? failures = null;
         while (_queue.Dequeue() is { } node)
         {
             if (node.IsStatus)
             {
                 _queue.Return(node);
+                continue;
+            }
+
+            if (!node.IsKey)
+            {
+                // A failure is news about the datastore, not a stale picture of it: it is kept, in order.
+                (failures ??= []).Add(node);
                 continue;
             }
 
@@ -641,6 +707,11 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, IDisposable
                 _entries.Remove(node.Key);
                 _queue.Return(node);
             }
+        }
+
+        foreach (DedupeEntry failure in failures ?? [])
+        {
+            _queue.Append(failure);
         }
 
         _coalesced += discarded;

@@ -25,11 +25,20 @@ internal sealed class DedupeEntry
     /// <summary>The last resync epoch in which an update for the key arrived.</summary>
     public int SeenEpoch;
 
-    /// <summary>Whether this node is a status rather than a key.</summary>
-    public bool IsStatus;
+    /// <summary>What this node is: a key's update, or a status or failure in its place among them.</summary>
+    public DedupeItemKind Kind;
 
-    /// <summary>The status, when <see cref="IsStatus"/>.</summary>
+    /// <summary>The status, when <see cref="Kind"/> is <see cref="DedupeItemKind.Status"/>.</summary>
     public SyncStatus Status;
+
+    /// <summary>The failure: a <see cref="ParseFailure"/> or the <see cref="Exception"/> of a sync failure.</summary>
+    public object? Failure;
+
+    /// <summary>Gets whether this node is a status.</summary>
+    public bool IsStatus => Kind == DedupeItemKind.Status;
+
+    /// <summary>Gets whether this node is a key's entry (rather than a status or a failure).</summary>
+    public bool IsKey => Kind == DedupeItemKind.Key;
 
     /// <summary>Whether the node is linked into the queue.</summary>
     public bool Queued;
@@ -39,4 +48,20 @@ internal sealed class DedupeEntry
 
     /// <summary>The neighbour towards the tail (newer).</summary>
     public DedupeEntry? Next;
+}
+
+/// <summary>What a <see cref="DedupeEntry"/> stands for in the queue.</summary>
+internal enum DedupeItemKind : byte
+{
+    /// <summary>A key: whether the sink holds it, and its queued update.</summary>
+    Key,
+
+    /// <summary>A status.</summary>
+    Status,
+
+    /// <summary>A raw key and value the upstream could not parse (<see cref="ISyncerParseFailCallbacks"/>).</summary>
+    ParseFailed,
+
+    /// <summary>A lost datastore (<see cref="ISyncFailCallbacks"/>).</summary>
+    SyncFailed,
 }

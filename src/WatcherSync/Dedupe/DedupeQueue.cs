@@ -17,7 +17,7 @@ internal sealed class DedupeQueue
     private DedupeEntry? _free;
     private int _freeCount;
 
-    /// <summary>Gets how many nodes are queued (updates and statuses).</summary>
+    /// <summary>Gets how many nodes are queued (updates, statuses and failures).</summary>
     public int Count { get; private set; }
 
     /// <summary>Gets the oldest node, or null when the queue is empty.</summary>
@@ -59,8 +59,9 @@ internal sealed class DedupeQueue
         node.PendingDelete = false;
         node.Held = false;
         node.SeenEpoch = 0;
-        node.IsStatus = false;
+        node.Kind = DedupeItemKind.Key;
         node.Status = default;
+        node.Failure = null;
         node.Next = null;
         node.Previous = _free;
         _free = node;
@@ -105,7 +106,7 @@ internal sealed class DedupeQueue
     /// </summary>
     public void RemoveUpdate(DedupeEntry node)
     {
-        Debug.Assert(!node.IsStatus, "Statuses leave the queue only at its head.");
+        Debug.Assert(node.IsKey, "Statuses and failures leave the queue only at its head.");
         DedupeEntry? previous = node.Previous;
         DedupeEntry? next = node.Next;
         Unlink(node);

@@ -193,8 +193,10 @@ internal sealed class InMemoryWatch : ChannelReader<WatchEvent>, IWatch
             return true;
         }
 
+        // Every interval, also on an idle store (as etcd's progress notifications): a quiet watch is heard from, so no
+        // liveness check depends on write traffic. Not before a watch from a future revision has reached its start.
         long current = _store.CurrentRevisionLocked;
-        if (_bookmarkDue && _nextSequence == history.Head && current > _lastRevision)
+        if (_bookmarkDue && _nextSequence == history.Head && current >= _lastRevision)
         {
             _bookmarkDue = false;
             _lastRevision = current;

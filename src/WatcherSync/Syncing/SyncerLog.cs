@@ -40,6 +40,9 @@ internal static partial class SyncerLog
 
     [LoggerMessage(1011, LogLevel.Information, "Syncer {Syncer}: stopped; reported {Count} keys as deleted")]
     public static partial void Stopped(ILogger logger, string syncer, int count);
+
+    [LoggerMessage(1012, LogLevel.Error, "Syncer {Syncer}: the watcher cache of {Prefix} failed unexpectedly; relisting")]
+    public static partial void CacheFailed(ILogger logger, string syncer, string prefix, Exception error);
 }
 
 /// <summary>Why a watcher cache lists again.</summary>

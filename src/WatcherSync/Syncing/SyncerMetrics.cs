@@ -10,19 +10,34 @@ internal sealed class SyncerMetrics : IDisposable
     private readonly Counter<long> _updates;
     private readonly Counter<long> _relists;
     private readonly Counter<long> _watchRestarts;
+    private readonly SyncerGauges _gauges;
 
     public SyncerMetrics(WatcherSyncerOptions options, Func<int> status, Func<long> keys, Func<double> lastEventAge)
     {
         _ownsMeter = options.MeterFactory is null;
         _meter = WatcherSyncMeter.Create(options.MeterFactory);
-        var syncer = new KeyValuePair<string, object?>("watchersync.syncer", options.Name);
+        Tag = new KeyValuePair<string, object?>("watchersync.syncer", options.Name);
+        Status = status;
+        Keys = keys;
+        LastEventAge = lastEventAge;
         _updates = _meter.CreateCounter<long>("watchersync.syncer.updates", "{update}", "Updates delivered to the callbacks.");
         _relists = _meter.CreateCounter<long>("watchersync.syncer.relists", "{relist}", "Full syncs (lists) started, by reason.");
         _watchRestarts = _meter.CreateCounter<long>("watchersync.syncer.watch.restarts", "{restart}", "Watches that ended and were started again.");
-        _meter.CreateObservableGauge("watchersync.syncer.status", () => new Measurement<int>(status(), syncer), "{status}", "The announced sync status: 0 WaitForDatastore, 1 ResyncInProgress, 2 InSync.");
-        _meter.CreateObservableGauge("watchersync.syncer.keys", () => new Measurement<long>(keys(), syncer), "{key}", "Keys held by the watcher caches.");
-        _meter.CreateObservableGauge("watchersync.syncer.last_event.age", () => new Measurement<double>(lastEventAge(), syncer), "s", "Time since the datastore was last heard from.");
+        _gauges = SyncerGauges.For(_meter);
+        _gauges.Add(this);
     }
+
+    /// <summary>Gets the tag that names the syncer on every measurement.</summary>
+    public KeyValuePair<string, object?> Tag { get; }
+
+    /// <summary>Gets the announced status, for the status gauge.</summary>
+    public Func<int> Status { get; }
+
+    /// <summary>Gets the key count, for the keys gauge.</summary>
+    public Func<long> Keys { get; }
+
+    /// <summary>Gets the seconds since the datastore was last heard from, for the age gauge.</summary>
+    public Func<double> LastEventAge { get; }
 
     public void UpdatesDelivered(string syncer, int count) =>
         _updates.Add(count, new KeyValuePair<string, object?>("watchersync.syncer", syncer));
@@ -33,8 +48,10 @@ internal sealed class SyncerMetrics : IDisposable
     public void WatchRestarted(string syncer) =>
         _watchRestarts.Add(1, new KeyValuePair<string, object?>("watchersync.syncer", syncer));
 
+    /// <summary>Stops reporting this syncer (the gauges then no longer reach it), and disposes the meter it made.</summary>
     public void Dispose()
     {
+        _gauges.Remove(this);
         if (_ownsMeter)
         {
             _meter.Dispose();

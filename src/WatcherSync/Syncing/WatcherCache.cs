@@ -23,6 +23,7 @@ internal sealed class WatcherCache
     private readonly string _syncerName;
     private readonly int _index;
     private readonly Dictionary<string, CacheEntry> _entries = new(StringComparer.Ordinal);
+    private readonly ReportedBadWrites _badWrites = new();
 
     // Everything the cache has applied to its key set but not yet handed to the syncer loop, in order: the open
     // batch, and the messages sealed before it. Every change to _entries ends up here and is handed over by
@@ -37,9 +38,8 @@ internal sealed class WatcherCache
     // watch that breaks resumes before it; the events seen again are swallowed as repeats.
     private string? _revision;
     private string? _lastEventRevision;
-    private long _lastContact;
+    private readonly ContactClock _contact;
     private long _lastPassStart = -1;
-    private bool _contactLostReported;
     // Set when the datastore was reset, until the next list has been applied: no cached revision counts as "unchanged".
     private bool _revisionsVoid;
     // False once the backend said this resource cannot be watched: it is polled instead.
@@ -49,7 +49,6 @@ internal sealed class WatcherCache
     private bool _resyncAnnounced;
     private int _watchErrors;
     private int _keyCount;
-    private long _lastEventTimestamp;
 
     public WatcherCache(
         IBackendClient client,
@@ -71,8 +70,7 @@ internal sealed class WatcherCache
         _logger = logger;
         _metrics = metrics;
         _syncerName = options.Name;
-        _lastContact = _time.GetTimestamp();
-        _lastEventTimestamp = _lastContact;
+        _contact = new ContactClock(_time, options.WatchRetryTimeout);
     }
 
     /// <summary>What the cache is doing; each state is one method that returns the next state.</summary>
@@ -93,8 +91,8 @@ internal sealed class WatcherCache
     /// <summary>Gets the number of keys held as of the last batch handed to the syncer loop (safe to read from any thread).</summary>
     public int KeyCount => Volatile.Read(ref _keyCount);
 
-    /// <summary>Gets the timestamp of the last event or list (safe to read from any thread).</summary>
-    public long LastEventTimestamp => Volatile.Read(ref _lastEventTimestamp);
+    /// <summary>Gets the timestamp at which the datastore was last heard from: an event, a bookmark, a list or a watch opened (safe to read from any thread).</summary>
+    public long LastEventTimestamp => _contact.LastHeardTimestamp;
 
     private string Prefix => _list.DefaultPathRoot;
 
@@ -105,7 +103,7 @@ internal sealed class WatcherCache
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         // The retry timeout counts from the start, not from construction.
-        MarkContact();
+        _contact.Heard();
         State state = State.Listing;
         try
         {
@@ -114,12 +112,22 @@ internal sealed class WatcherCache
                 // Hand over what the last state left (a relist announcement among it) before pacing the next pass.
                 await FlushAsync().ConfigureAwait(false);
                 await PaceAsync(cancellationToken).ConfigureAwait(false);
-                state = state switch
+                try
                 {
-                    State.Listing => await ListAsync(cancellationToken).ConfigureAwait(false),
-                    State.Watching => await WatchAsync(cancellationToken).ConfigureAwait(false),
-                    _ => await PollAsync(cancellationToken).ConfigureAwait(false),
-                };
+                    state = state switch
+                    {
+                        State.Listing => await ListAsync(cancellationToken).ConfigureAwait(false),
+                        State.Watching => await WatchAsync(cancellationToken).ConfigureAwait(false),
+                        _ => await PollAsync(cancellationToken).ConfigureAwait(false),
+                    };
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    // Whatever a backend or a processor throws where nothing expects it, the cache survives: the key
+                    // set still matches what was handed over, and a relist puts the rest right.
+                    SyncerLog.CacheFailed(_logger, _syncerName, Prefix, ex);
+                    state = Relist(RelistReason.WatchErrors);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -300,7 +308,7 @@ internal sealed class WatcherCache
             return false;
         }
 
-        MarkContact();
+        _contact.Heard();
         SyncerLog.Listed(_logger, _syncerName, list.KVPairs.Count, Prefix, list.Revision);
         if (reason != RelistReason.Poll)
         {
@@ -327,6 +335,7 @@ internal sealed class WatcherCache
             }
         }
 
+        _badWrites.ForgetUnlisted(_epoch);
         _revision = list.Revision;
         _lastEventRevision = null;
         _revisionsVoid = false;
@@ -341,7 +350,6 @@ internal sealed class WatcherCache
     /// </summary>
     private async Task<(Exception? Error, bool Progressed)> WatchOnceAsync(CancellationToken cancellationToken)
     {
-        bool progressed = false;
         IWatch watch;
         try
         {
@@ -358,75 +366,113 @@ internal sealed class WatcherCache
             return (ex, false);
         }
 
-        MarkContact();
-        await using (watch.ConfigureAwait(false))
+        _contact.Opened();
+        (Exception? Error, bool Progressed) outcome;
+        try
         {
-            ChannelReader<WatchEvent> events = watch.Events;
-            try
+            outcome = await ReadWatchAsync(watch.Events, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await DisposeWatchAsync(watch, reported: true).ConfigureAwait(false);
+            throw;
+        }
+
+        // A backend whose dispose throws has a watch that failed: the cache survives it like any other watch error.
+        Exception? disposeError = await DisposeWatchAsync(watch, reported: outcome.Error is not null).ConfigureAwait(false);
+        return (outcome.Error ?? disposeError, outcome.Progressed);
+    }
+
+    /// <summary>Disposes a watch; returns what its dispose threw (logged here when <paramref name="reported"/>: the watch's end was already classified).</summary>
+    private async ValueTask<Exception?> DisposeWatchAsync(IWatch watch, bool reported)
+    {
+        try
+        {
+            await watch.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+#pragma warning disable CA1031 // Whatever a backend throws from a watch's dispose is a watch failure, never the cache's end.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            if (reported)
             {
-                while (await events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, "disposing the watch failed", ex);
+            }
+
+            return ex;
+        }
+    }
+
+    /// <summary>Reads one watch until its stream ends (returns a null error) or fails (returns the error).</summary>
+    private async Task<(Exception? Error, bool Progressed)> ReadWatchAsync(ChannelReader<WatchEvent> events, CancellationToken cancellationToken)
+    {
+        bool progressed = false;
+        try
+        {
+            while (await events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (events.TryRead(out WatchEvent? watchEvent))
                 {
-                    while (events.TryRead(out WatchEvent? watchEvent))
+                    switch (watchEvent.Type)
                     {
-                        switch (watchEvent.Type)
-                        {
-                            case WatchEventType.Error:
-                                await FlushAsync().ConfigureAwait(false);
-                                return (watchEvent.Error ?? new DatastoreException("The watch failed without saying why."), progressed);
-                            case WatchEventType.Bookmark:
-                                if (watchEvent.Revision is { } bookmark)
-                                {
-                                    // A bookmark at a new revision shows the watch is making progress, as an event does.
-                                    progressed |= !string.Equals(bookmark, _revision, StringComparison.Ordinal);
-                                    _revision = bookmark;
-                                    _lastEventRevision = null;
-                                }
-
-                                break;
-                            case WatchEventType.Deleted:
-                                if ((watchEvent.New ?? watchEvent.Old) is { } gone)
-                                {
-                                    OnDelete(gone.Key, watchEvent.Revision ?? gone.Revision);
-                                }
-
-                                progressed |= AdvanceTo(watchEvent.Revision);
-                                break;
-                            default:
-                                if (watchEvent.New is { } kv)
-                                {
-                                    OnUpsert(kv);
-                                    progressed |= AdvanceTo(kv.Revision);
-                                }
-
-                                break;
-                        }
-
-                        MarkContact();
-                        if (IsFull)
-                        {
+                        case WatchEventType.Error:
                             await FlushAsync().ConfigureAwait(false);
-                        }
+                            return (watchEvent.Error ?? new DatastoreException("The watch failed without saying why."), progressed);
+                        case WatchEventType.Bookmark:
+                            if (watchEvent.Revision is { } bookmark)
+                            {
+                                // A bookmark at a new revision shows the watch is making progress, as an event does.
+                                progressed |= !string.Equals(bookmark, _revision, StringComparison.Ordinal);
+                                _revision = bookmark;
+                                _lastEventRevision = null;
+                            }
+
+                            break;
+                        case WatchEventType.Deleted:
+                            if ((watchEvent.New ?? watchEvent.Old) is { } gone)
+                            {
+                                _badWrites.Forget(gone.Key.DefaultPath);
+                                OnDelete(gone.Key, watchEvent.Revision ?? gone.Revision);
+                            }
+
+                            progressed |= AdvanceTo(watchEvent.Revision);
+                            break;
+                        default:
+                            if (watchEvent.New is { } kv)
+                            {
+                                OnUpsert(kv);
+                                progressed |= AdvanceTo(kv.Revision);
+                            }
+
+                            break;
                     }
 
-                    await FlushAsync().ConfigureAwait(false);
+                    _contact.Heard();
+                    if (IsFull)
+                    {
+                        await FlushAsync().ConfigureAwait(false);
+                    }
                 }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (ChannelClosedException ex) when (ex.InnerException is { } inner)
-            {
+
                 await FlushAsync().ConfigureAwait(false);
-                return (inner, progressed);
             }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (ChannelClosedException ex) when (ex.InnerException is { } inner)
+        {
+            await FlushAsync().ConfigureAwait(false);
+            return (inner, progressed);
+        }
 #pragma warning disable CA1031 // A watch channel that faults is a watch error like any other.
-            catch (Exception ex)
+        catch (Exception ex)
 #pragma warning restore CA1031
-            {
-                await FlushAsync().ConfigureAwait(false);
-                return (ex, progressed);
-            }
+        {
+            await FlushAsync().ConfigureAwait(false);
+            return (ex, progressed);
         }
 
         await FlushAsync().ConfigureAwait(false);
@@ -454,13 +500,13 @@ internal sealed class WatcherCache
     {
         if (raw.Value is InvalidValue invalid)
         {
-            AddParseFailure(raw.Key.DefaultPath, invalid.RawValue, invalid.Error);
-            OnDelete(raw.Key, raw.Revision);
+            AddParseFailure(raw, raw.Key.DefaultPath, invalid.RawValue, invalid.Error);
             return;
         }
 
         if (_processor is null)
         {
+            _badWrites.Forget(raw.Key.DefaultPath);
             ApplyUpsert(raw, raw.Revision);
             return;
         }
@@ -472,18 +518,21 @@ internal sealed class WatcherCache
         }
         catch (ValueParseException ex)
         {
-            AddParseFailure(string.IsNullOrEmpty(ex.RawKey) ? raw.Key.DefaultPath : ex.RawKey, ex.RawValue ?? raw.Value?.ToString(), ex);
-            OnDelete(raw.Key, raw.Revision);
+            AddParseFailure(raw, string.IsNullOrEmpty(ex.RawKey) ? raw.Key.DefaultPath : ex.RawKey, ex.RawValue ?? raw.Value?.ToString(), ex);
             return;
         }
 #pragma warning disable CA1031 // A processor that throws must not stop the syncer.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            // The same on the watch path as on a relist (where a key not applied is deleted at the end of the list):
+            // the consumer does not keep a value the processor could not process.
             SyncerLog.ProcessorFailed(_logger, _syncerName, raw.Key.DefaultPath, ex);
+            OnDelete(raw.Key, raw.Revision);
             return;
         }
 
+        _badWrites.Forget(raw.Key.DefaultPath);
         foreach (KVPair pair in pairs)
         {
             if (pair.Value is null)
@@ -546,12 +595,18 @@ internal sealed class WatcherCache
         }
     }
 
-    private void AddParseFailure(string rawKey, string? rawValue, Exception error)
+    /// <summary>A bad write: reported once (a replay of it is not), and the key it leaves behind is deleted.</summary>
+    private void AddParseFailure(KVPair raw, string rawKey, string? rawValue, Exception error)
     {
-        SyncerLog.ParseFailed(_logger, _syncerName, rawKey, error);
+        if (_badWrites.Note(raw.Key.DefaultPath, raw.Revision, _epoch, _revisionsVoid))
+        {
+            SyncerLog.ParseFailed(_logger, _syncerName, rawKey, error);
 
-        // The failure keeps its place: the updates before it go out before it, the ones after it after.
-        Seal(new CacheMessage(CacheMessageKind.ParseFailed, _index, ParseFailure: new ParseFailure(rawKey, rawValue)));
+            // The failure keeps its place: the updates before it go out before it, the ones after it after.
+            Seal(new CacheMessage(CacheMessageKind.ParseFailed, _index, ParseFailure: new ParseFailure(rawKey, rawValue)));
+        }
+
+        OnDelete(raw.Key, raw.Revision);
     }
 
     /// <summary>Closes the open batch (if any) and queues <paramref name="message"/> after it.</summary>
@@ -624,26 +679,18 @@ internal sealed class WatcherCache
         }
     }
 
-    private void MarkContact()
-    {
-        long now = _time.GetTimestamp();
-        _lastContact = now;
-        Volatile.Write(ref _lastEventTimestamp, now);
-        _contactLostReported = false;
-    }
-
     /// <summary>
-    /// After a failure: when nothing has reached the datastore for the retry timeout, reports the loss once and
-    /// returns true (the cache must relist once contact is back, and announce that resync again).
+    /// After a failure: when the failures have lasted the retry timeout since the first of them (time in an open,
+    /// healthy watch is contact), reports the loss once and returns true (the cache must relist once contact is back,
+    /// and announce that resync again).
     /// </summary>
     private bool CheckContact(Exception error)
     {
-        if (_contactLostReported || _time.GetElapsedTime(_lastContact) < _options.WatchRetryTimeout)
+        if (!_contact.Failed())
         {
             return false;
         }
 
-        _contactLostReported = true;
         SyncerLog.ContactLost(_logger, _syncerName, Prefix, error);
         Seal(new CacheMessage(CacheMessageKind.ContactLost, _index, Error: error));
         _resyncAnnounced = false;

@@ -158,7 +158,16 @@ public sealed class WatcherSyncer : ISyncer
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (running is not null)
         {
-            await running.ConfigureAwait(false);
+            try
+            {
+                await running.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Only a defect gets here (the caches survive whatever a backend throws); the stop still completes
+                // with the deletes of every key the caches hold.
+                SyncerLog.CallbackFailed(_logger, _options.Name, ex);
+            }
 
             // The caches have returned and the loop has delivered all they handed over: the consumer holds exactly
             // the keys the caches hold.

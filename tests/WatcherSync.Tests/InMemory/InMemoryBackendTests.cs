@@ -207,6 +207,22 @@ public sealed class InMemoryBackendTests
     }
 
     [Fact]
+    public async Task Watch_OnAnIdleStore_GetsABookmarkEveryBookmarkInterval()
+    {
+        var time = new FakeTimeProvider();
+        await using var store = new InMemoryBackend(new InMemoryBackendOptions { TimeProvider = time, BookmarkInterval = TimeSpan.FromSeconds(1) });
+        await store.ApplyAsync(new KVPair(new PathKey("/a"), "1"));
+        await using IWatch watch = await store.WatchAsync(All, new WatchOptions(Rev(store.Revision), AllowWatchBookmarks: true));
+        for (int tick = 1; tick <= 5; tick++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            WatchEvent bookmark = await ReadOneAsync(watch, $"the bookmark of quiet interval {tick}");
+            bookmark.Type.Should().Be(WatchEventType.Bookmark, "an idle watch hears from the store every interval, as etcd's progress notifications do");
+            bookmark.Revision.Should().Be(Rev(store.Revision));
+        }
+    }
+
+    [Fact]
     public async Task Watch_IdleThroughBookmarkTicks_IsRegisteredAsAWaiterAtMostOnceAndNotAfterDispose()
     {
         var time = new FakeTimeProvider();
@@ -217,7 +233,12 @@ public sealed class InMemoryBackendTests
         {
             // A reader starts waiting (which registers the watch), gives up, and a bookmark tick passes in a quiet
             // store. Cancelling keeps the steps in order on this thread; a reader that keeps waiting re-registers
-            // the same way, only on another thread.
+            // the same way, only on another thread. The bookmark the last quiet interval brought is read first.
+            while (watch.Events.TryRead(out WatchEvent? quiet))
+            {
+                quiet.Type.Should().Be(WatchEventType.Bookmark);
+            }
+
             using var cts = new CancellationTokenSource();
             Task<bool> wait = watch.Events.WaitToReadAsync(cts.Token).AsTask();
             await cts.CancelAsync();
@@ -227,6 +248,11 @@ public sealed class InMemoryBackendTests
         }
 
         // Still woken by the next write.
+        while (watch.Events.TryRead(out WatchEvent? quiet))
+        {
+            quiet.Type.Should().Be(WatchEventType.Bookmark);
+        }
+
         Task<bool> woken = watch.Events.WaitToReadAsync().AsTask();
         store.WaiterCount.Should().Be(1);
         await store.ApplyAsync(new KVPair(new PathKey("/a"), "2"));
@@ -369,4 +395,25 @@ public sealed class InMemoryBackendTests
     }
 
     private static string Rev(long revision) => revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static async Task<WatchEvent> ReadOneAsync(IWatch watch, string because)
+    {
+        using var deadline = new CancellationTokenSource(Eventually.DefaultTimeout);
+        try
+        {
+            while (await watch.Events.WaitToReadAsync(deadline.Token))
+            {
+                if (watch.Events.TryRead(out WatchEvent? watchEvent))
+                {
+                    return watchEvent;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Nothing read in time: {because}");
+        }
+
+        throw new InvalidOperationException($"The watch ended: {because}");
+    }
 }

@@ -33,6 +33,44 @@ public sealed class SyncerMetricsTests
         restarts.GetMeasurementSnapshot().Sum(m => m.Value).Should().Be(1);
     }
 
+    [Fact]
+    public async Task StoppedSyncers_OnAnApplicationsMeterFactory_ReportNothingAndAreCollectable()
+    {
+        using var factory = new TestMeterFactory();
+        using var status = new MetricCollector<int>(factory, WatcherSyncMeter.Name, "watchersync.syncer.status");
+        using var keys = new MetricCollector<long>(factory, WatcherSyncMeter.Name, "watchersync.syncer.keys");
+        WeakReference[] stopped = await StartAndStopSyncersAsync(factory, 20);
+
+        status.RecordObservableInstruments();
+        keys.RecordObservableInstruments();
+        status.GetMeasurementSnapshot().Should().BeEmpty("a stopped syncer reports nothing");
+        keys.GetMeasurementSnapshot().Should().BeEmpty("a stopped syncer reports nothing");
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        stopped.Count(s => s.IsAlive).Should().Be(0, "the factory's meter outlives the syncers but does not hold them");
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<WeakReference[]> StartAndStopSyncersAsync(TestMeterFactory factory, int count)
+    {
+        var stopped = new WeakReference[count];
+        for (int i = 0; i < count; i++)
+        {
+            var time = new FakeTimeProvider();
+            var backend = new ScriptedBackend();
+            var syncer = new WatcherSyncer(backend, [new ResourceType(new PrefixListOptions("/a/"))], new RecordingCallbacks(), new WatcherSyncerOptions { TimeProvider = time, MeterFactory = factory, Name = $"s{i}" });
+            syncer.Start();
+            backend.For("/a/").List(10, Pair("/a/1", "x", 5));
+            backend.For("/a/").Watch();
+            await Until(time, () => syncer.Status == SyncStatus.InSync, "the syncer is in sync");
+            await syncer.StopAsync();
+            stopped[i] = new WeakReference(syncer);
+        }
+
+        return stopped;
+    }
+
     private static Task Until(FakeTimeProvider time, Func<bool> condition, string because) =>
         Eventually.True(
             () =>

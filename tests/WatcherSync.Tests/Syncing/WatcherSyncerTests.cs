@@ -6,7 +6,7 @@ using static WatcherSync.Testing.ScriptedBackend;
 
 namespace WatcherSync.Tests.Syncing;
 
-public sealed class WatcherSyncerTests : IAsyncLifetime
+public sealed partial class WatcherSyncerTests : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new();
     private readonly ScriptedBackend _backend = new();

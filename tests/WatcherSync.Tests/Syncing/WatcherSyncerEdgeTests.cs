@@ -1,0 +1,81 @@
+using System.Globalization;
+using FluentAssertions;
+using WatcherSync.Testing;
+using Xunit;
+using static WatcherSync.Testing.ScriptedBackend;
+
+namespace WatcherSync.Tests.Syncing;
+
+/// <summary>Production edges of the syncer: quiet watches, backends that throw where they should not, replays.</summary>
+public sealed partial class WatcherSyncerTests
+{
+    [Fact]
+    public async Task QuietHealthyWatch_LongerThanTheRetryTimeoutThenOneTransientError_ResumesFromTheSameRevision()
+    {
+        Script a = _backend.For("/a/");
+        Start(new WatcherSyncerOptions { WatchRetryTimeout = TimeSpan.FromSeconds(30) }, new ResourceType(new PrefixListOptions("/a/")));
+        a.List(10, Pair("/a/k1", "1", 1));
+        ScriptedWatch quiet = a.Watch();
+        await Until(() => _callbacks.LastStatus == SyncStatus.InSync && a.WatchRevisions.Count == 1, "in sync and watching");
+
+        // Five minutes of an open, healthy watch with nothing to say: that is contact, not silence.
+        _time.Advance(TimeSpan.FromMinutes(5));
+        quiet.Error(new DatastoreUnavailableException("connection reset"));
+        ScriptedWatch next = a.Watch();
+        await Until(() => a.WatchRevisions.Count == 2, "the cache watches again");
+        next.Added("/a/k2", "2", 11);
+        await Until(() => _callbacks.AllUpdates.Count == 2, "the next write arrives");
+
+        _callbacks.Statuses.Should().Equal([SyncStatus.ResyncInProgress, SyncStatus.InSync], "one transient error is not a lost datastore");
+        _callbacks.Calls.OfType<RecordingCallbacks.SyncFailedCall>().Should().BeEmpty();
+        a.ListCalls.Should().Be(1, "the watch resumed without a relist");
+        a.WatchRevisions.Should().Equal("10", "10");
+    }
+
+    [Fact]
+    public async Task WatchDisposeThrows_IsAWatchFailureTheCacheSurvives_AndStopStillDeletesEveryKey()
+    {
+        Script a = _backend.For("/a/");
+        Start("/a/");
+        a.List(10, Pair("/a/k1", "1", 1));
+        ScriptedWatch first = a.Watch();
+        first.DisposeError = new InvalidOperationException("the backend's watch dispose broke");
+        await Until(() => _callbacks.LastStatus == SyncStatus.InSync && a.WatchRevisions.Count == 1, "in sync and watching");
+
+        first.Added("/a/k2", "2", 11);
+        first.End();
+        ScriptedWatch second = a.Watch();
+        await Until(() => a.WatchRevisions.Count == 2, "the cache watches again after the dispose failed");
+        second.Added("/a/k3", "3", 12);
+        await Until(() => _callbacks.AllUpdates.Count == 3, "the cache still delivers");
+
+        // The stop disposes the open watch, and that throws too.
+        second.DisposeError = new InvalidOperationException("broken again");
+        await Eventually.Within(_syncer!.StopAsync(), "the stop completes whatever the backend throws");
+        _callbacks.Picture.Should().BeEmpty("every key held is reported deleted at stop");
+    }
+
+    [Fact]
+    public async Task InvalidValue_ReplayedAfterAWatchResume_IsReportedOnce()
+    {
+        Script a = _backend.For("/a/");
+        Start("/a/");
+        a.List(10, Pair("/a/good", "1", 1));
+        ScriptedWatch first = a.Watch();
+        await Until(() => _callbacks.LastStatus == SyncStatus.InSync && a.WatchRevisions.Count == 1, "in sync and watching");
+
+        first.Send(new WatchEvent(WatchEventType.Added, null, Bad("/a/bad", 11)));
+        first.End();
+        ScriptedWatch second = a.Watch();
+        await Until(() => a.WatchRevisions.Count == 2, "the cache watches again");
+        a.WatchRevisions.Should().Equal(["10", "10"], "revision 11 may have had more events: the watch resumes before it");
+        second.Send(new WatchEvent(WatchEventType.Added, null, Bad("/a/bad", 11)));
+        second.Added("/a/k2", "2", 12);
+        await Until(() => _callbacks.AllUpdates.Count == 2, "the next write arrives");
+
+        _callbacks.Calls.OfType<RecordingCallbacks.ParseFailedCall>().Should().ContainSingle("a bad write is reported once, however often it is replayed");
+    }
+
+    private static KVPair Bad(string key, long revision) =>
+        new(new PathKey(key), new InvalidValue(new ValueParseException(key, "junk", "not JSON")), revision.ToString(CultureInfo.InvariantCulture));
+}
