@@ -27,6 +27,16 @@ internal sealed class WatcherSyncOptionsValidator(
             problems.Add("WatcherSync:Prefixes: at least one prefix (or a resource type registered in code) is required.");
         }
 
+        ResourceType[] types =
+        [
+            .. registrations.Value.ResourceTypes,
+            .. options.Prefixes.Where(static p => !string.IsNullOrEmpty(p)).Select(static p => new ResourceType(new PrefixListOptions(p))),
+        ];
+        if (ResourceTypeOverlap.Find(types) is { } overlap)
+        {
+            problems.Add($"WatcherSync:Prefixes: {overlap}");
+        }
+
         if (!Enum.IsDefined(options.Backend))
         {
             problems.Add($"WatcherSync:Backend: '{options.Backend}' is not a backend (InMemory or Etcd).");

@@ -136,6 +136,19 @@ public sealed class WatcherSyncServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public async Task HostStart_OverlappingPrefixes_FailsWithAClearErrorBeforeAnythingStarts()
+    {
+        HostApplicationBuilder builder = TestHost.Builder();
+        builder.Services.AddWatcherSync().AddPrefix("/a/").AddPrefix("/a/b/").AddSink<RecordingCallbacks>();
+        using IHost host = builder.Build();
+
+        Func<Task> start = () => host.StartAsync();
+        OptionsValidationException error = (await start.Should().ThrowAsync<OptionsValidationException>()).Which;
+        error.Message.Should().Contain("('/a/') and 1 ('/a/b/') overlap");
+        host.Services.GetRequiredService<RecordingCallbacks>().Calls.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task HostStart_EtcdNotChosen_EtcdOptionsAreNotChecked()
     {
         var services = new ServiceCollection();

@@ -37,7 +37,8 @@ public sealed class WatcherSyncer : ISyncer
     /// <param name="callbacks">Receives the status and the updates. It may also implement
     /// <see cref="ISyncerParseFailCallbacks"/> and <see cref="ISyncFailCallbacks"/>.</param>
     /// <param name="options">Options; null for the defaults.</param>
-    /// <exception cref="ArgumentException">No resource types were given.</exception>
+    /// <exception cref="ArgumentException">No resource types were given, or two of them overlap (equal list options, or
+    /// plain prefixes of which one starts with the other).</exception>
     public WatcherSyncer(IBackendClient client, IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks, WatcherSyncerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -54,6 +55,11 @@ public sealed class WatcherSyncer : ISyncer
         foreach (ResourceType type in types)
         {
             ArgumentNullException.ThrowIfNull(type, nameof(resourceTypes));
+        }
+
+        if (ResourceTypeOverlap.Find(types) is { } overlap)
+        {
+            throw new ArgumentException(overlap, nameof(resourceTypes));
         }
 
         _callbacks = callbacks;

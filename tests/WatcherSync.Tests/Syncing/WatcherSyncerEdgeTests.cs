@@ -76,6 +76,55 @@ public sealed partial class WatcherSyncerTests
         _callbacks.Calls.OfType<RecordingCallbacks.ParseFailedCall>().Should().ContainSingle("a bad write is reported once, however often it is replayed");
     }
 
+    [Fact]
+    public async Task ProcessorThrowingAnythingElse_OnTheWatchAndOnARelistAlike_DeletesTheKeyWithoutAParseFailure()
+    {
+        Script a = _backend.For("/a/");
+        Start(new ResourceType(new PrefixListOptions("/a/"), new FailingOnValueProcessor("boom")));
+        a.List(10, Pair("/a/k1", "1", 1), Pair("/a/k2", "2", 2));
+        ScriptedWatch watch = a.Watch();
+        await Until(() => _callbacks.LastStatus == SyncStatus.InSync && a.WatchRevisions.Count == 1, "in sync and watching");
+
+        watch.Modified("/a/k1", "boom", 11);
+        await Until(() => !_callbacks.Picture.ContainsKey("/a/k1"), "the watch path drops the value the processor could not process");
+
+        watch.Error(new RevisionExpiredException("compacted"));
+        a.List(20, Pair("/a/k1", "boom", 11), Pair("/a/k2", "boom", 15));
+        a.Watch();
+        await Until(() => a.WatchRevisions.Count == 2 && _callbacks.Statuses.Count == 4, "the cache relists and is in sync again");
+        _callbacks.Picture.Should().BeEmpty("the relist path drops them the same way");
+        _callbacks.Calls.OfType<RecordingCallbacks.ParseFailedCall>().Should().BeEmpty("only a ValueParseException is a parse failure; other errors are logged");
+    }
+
+    [Theory]
+    [InlineData("/a/", "/a/")]
+    [InlineData("/a/", "/a/b/")]
+    [InlineData("/a/b/", "/a/")]
+    [InlineData("", "/x/")]
+    public void Constructor_OverlappingResourceTypes_ThrowsNamingBoth(string first, string second)
+    {
+        Func<WatcherSyncer> build = () => new WatcherSyncer(_backend, [new ResourceType(new PrefixListOptions(first)), new ResourceType(new PrefixListOptions(second))], _callbacks);
+        build.Should().Throw<ArgumentException>().WithMessage($"*0 ('{first}') and 1 ('{second}') overlap*");
+    }
+
+    [Fact]
+    public async Task Constructor_DisjointPrefixesSharingLeadingCharacters_AreAccepted()
+    {
+        await using var syncer = new WatcherSyncer(_backend, [new ResourceType(new PrefixListOptions("/a/")), new ResourceType(new PrefixListOptions("/ab/"))], _callbacks);
+        syncer.Status.Should().Be(SyncStatus.WaitForDatastore);
+    }
+
     private static KVPair Bad(string key, long revision) =>
         new(new PathKey(key), new InvalidValue(new ValueParseException(key, "junk", "not JSON")), revision.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Passes pairs through; throws something other than a parse failure on one value.</summary>
+    private sealed class FailingOnValueProcessor(string failOn) : ISyncerUpdateProcessor
+    {
+        public IReadOnlyList<KVPair> Process(KVPair kv) =>
+            Equals(kv.Value, failOn) ? throw new InvalidOperationException("the processor has a bug") : [kv];
+
+        public void OnSyncerStarting()
+        {
+        }
+    }
 }
