@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -14,38 +13,36 @@ internal sealed class WatcherCache
     private readonly IBackendClient _client;
     private readonly ResourceType _resourceType;
     private readonly IListOptions _list;
-    private readonly ISyncerUpdateProcessor? _processor;
     private readonly WatcherSyncerOptions _options;
     private readonly TimeProvider _time;
-    private readonly ChannelWriter<CacheMessage> _output;
     private readonly ILogger _logger;
     private readonly SyncerMetrics _metrics;
     private readonly string _syncerName;
-    private readonly int _index;
-    private readonly Dictionary<string, CacheEntry> _entries = new(StringComparer.Ordinal);
-    private readonly ReportedBadWrites _badWrites = new();
+    private readonly CacheOutbox _outbox;
+    private readonly CacheKeySet _keys;
+    private readonly RawPairApplier _applier;
 
-    // Everything the cache has applied to its key set but not yet handed to the syncer loop, in order: the open
-    // batch, and the messages sealed before it. Every change to _entries ends up here and is handed over by
-    // FlushAsync, the one way out of the cache, which never gives up on a message; so the consumer's picture is
-    // always what the key set says once the cache has stopped, and the stop's deletes match it exactly.
-    private readonly List<CacheMessage> _sealed = [];
-    private List<Update> _batch = [];
-    private int _epoch;
-    // Where a new watch resumes: a revision all of whose events have been seen (a list, a bookmark, or the
-    // revision of an event followed by an event of a later revision). The revision of the last event seen may
-    // still have events to come (one etcd transaction or prefix delete is many events at one revision), so a
-    // watch that breaks resumes before it; the events seen again are swallowed as repeats.
-    private string? _revision;
-    private string? _lastEventRevision;
+    // The cache's own state, all of it written by its one loop (RunAsync) only; _keyCount is also read by others.
+    // The state machine (State below) is the local variable of RunAsync; these fields say where it stands.
+    //
+    // _canWatch: false once the backend said this resource cannot be watched; then the state is only Listing or
+    //   Polling, never Watching. It never becomes true again.
+    // _relistReason: why the next list runs; read only in Listing. ContactLost only after _contact has expired.
+    // _resyncAnnounced: the loop has been told "ResyncStarted" and not yet "InSync" by this cache. True only from
+    //   a relist decision (compaction, reset, watch errors) or a list's start until that list's InSync; set false
+    //   again by a lost contact (the loop then counts the cache out of sync by the ContactLost message).
+    // _watchErrors: errors in a row while the watch is stuck at one revision, 0 ≤ _watchErrors <
+    //   MaxWatchErrorsBeforeRelist in Watching; reset by a successful list and by a watch that progressed.
+    // _lastPassStart: when the last pass began (-1 before the first), to pace passes by MinResyncInterval.
+    // The small types hold the rest, each with its own invariants: _resume (where the next watch starts), _contact
+    // (in contact / failing since / expired), _keys (keys and revisions, with the list epoch), _outbox (what is
+    // applied but not yet handed over), _applier (the processor, bad writes reported once, and whether revisions are
+    // void after a reset).
     private readonly ContactClock _contact;
+    private readonly ResumePoint _resume = new();
     private long _lastPassStart = -1;
-    // Set when the datastore was reset, until the next list has been applied: no cached revision counts as "unchanged".
-    private bool _revisionsVoid;
-    // False once the backend said this resource cannot be watched: it is polled instead.
     private bool _canWatch = true;
     private RelistReason _relistReason = RelistReason.Initial;
-    // Whether the loop has been told this cache is resyncing since it last said it was in sync.
     private bool _resyncAnnounced;
     private int _watchErrors;
     private int _keyCount;
@@ -62,15 +59,15 @@ internal sealed class WatcherCache
         _client = client;
         _resourceType = resourceType;
         _list = resourceType.ListInterface;
-        _processor = resourceType.UpdateProcessor;
-        _index = index;
         _options = options;
         _time = options.TimeProvider;
-        _output = output;
         _logger = logger;
         _metrics = metrics;
         _syncerName = options.Name;
         _contact = new ContactClock(_time, options.WatchRetryTimeout);
+        _outbox = new CacheOutbox(index, options.MaxUpdatesPerBatch, output);
+        _keys = new CacheKeySet(_outbox);
+        _applier = new RawPairApplier(resourceType.UpdateProcessor, _keys, _outbox, logger, _syncerName, resourceType.ListInterface.DefaultPathRoot);
     }
 
     /// <summary>What the cache is doing; each state is one method that returns the next state.</summary>
@@ -175,7 +172,7 @@ internal sealed class WatcherCache
         if (error is null)
         {
             // The stream ended without an error: resume from the last revision seen.
-            SyncerLog.WatchEnded(_logger, _syncerName, Prefix, _revision);
+            SyncerLog.WatchEnded(_logger, _syncerName, Prefix, _resume.Revision);
             return State.Watching;
         }
 
@@ -184,12 +181,12 @@ internal sealed class WatcherCache
         {
             case DatastoreResetException:
                 // Revisions from before the reset may recur with other values: compare none of them.
-                SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, "datastore reset: relisting every key", error);
-                _revisionsVoid = true;
+                SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _resume.Revision, "datastore reset: relisting every key", error);
+                _applier.RevisionsVoid = true;
                 next = Relist(RelistReason.Reset);
                 break;
             case RevisionExpiredException:
-                SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, "compacted: relisting", error);
+                SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _resume.Revision, "compacted: relisting", error);
                 next = Relist(RelistReason.Compacted);
                 break;
             case OperationNotSupportedException:
@@ -199,19 +196,19 @@ internal sealed class WatcherCache
                 break;
             case DatastoreException { IsTransient: true }:
                 // Connection refused, no leader, timeouts: retry the same revision, never counted.
-                SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, "transient: resuming", error);
+                SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _resume.Revision, "transient: resuming", error);
                 next = State.Watching;
                 break;
             default:
                 _watchErrors++;
                 if (_watchErrors >= _options.MaxWatchErrorsBeforeRelist)
                 {
-                    SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, $"error {_watchErrors}: relisting", error);
+                    SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _resume.Revision, $"error {_watchErrors}: relisting", error);
                     next = Relist(RelistReason.WatchErrors);
                 }
                 else
                 {
-                    SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, $"error {_watchErrors}: resuming", error);
+                    SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _resume.Revision, $"error {_watchErrors}: resuming", error);
                     next = State.Watching;
                 }
 
@@ -243,20 +240,14 @@ internal sealed class WatcherCache
         if (!_resyncAnnounced)
         {
             _resyncAnnounced = true;
-            Seal(new CacheMessage(CacheMessageKind.ResyncStarted, _index));
+            _outbox.Seal(CacheMessageKind.ResyncStarted);
         }
     }
 
     /// <summary>Returns every key still known, as deletions, and forgets them. Only once <see cref="RunAsync"/> has returned.</summary>
     public List<Update> DrainAsDeletes()
     {
-        var deletes = new List<Update>(_entries.Count);
-        foreach (CacheEntry entry in _entries.Values)
-        {
-            deletes.Add(new Update(new KVPair(entry.Key, null, entry.Revision), UpdateType.Deleted));
-        }
-
-        _entries.Clear();
+        List<Update> deletes = _keys.DrainAsDeletes();
         Volatile.Write(ref _keyCount, 0);
         return deletes;
     }
@@ -288,7 +279,7 @@ internal sealed class WatcherCache
         KVPairList list;
         try
         {
-            CallProcessorStarting();
+            _applier.Starting();
             list = await _client.ListAsync(_list, revision: null, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -317,29 +308,24 @@ internal sealed class WatcherCache
 
         // The list is applied batch by batch; a stop between two batches leaves the rest unapplied, and what was
         // applied has been handed over, so the key set and the consumer still agree.
-        _epoch++;
+        _keys.BeginList();
         foreach (KVPair kv in list.KVPairs)
         {
-            OnUpsert(kv);
+            _applier.Upsert(kv);
             await FlushIfFullAsync(cancellationToken).ConfigureAwait(false);
         }
 
         // Keys not seen in this list are gone.
-        foreach (KeyValuePair<string, CacheEntry> pair in _entries)
+        foreach (Update gone in _keys.RemoveUnlisted(list.Revision))
         {
-            if (pair.Value.Epoch != _epoch)
-            {
-                _entries.Remove(pair.Key);
-                _batch.Add(new Update(new KVPair(pair.Value.Key, null, list.Revision), UpdateType.Deleted));
-                await FlushIfFullAsync(cancellationToken).ConfigureAwait(false);
-            }
+            _outbox.Add(gone);
+            await FlushIfFullAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        _badWrites.ForgetUnlisted(_epoch);
-        _revision = list.Revision;
-        _lastEventRevision = null;
-        _revisionsVoid = false;
-        Seal(new CacheMessage(CacheMessageKind.InSync, _index));
+        _applier.ListFinished(_keys.Epoch);
+        _resume.Listed(list.Revision);
+        _applier.RevisionsVoid = false;
+        _outbox.Seal(CacheMessageKind.InSync);
         _resyncAnnounced = false;
         await FlushAsync().ConfigureAwait(false);
         return true;
@@ -353,7 +339,7 @@ internal sealed class WatcherCache
         IWatch watch;
         try
         {
-            watch = await _client.WatchAsync(_list, new WatchOptions(_revision, AllowWatchBookmarks: true), cancellationToken).ConfigureAwait(false);
+            watch = await _client.WatchAsync(_list, new WatchOptions(_resume.Revision, AllowWatchBookmarks: true), cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -397,7 +383,7 @@ internal sealed class WatcherCache
         {
             if (reported)
             {
-                SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _revision, "disposing the watch failed", ex);
+                SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _resume.Revision, "disposing the watch failed", ex);
             }
 
             return ex;
@@ -423,33 +409,30 @@ internal sealed class WatcherCache
                             if (watchEvent.Revision is { } bookmark)
                             {
                                 // A bookmark at a new revision shows the watch is making progress, as an event does.
-                                progressed |= !string.Equals(bookmark, _revision, StringComparison.Ordinal);
-                                _revision = bookmark;
-                                _lastEventRevision = null;
+                                progressed |= _resume.Bookmark(bookmark);
                             }
 
                             break;
                         case WatchEventType.Deleted:
                             if ((watchEvent.New ?? watchEvent.Old) is { } gone)
                             {
-                                _badWrites.Forget(gone.Key.DefaultPath);
-                                OnDelete(gone.Key, watchEvent.Revision ?? gone.Revision);
+                                _applier.Deleted(gone.Key, watchEvent.Revision ?? gone.Revision);
                             }
 
-                            progressed |= AdvanceTo(watchEvent.Revision);
+                            progressed |= _resume.Event(watchEvent.Revision);
                             break;
                         default:
                             if (watchEvent.New is { } kv)
                             {
-                                OnUpsert(kv);
-                                progressed |= AdvanceTo(kv.Revision);
+                                _applier.Upsert(kv);
+                                progressed |= _resume.Event(kv.Revision);
                             }
 
                             break;
                     }
 
                     _contact.Heard();
-                    if (IsFull)
+                    if (_outbox.IsFull)
                     {
                         await FlushAsync().ConfigureAwait(false);
                     }
@@ -479,203 +462,22 @@ internal sealed class WatcherCache
         return (null, progressed);
     }
 
-    /// <summary>Notes an event at <paramref name="revision"/>; returns true when it moved past the last one.</summary>
-    private bool AdvanceTo(string? revision)
-    {
-        if (revision is null || string.Equals(revision, _lastEventRevision, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        if (_lastEventRevision is not null)
-        {
-            _revision = _lastEventRevision;
-        }
-
-        _lastEventRevision = revision;
-        return true;
-    }
-
-    private void OnUpsert(KVPair raw)
-    {
-        if (raw.Value is InvalidValue invalid)
-        {
-            AddParseFailure(raw, raw.Key.DefaultPath, invalid.RawValue, invalid.Error);
-            return;
-        }
-
-        if (_processor is null)
-        {
-            _badWrites.Forget(raw.Key.DefaultPath);
-            ApplyUpsert(raw, raw.Revision);
-            return;
-        }
-
-        IReadOnlyList<KVPair> pairs;
-        try
-        {
-            pairs = _processor.Process(raw);
-        }
-        catch (ValueParseException ex)
-        {
-            AddParseFailure(raw, string.IsNullOrEmpty(ex.RawKey) ? raw.Key.DefaultPath : ex.RawKey, ex.RawValue ?? raw.Value?.ToString(), ex);
-            return;
-        }
-#pragma warning disable CA1031 // A processor that throws must not stop the syncer.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            // The same on the watch path as on a relist (where a key not applied is deleted at the end of the list):
-            // the consumer does not keep a value the processor could not process.
-            SyncerLog.ProcessorFailed(_logger, _syncerName, raw.Key.DefaultPath, ex);
-            OnDelete(raw.Key, raw.Revision);
-            return;
-        }
-
-        _badWrites.Forget(raw.Key.DefaultPath);
-        foreach (KVPair pair in pairs)
-        {
-            if (pair.Value is null)
-            {
-                ApplyDelete(pair.Key, pair.Revision ?? raw.Revision);
-            }
-            else
-            {
-                ApplyUpsert(pair, pair.Revision ?? raw.Revision);
-            }
-        }
-    }
-
-    private void OnDelete(IKey rawKey, string? revision)
-    {
-        if (_processor is null)
-        {
-            ApplyDelete(rawKey, revision);
-            return;
-        }
-
-        IReadOnlyList<KVPair> pairs;
-        try
-        {
-            pairs = _processor.Process(new KVPair(rawKey, null, revision));
-        }
-#pragma warning disable CA1031 // A processor that throws must not stop the syncer.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            SyncerLog.ProcessorFailed(_logger, _syncerName, rawKey.DefaultPath, ex);
-            return;
-        }
-
-        foreach (KVPair pair in pairs)
-        {
-            ApplyDelete(pair.Key, pair.Revision ?? revision);
-        }
-    }
-
-    private void ApplyUpsert(KVPair pair, string? revision)
-    {
-        ref CacheEntry entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, pair.Key.DefaultPath, out bool exists);
-        if (exists && !_revisionsVoid && string.Equals(entry.Revision, revision, StringComparison.Ordinal))
-        {
-            entry.Epoch = _epoch;
-            return;
-        }
-
-        entry = new CacheEntry(pair.Key, revision, _epoch);
-
-        _batch.Add(new Update(ReferenceEquals(pair.Revision, revision) ? pair : pair with { Revision = revision }, exists ? UpdateType.Updated : UpdateType.New));
-    }
-
-    private void ApplyDelete(IKey key, string? revision)
-    {
-        if (_entries.Remove(key.DefaultPath, out CacheEntry entry))
-        {
-            _batch.Add(new Update(new KVPair(entry.Key, null, revision), UpdateType.Deleted));
-        }
-    }
-
-    /// <summary>A bad write: reported once (a replay of it is not), and the key it leaves behind is deleted.</summary>
-    private void AddParseFailure(KVPair raw, string rawKey, string? rawValue, Exception error)
-    {
-        if (_badWrites.Note(raw.Key.DefaultPath, raw.Revision, _epoch, _revisionsVoid))
-        {
-            SyncerLog.ParseFailed(_logger, _syncerName, rawKey, error);
-
-            // The failure keeps its place: the updates before it go out before it, the ones after it after.
-            Seal(new CacheMessage(CacheMessageKind.ParseFailed, _index, ParseFailure: new ParseFailure(rawKey, rawValue)));
-        }
-
-        OnDelete(raw.Key, raw.Revision);
-    }
-
-    /// <summary>Closes the open batch (if any) and queues <paramref name="message"/> after it.</summary>
-    private void Seal(CacheMessage message)
-    {
-        SealBatch();
-        _sealed.Add(message);
-    }
-
-    private void SealBatch()
-    {
-        if (_batch.Count > 0)
-        {
-            _sealed.Add(new CacheMessage(CacheMessageKind.Updates, _index, _batch));
-            _batch = new List<Update>(Math.Min(_options.MaxUpdatesPerBatch, 256));
-        }
-    }
-
-    private bool IsFull => _batch.Count >= _options.MaxUpdatesPerBatch || _sealed.Count >= _options.MaxUpdatesPerBatch;
-
     private async ValueTask FlushIfFullAsync(CancellationToken cancellationToken)
     {
-        if (IsFull)
+        if (_outbox.IsFull)
         {
             await FlushAsync().ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
-    /// <summary>
-    /// Hands everything applied so far to the syncer loop, in order. The only way messages leave the cache. It is
-    /// not cancellable on purpose: a message given up would leave the key set ahead of the consumer. It cannot hang
-    /// a stop either, because the loop reads until every cache has returned.
-    /// </summary>
+    /// <summary>Hands everything applied so far to the syncer loop, in order (<see cref="CacheOutbox.FlushAsync"/>).</summary>
     private async ValueTask FlushAsync()
     {
-        SealBatch();
-        if (_sealed.Count == 0)
+        if (await _outbox.FlushAsync().ConfigureAwait(false))
         {
-            return;
-        }
-
-        foreach (CacheMessage message in _sealed)
-        {
-            await _output.WriteAsync(message, CancellationToken.None).ConfigureAwait(false);
-        }
-
-        _sealed.Clear();
-
-        // Counted once handed over, so the figure never runs ahead of what the syncer loop has been given.
-        Volatile.Write(ref _keyCount, _entries.Count);
-    }
-
-    private void CallProcessorStarting()
-    {
-        if (_processor is null)
-        {
-            return;
-        }
-
-        try
-        {
-            _processor.OnSyncerStarting();
-        }
-#pragma warning disable CA1031 // A processor that throws must not stop the syncer.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            SyncerLog.ProcessorFailed(_logger, _syncerName, Prefix, ex);
+            // Counted once handed over, so the figure never runs ahead of what the syncer loop has been given.
+            Volatile.Write(ref _keyCount, _keys.Count);
         }
     }
 
@@ -692,11 +494,8 @@ internal sealed class WatcherCache
         }
 
         SyncerLog.ContactLost(_logger, _syncerName, Prefix, error);
-        Seal(new CacheMessage(CacheMessageKind.ContactLost, _index, Error: error));
+        _outbox.Seal(CacheMessageKind.ContactLost, error: error);
         _resyncAnnounced = false;
         return true;
     }
-
-    /// <summary>What the cache keeps per key: no value, only what it needs to classify and delete.</summary>
-    private record struct CacheEntry(IKey Key, string? Revision, int Epoch);
 }
