@@ -397,6 +397,19 @@ public abstract class BackendContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ttl_IsOnTheWritesResultOnly_ReadsAndWatchesDoNotReportIt()
+    {
+        KVPairList start = await Client.ListAsync(new PrefixListOptions(Prefix));
+        await using IWatch watch = await Client.WatchAsync(new PrefixListOptions(Prefix), new WatchOptions(start.Revision));
+        KVPair written = await Client.CreateAsync(new KVPair(Key("ttl"), "1") { Ttl = TimeSpan.FromMinutes(5) });
+        written.Ttl.Should().Be(TimeSpan.FromMinutes(5), "the pair a write returns says what was asked");
+
+        (await Client.GetAsync(Key("ttl"))).Ttl.Should().BeNull("no backend reports a key's lifetime on a read");
+        (await Client.ListAsync(new PrefixListOptions(Prefix))).KVPairs.Single().Ttl.Should().BeNull();
+        (await ReadAsync(watch, 1))[0].New!.Ttl.Should().BeNull("nor on a watch event");
+    }
+
+    [Fact]
     public async Task Concurrency_ManyWriters_EveryWatcherSeesEveryRevisionInOrder()
     {
         const int Writers = 4;

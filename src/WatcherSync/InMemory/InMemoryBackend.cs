@@ -425,7 +425,8 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
             }
 
             long rev = ++_revision;
-            var stored = new KVPair(kv.Key, kv.Value, Revisions.Format(rev)) { Ttl = kv.Ttl, Uid = kv.Uid };
+            // Reads and watches do not report a lifetime (neither does etcd): only the write's own result says the TTL asked.
+            var stored = new KVPair(kv.Key, kv.Value, Revisions.Format(rev)) { Uid = kv.Uid };
             if (record is null)
             {
                 record = new KeyRecord(path);
@@ -442,7 +443,7 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
             record.SetVersion(rev, stored);
             SetExpiryLocked(record, kv.Ttl);
             AppendEventLocked(rev, record, old is null ? WatchEventType.Added : WatchEventType.Modified, old, stored);
-            return Task.FromResult(stored);
+            return Task.FromResult(kv.Ttl is null ? stored : stored with { Ttl = kv.Ttl });
         }
     }
 
@@ -631,7 +632,30 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
                 return -1;
             }
 
-            return string.CompareOrdinal(x!.Path, y!.Path);
+            return CompareAsUtf8(x!.Path, y!.Path);
+        }
+
+        /// <summary>
+        /// Orders paths as etcd orders keys, by their UTF-8 bytes (that is, by code point), not by UTF-16 code unit:
+        /// the two differ only where a surrogate (a character beyond U+FFFF) meets a character from U+E000 to U+FFFF.
+        /// </summary>
+        internal static int CompareAsUtf8(string x, string y)
+        {
+            int common = x.AsSpan().CommonPrefixLength(y);
+            if (common == x.Length || common == y.Length)
+            {
+                return x.Length.CompareTo(y.Length);
+            }
+
+            char a = x[common];
+            char b = y[common];
+            bool surrogateA = char.IsSurrogate(a);
+            if (surrogateA != char.IsSurrogate(b))
+            {
+                return surrogateA ? 1 : -1;
+            }
+
+            return a.CompareTo(b);
         }
     }
 }

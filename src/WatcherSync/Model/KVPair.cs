@@ -12,7 +12,10 @@ public sealed record KVPair(IKey Key, object? Value, string? Revision = null)
     /// <summary>Gets the key.</summary>
     public IKey Key { get; init; } = Key ?? throw new ArgumentNullException(nameof(Key));
 
-    /// <summary>Gets the time to live requested for a write, or the remaining lifetime reported by a read.</summary>
+    /// <summary>
+    /// Gets the time to live requested for a write (the pair a write returns carries it too). Reads and watch events
+    /// do not report a key's lifetime, on any backend: there it is null.
+    /// </summary>
     public TimeSpan? Ttl { get; init; }
 
     /// <summary>Gets an optional unique identifier of the stored object.</summary>
