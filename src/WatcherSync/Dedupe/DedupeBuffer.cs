@@ -61,7 +61,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
         _meter = WatcherSyncMeter.Create(options.MeterFactory);
         _ownsMeter = options.MeterFactory is null;
         _meter.CreateObservableGauge(
-            "watchersync.dedupe.queue.length", () => Observe(QueueLength), "{item}", "Updates and statuses waiting for the sink.");
+            "watchersync.dedupe.queue.length", () => Observe(QueueLength), "{item}", "Updates, statuses and failures waiting for the sink.");
         _meter.CreateObservableGauge(
             "watchersync.dedupe.keys.held", () => Observe(KeysHeldBySink), "{key}", "Keys the sink holds.");
         _meter.CreateObservableCounter(
