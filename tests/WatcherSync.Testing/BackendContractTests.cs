@@ -213,6 +213,21 @@ public abstract class BackendContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_KeysBeyondTheBasicPlane_AreOrderedByTheirUtf8Bytes()
+    {
+        string[] names = ["\uFFFD", "\U0001F600", "a", "\u00E9", "\uE000x", "\U0001F600a"];
+        foreach (string name in names)
+        {
+            await Client.ApplyAsync(new KVPair(Key(name), name));
+        }
+
+        KVPairList list = await Client.ListAsync(new PrefixListOptions(Prefix));
+        string[] byUtf8 = [.. names.Select(n => Prefix + n).Order(Comparer<string>.Create(static (x, y) => System.Text.Encoding.UTF8.GetBytes(x).AsSpan().SequenceCompareTo(System.Text.Encoding.UTF8.GetBytes(y))))];
+        list.KVPairs.Select(p => p.Key.DefaultPath).Should().Equal(byUtf8, "etcd orders keys by their bytes: U+FFFD before U+1F600, unlike UTF-16");
+        (await Client.ListAsync(new PrefixListOptions(Prefix + "\U0001F600"))).KVPairs.Should().HaveCount(2, "a prefix range holds exactly the keys that start with it");
+    }
+
+    [Fact]
     public async Task List_EmptyPrefixRange_ReturnsNothingWithARevision()
     {
         KVPairList list = await Client.ListAsync(new PrefixListOptions(Prefix));
