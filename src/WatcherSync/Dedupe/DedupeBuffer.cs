@@ -29,6 +29,14 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
     /// <summary>The key map is rebuilt once it has held this many keys and then lost three quarters of them.</summary>
     internal const int ShrinkThreshold = 4096;
 
+    // All state below is guarded by _sync. Valid combinations:
+    // - _entries holds exactly the keys whose node is queued with an update or held by the sink (DedupeEntry.Held);
+    //   _heldCount is the number of held ones. Status and failure nodes are in _queue only, never in _entries.
+    // - _disposed implies _stopped; _stopped and _completed are each set once and never cleared; once either is set,
+    //   inputs are ignored. _completed without _stopped: the send loop drains the queue, then ends.
+    // - _waiter is non-null only while a send loop (_sending) waits on an empty queue.
+    // - _resyncInProgress: OnConnectionRestarted was called and no InSync received since; keys whose SeenEpoch is not
+    //   _resyncEpoch are deleted at that InSync.
     private readonly Lock _sync = new();
     private readonly Dictionary<string, DedupeEntry> _entries = new(StringComparer.Ordinal);
     private readonly DedupeQueue _queue = new();
@@ -365,232 +373,9 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
         }
     }
 
-    /// <summary>Hands everything queued now to <paramref name="sink"/> on the calling thread, as the send loop would.</summary>
-    internal void DrainTo(ISyncerCallbacks sink)
-    {
-        StartSending();
-        try
-        {
-            var scratch = new Update[_batchSize];
-            while (true)
-            {
-                int count;
-                SyncStatus? status;
-                object? failure;
-                (int Peak, int Live)? shrunk;
-                bool any;
-                lock (_sync)
-                {
-                    any = TakeBatch(scratch, out count, out status, out failure, out shrunk);
-                }
-
-                LogShrink(shrunk);
-                if (!any)
-                {
-                    return;
-                }
-
-                Deliver(sink, scratch, count, status, failure);
-            }
-        }
-        finally
-        {
-            StopSending();
-        }
-    }
-
     /// <summary>One measurement, or none once the buffer is disposed (a factory's meter outlives the buffer).</summary>
     private Measurement<T>[] Observe<T>(T value)
         where T : struct => Volatile.Read(ref _disposed) ? [] : [new Measurement<T>(value)];
-
-    private async Task SendLoopAsync(ISyncerCallbacks sink, CancellationToken cancellationToken)
-    {
-        try
-        {
-            // Never run the sink on the caller's stack: a blocked sink must not keep the caller from getting the task.
-            await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
-            using CancellationTokenRegistration registration = cancellationToken.UnsafeRegister(static s => ((DedupeBuffer)s!).WakeSender(), this);
-            var scratch = new Update[_batchSize];
-            while (true)
-            {
-                int count;
-                SyncStatus? status;
-                object? failure;
-                (int Peak, int Live)? shrunk;
-                Task? idle = null;
-                lock (_sync)
-                {
-                    if (_stopped)
-                    {
-                        return;
-                    }
-
-                    cancellationToken.ThrowIfCancellationRequested();
-                    if (!TakeBatch(scratch, out count, out status, out failure, out shrunk))
-                    {
-                        if (_completed)
-                        {
-                            return;
-                        }
-
-                        _waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                        idle = _waiter.Task;
-                    }
-                }
-
-                LogShrink(shrunk);
-
-                if (idle is not null)
-                {
-                    await idle.ConfigureAwait(false);
-                    continue;
-                }
-
-                Deliver(sink, scratch, count, status, failure);
-            }
-        }
-        finally
-        {
-            StopSending();
-        }
-    }
-
-    private void StartSending()
-    {
-        lock (_sync)
-        {
-            if (_sending)
-            {
-                throw new InvalidOperationException("The dedupe buffer is already sending to a sink.");
-            }
-
-            _sending = true;
-        }
-    }
-
-    private void StopSending()
-    {
-        lock (_sync)
-        {
-            _sending = false;
-            _waiter = null;
-        }
-    }
-
-    private void WakeSender()
-    {
-        TaskCompletionSource? wake;
-        lock (_sync)
-        {
-            wake = _waiter;
-            _waiter = null;
-        }
-
-        wake?.TrySetResult();
-    }
-
-    private void Deliver(ISyncerCallbacks sink, Update[] scratch, int count, SyncStatus? status, object? failure)
-    {
-        try
-        {
-            if (count > 0)
-            {
-                Update[] batch = scratch.AsSpan(0, count).ToArray();
-                Array.Clear(scratch, 0, count);
-                sink.OnUpdates(batch);
-            }
-
-            if (status is { } s)
-            {
-                sink.OnStatusUpdated(s);
-            }
-
-            switch (failure)
-            {
-                case ParseFailure parse:
-                    (sink as ISyncerParseFailCallbacks)?.ParseFailed(parse.RawKey, parse.RawValue);
-                    break;
-                case Exception error:
-                    (sink as ISyncFailCallbacks)?.SyncFailed(error);
-                    break;
-            }
-        }
-        catch (Exception ex)
-        {
-            Log.SinkFailed(_logger, ex);
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Under the lock: moves up to a batch of updates into <paramref name="batch"/>, stopping before a status; or, when a
-    /// status heads the queue and changes what the sink was last told, takes that status alone. Returns false when
-    /// there is nothing to deliver. Shrinks the key map when the keys deleted leave it mostly empty.
-    /// </summary>
-    private bool TakeBatch(Update[] batch, out int count, out SyncStatus? status, out object? failure, out (int Peak, int Live)? shrunk)
-    {
-        count = 0;
-        status = null;
-        failure = null;
-        bool removedKeys = false;
-        while (count < batch.Length && _queue.Head is { } node)
-        {
-            if (!node.IsKey && count > 0)
-            {
-                // The updates before a status or failure go in a call of their own, so every item taken is delivered by one call.
-                break;
-            }
-
-            _queue.Dequeue();
-            if (!node.IsKey && !node.IsStatus)
-            {
-                failure = node.Failure;
-                _queue.Return(node);
-                break;
-            }
-
-            if (node.IsStatus)
-            {
-                SyncStatus s = node.Status;
-                _queue.Return(node);
-                if (s == _sinkStatus)
-                {
-                    continue;
-                }
-
-                _sinkStatus = s;
-                status = s;
-                break;
-            }
-
-            KVPair kv = node.Pending!;
-            node.Pending = null;
-            if (!node.PendingDelete)
-            {
-                batch[count++] = new Update(kv, node.Held ? UpdateType.Updated : UpdateType.New);
-                if (!node.Held)
-                {
-                    node.Held = true;
-                    _heldCount++;
-                }
-
-                continue;
-            }
-
-            if (node.Held)
-            {
-                batch[count++] = new Update(kv, UpdateType.Deleted);
-                _heldCount--;
-            }
-
-            _entries.Remove(node.Key);
-            _queue.Return(node);
-            removedKeys = true;
-        }
-
-        shrunk = removedKeys ? MaybeShrink() : null;
-        return count > 0 || status is not null || failure is not null;
-    }
 
     private void EnqueueFailure(DedupeItemKind kind, object failure)
     {
