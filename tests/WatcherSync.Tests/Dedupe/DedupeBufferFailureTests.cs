@@ -1,0 +1,74 @@
+using FluentAssertions;
+using WatcherSync.Testing;
+using Xunit;
+using static WatcherSync.Testing.ScriptedBackend;
+
+namespace WatcherSync.Tests.Dedupe;
+
+public sealed class DedupeBufferFailureTests
+{
+    [Fact]
+    public void Failures_QueuedAmongUpdates_ReachTheSinkInTheirPlace()
+    {
+        using var buffer = new DedupeBuffer();
+        var sink = new RecordingCallbacks();
+        var error = new DatastoreUnavailableException("gone");
+        buffer.OnStatusUpdated(SyncStatus.ResyncInProgress);
+        buffer.OnUpdates([new Update(Pair("/a", "1", 1), UpdateType.New)]);
+        buffer.ParseFailed("/bad", "junk");
+        buffer.OnUpdates([new Update(Pair("/b", "2", 2), UpdateType.New)]);
+        buffer.OnStatusUpdated(SyncStatus.WaitForDatastore);
+        buffer.SyncFailed(error);
+        buffer.QueueLength.Should().Be(6);
+
+        buffer.DrainTo(sink);
+        sink.Calls.Should().HaveCount(6);
+        sink.Calls[2].Should().Be(new RecordingCallbacks.ParseFailedCall("/bad", "junk"));
+        sink.Calls[4].Should().Be(SyncStatus.WaitForDatastore);
+        sink.Calls[5].Should().Be(new RecordingCallbacks.SyncFailedCall(error));
+    }
+
+    [Fact]
+    public void Failures_ForASinkWithoutTheInterfaces_AreDroppedAtDelivery()
+    {
+        using var buffer = new DedupeBuffer();
+        var sink = new RecordingSink();
+        buffer.OnStatusUpdated(SyncStatus.InSync);
+        buffer.ParseFailed("/bad", null);
+        buffer.SyncFailed(new DatastoreUnavailableException("gone"));
+        buffer.DrainTo(sink);
+        sink.Calls.Should().Equal("Status InSync");
+        buffer.QueueLength.Should().Be(0);
+    }
+
+    [Fact]
+    public void OnConnectionRestarted_KeepsQueuedFailuresInOrder_AndDiscardsTheStaleUpdates()
+    {
+        using var buffer = new DedupeBuffer();
+        var sink = new RecordingCallbacks();
+        buffer.OnStatusUpdated(SyncStatus.InSync);
+        buffer.DrainTo(sink);
+        buffer.OnUpdates([new Update(Pair("/a", "stale", 1), UpdateType.New)]);
+        buffer.ParseFailed("/bad1", null);
+        buffer.ParseFailed("/bad2", null);
+        buffer.OnConnectionRestarted();
+        buffer.DrainTo(sink);
+        sink.Calls.Skip(1).Should().Equal(new RecordingCallbacks.ParseFailedCall("/bad1", null), new RecordingCallbacks.ParseFailedCall("/bad2", null));
+    }
+
+    [Fact]
+    public void Failures_AfterStopOrComplete_AreIgnored()
+    {
+        using var completed = new DedupeBuffer();
+        completed.Complete();
+        completed.ParseFailed("/bad", null);
+        completed.SyncFailed(new DatastoreUnavailableException("gone"));
+        completed.QueueLength.Should().Be(0);
+
+        using var stopped = new DedupeBuffer();
+        stopped.Stop();
+        stopped.ParseFailed("/bad", null);
+        stopped.QueueLength.Should().Be(0);
+        stopped.Invoking(b => b.SyncFailed(null!)).Should().Throw<ArgumentNullException>();
+    }
+}
