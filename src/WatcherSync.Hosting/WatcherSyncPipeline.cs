@@ -127,8 +127,9 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
 
     /// <summary>
     /// The abort stop: stops the buffers at once (what they hold is dropped, and a send loop ends as soon as the sink
-    /// call in progress returns) and the syncer, without waiting for any sink. Returns the syncer's stop, which
-    /// completes promptly once the buffers no longer take its deletes. Safe to call more than once, also during a drain.
+    /// call in progress returns) and the syncer, without waiting for any buffered sink. Returns the syncer's stop (its
+    /// deletes still reach the direct sinks; the stopped buffers ignore them). Safe to call more than once, also during
+    /// a drain, which it cuts short.
     /// </summary>
     public Task Abort()
     {
