@@ -1,6 +1,8 @@
+using FluentAssertions;
 using Microsoft.Extensions.Time.Testing;
 using WatcherSync.InMemory;
 using WatcherSync.Testing;
+using Xunit;
 
 namespace WatcherSync.DataSync.Tests;
 
@@ -33,14 +35,72 @@ public sealed class DataSyncInMemoryTests : DataSyncContractTests
         return Task.CompletedTask;
     }
 
+    [Fact]
+    public async Task ShortLivedKeys_LeaveNothingBehind_MemoryFollowsWritesInFlight()
+    {
+        await using var store = new InMemoryBackend();
+        await using var engine = new DataSyncEngine(store);
+        var sub = new Subscriber();
+        await using var registration = (WatchRegistration)engine.Watch("short", sub.Changes, sub.Resyncs, "/short/");
+        await sub.NextResyncAsync();
+        for (int i = 0; i < 300; i++)
+        {
+            await engine.PutAsync($"/short/{i}", i);
+            await engine.DeleteAsync($"/short/{i}");
+        }
+
+        await sub.NextChangesAsync(600);
+        registration.Writes.Count.Should().Be(0, "no write is in flight and no key is left");
+    }
+
+    [Fact]
+    public async Task ClientLifetimePut_RacingDispose_NeverOutlivesTheEngine()
+    {
+        await using var store = new InMemoryBackend();
+        var client = new GatedClient(store);
+        var engine = new DataSyncEngine(client);
+        Task put = engine.PutAsync("/life/racing", "v", PutOption.WithClientLifetimeTtl());
+        await Eventually.True(() => client.Held, "the put reaches the datastore");
+
+        Task dispose = engine.DisposeAsync().AsTask();
+        client.Open();
+        Exception? error = await Record.ExceptionAsync(() => put);
+        await Eventually.Within(dispose, "dispose completes");
+
+        if (error is not null)
+        {
+            error.Should().BeOfType<ObjectDisposedException>();
+        }
+
+        (await store.ListAsync(new PrefixListOptions("/life/"))).KVPairs.Should().BeEmpty("a client-lifetime key never outlives the engine that wrote it");
+    }
+
+    /// <summary>A client of the store whose puts wait until <see cref="Open"/> is called.</summary>
+    private sealed class GatedClient(InMemoryBackend store) : SharedStoreClient(store)
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile bool _held;
+
+        public bool Held => _held;
+
+        public void Open() => _gate.TrySetResult();
+
+        public override async Task<KVPair> ApplyAsync(KVPair kv, CancellationToken cancellationToken = default)
+        {
+            _held = true;
+            await _gate.Task;
+            return await base.ApplyAsync(kv, cancellationToken);
+        }
+    }
+
     /// <summary>A second client of the same store: disposing it leaves the store alone.</summary>
-    private sealed class SharedStoreClient(InMemoryBackend store) : IBackendClient
+    private class SharedStoreClient(InMemoryBackend store) : IBackendClient
     {
         public Task<KVPair> CreateAsync(KVPair kv, CancellationToken cancellationToken = default) => store.CreateAsync(kv, cancellationToken);
 
         public Task<KVPair> UpdateAsync(KVPair kv, CancellationToken cancellationToken = default) => store.UpdateAsync(kv, cancellationToken);
 
-        public Task<KVPair> ApplyAsync(KVPair kv, CancellationToken cancellationToken = default) => store.ApplyAsync(kv, cancellationToken);
+        public virtual Task<KVPair> ApplyAsync(KVPair kv, CancellationToken cancellationToken = default) => store.ApplyAsync(kv, cancellationToken);
 
         public Task<KVPair> DeleteAsync(IKey key, string? revision = null, CancellationToken cancellationToken = default) => store.DeleteAsync(key, revision, cancellationToken);
 

@@ -277,6 +277,32 @@ public abstract class DataSyncContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WritesFoldedIntoAResync_AreAnsweredByItsAcknowledgement_DeletesIncluded()
+    {
+        var faulty = new FaultyBackend(Client, seed: 1, faultRate: 0);
+        DataSyncEngine engine = Engine(faulty);
+        var sub = new Subscriber();
+        _owned.Add(engine.Watch("fold", sub.Changes, sub.Resyncs, P("f/")));
+        await sub.NextResyncAsync();
+        await engine.PutAsync(P("f/seen"), "1");
+        await sub.NextChangeAsync();
+
+        // While the registration's watch is cut, one key it saw and one it never saw are deleted, and one is created;
+        // the compaction makes it relist, so all three writes are folded into the next resync.
+        faulty.Down = true;
+        await Client.ApplyAsync(new KVPair(new PathKey(P("f/unseen")), Bytes("\"1\"")));
+        Task deleteSeen = engine.DeleteAsync(P("f/seen"));
+        Task deleteUnseen = engine.DeleteAsync(P("f/unseen"));
+        Task put = engine.PutAsync(P("f/new"), "2");
+        await StoreHoldsAsync(P("f/"), P("f/new"));
+        await CompactAsync(Client);
+        faulty.Down = false;
+
+        (await WithLogsAsync(sub.NextResyncAsync(TimeSpan.FromSeconds(30)))).Values[P("f/")].Select(kv => kv.Key).Should().Equal(P("f/new"));
+        await Eventually.Within(Task.WhenAll(deleteSeen, deleteUnseen, put), "writes folded into an acknowledged resync are answered by it", TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
     public async Task UnregisterAndClose_NeverBlock_AndStopOnlyTheirDeliveries()
     {
         DataSyncEngine engine = Engine(Client);
@@ -382,6 +408,21 @@ public abstract class DataSyncContractTests : IAsyncLifetime
         {
             string log = string.Join(Environment.NewLine, _logs.GetSnapshot().Select(e => $"{e.Level} {e.Message} {e.Exception?.GetType().Name}: {e.Exception?.Message}"));
             throw new TimeoutException($"{ex.Message}{Environment.NewLine}Log:{Environment.NewLine}{log}", ex);
+        }
+    }
+
+    /// <summary>Waits until the datastore holds exactly <paramref name="keys"/> under <paramref name="prefix"/>.</summary>
+    private async Task StoreHoldsAsync(string prefix, params string[] keys)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!(await Client.ListAsync(new PrefixListOptions(prefix))).KVPairs.Select(p => p.Key.DefaultPath).SequenceEqual(keys))
+        {
+            if (clock.Elapsed > Eventually.DefaultTimeout)
+            {
+                throw new TimeoutException($"The datastore does not hold exactly {string.Join(", ", keys)} under {prefix}.");
+            }
+
+            await Task.Delay(5);
         }
     }
 

@@ -28,14 +28,15 @@ internal sealed class WatchRegistration : IWatchRegistration
         _changes = changes;
         _resyncs = resyncs;
         _prefixes = [.. prefixes];
-        Acks = new AckTracker();
+        Writes = new PendingWrites();
         _loop = Task.Run(() => RunAsync(_closing.Token));
         StartSyncerLocked();
     }
 
     public string Name { get; }
 
-    public AckTracker Acks { get; }
+    /// <summary>Gets the writes of the engine this registration has still to answer.</summary>
+    public PendingWrites Writes { get; }
 
     /// <summary>Gets whether change events for <paramref name="key"/> go to a subscriber of this registration.</summary>
     public bool DeliversChangesFor(string key)
@@ -48,6 +49,20 @@ internal sealed class WatchRegistration : IWatchRegistration
         lock (_sync)
         {
             return !_closed && Covers(key);
+        }
+    }
+
+    /// <summary>Gets whether change events for some key under <paramref name="prefix"/> may go to a subscriber of this registration.</summary>
+    public bool DeliversChangesUnder(string prefix)
+    {
+        if (_changes is null)
+        {
+            return false;
+        }
+
+        lock (_sync)
+        {
+            return !_closed && _prefixes.Exists(p => p.StartsWith(prefix, StringComparison.Ordinal) || prefix.StartsWith(p, StringComparison.Ordinal));
         }
     }
 
@@ -87,6 +102,7 @@ internal sealed class WatchRegistration : IWatchRegistration
 
     public void Unregister(string keyPrefix)
     {
+        string[] remaining;
         lock (_sync)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
@@ -94,10 +110,12 @@ internal sealed class WatchRegistration : IWatchRegistration
             {
                 throw new ArgumentException($"Prefix '{keyPrefix}' is not watched by '{Name}'.", nameof(keyPrefix));
             }
+
+            remaining = [.. _prefixes];
         }
 
         // Deliveries are filtered by the prefixes from now on; writers waiting on that prefix are let go.
-        Acks.Release(key => key.StartsWith(keyPrefix, StringComparison.Ordinal) && !CoversLocked(key));
+        Writes.Release(key => key.StartsWith(keyPrefix, StringComparison.Ordinal) && !remaining.Any(p => key.StartsWith(p, StringComparison.Ordinal)));
     }
 
     public async ValueTask DisposeAsync()
@@ -117,7 +135,7 @@ internal sealed class WatchRegistration : IWatchRegistration
 
         await _closing.CancelAsync().ConfigureAwait(false);
         _input.Writer.TryComplete();
-        Acks.Release();
+        Writes.Release();
         _engine.Remove(this);
         if (feed is not null)
         {
@@ -127,14 +145,6 @@ internal sealed class WatchRegistration : IWatchRegistration
         await _loop.ConfigureAwait(false);
         _closing.Dispose();
         DataSyncLog.Closed(_engine.Logger, Name);
-    }
-
-    private bool CoversLocked(string key)
-    {
-        lock (_sync)
-        {
-            return Covers(key);
-        }
     }
 
     private bool Covers(string key)
@@ -169,6 +179,11 @@ internal sealed class WatchRegistration : IWatchRegistration
         var picture = new Dictionary<string, KVPair>(StringComparer.Ordinal);
         int generation = 0;
         bool inSync = false;
+
+        // The revision the pending resync's state was listed at; until the syncer says, the highest revision seen in
+        // the generation, which the state has certainly reached.
+        long? listed = null;
+        long highest = 0;
         try
         {
             await foreach (Input input in _input.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -184,6 +199,19 @@ internal sealed class WatchRegistration : IWatchRegistration
                     generation = input.Generation;
                     picture.Clear();
                     inSync = false;
+                    listed = null;
+                    highest = 0;
+                }
+
+                if (input.Listed is { } listedRevision)
+                {
+                    // A poll lists without a resync: its updates are delivered as changes.
+                    if (!inSync)
+                    {
+                        listed = listedRevision;
+                    }
+
+                    continue;
                 }
 
                 if (input.Updates is { } updates)
@@ -192,6 +220,7 @@ internal sealed class WatchRegistration : IWatchRegistration
                     foreach (Update update in updates)
                     {
                         string key = update.KVPair.Key.DefaultPath;
+                        highest = Math.Max(highest, ParseRevision(update.KVPair.Revision));
                         picture.TryGetValue(key, out KVPair? previous);
                         if (update.UpdateType == UpdateType.Deleted)
                         {
@@ -215,7 +244,8 @@ internal sealed class WatchRegistration : IWatchRegistration
                     if (!inSync)
                     {
                         inSync = true;
-                        await DeliverResyncAsync(picture, cancellationToken).ConfigureAwait(false);
+                        await DeliverResyncAsync(picture, Math.Max(listed ?? 0, highest), cancellationToken).ConfigureAwait(false);
+                        listed = null;
                     }
                 }
                 else
@@ -257,10 +287,10 @@ internal sealed class WatchRegistration : IWatchRegistration
             error = await DeliverAsync(_changes, changeEvent, changeEvent.Acknowledged, changes.Select(c => c.Key), cancellationToken).ConfigureAwait(false);
         }
 
-        Acks.Acknowledged(changes.Select(c => (c.Key, (string?)c.Revision)), error);
+        Writes.Acknowledged(changes.Select(c => (c.Key, ParseRevision(c.Revision))).ToList(), error);
     }
 
-    private async Task DeliverResyncAsync(Dictionary<string, KVPair> picture, CancellationToken cancellationToken)
+    private async Task DeliverResyncAsync(Dictionary<string, KVPair> picture, long revision, CancellationToken cancellationToken)
     {
         Dictionary<string, IReadOnlyList<IKeyValue>> values;
         lock (_sync)
@@ -284,8 +314,8 @@ internal sealed class WatchRegistration : IWatchRegistration
             error = await DeliverAsync(_resyncs, resync, resync.Acknowledged, [], cancellationToken).ConfigureAwait(false);
         }
 
-        // Writes folded into the resync are answered by it.
-        Acks.Acknowledged(picture.Values.Select(p => (p.Key.DefaultPath, p.Revision)), error);
+        // Writes folded into the resync (at or before its revision) are answered by it, deletes included.
+        Writes.Resynced(revision, picture.ToDictionary(p => p.Key, p => ParseRevision(p.Value.Revision), StringComparer.Ordinal), error);
     }
 
     /// <summary>Hands the event over (at most the delivery timeout) and awaits its Done (at most the acknowledgement timeout).</summary>
@@ -332,10 +362,15 @@ internal sealed class WatchRegistration : IWatchRegistration
         return failure;
     }
 
-    private readonly record struct Input(int Generation, SyncStatus Status, IReadOnlyList<Update>? Updates);
+    /// <summary>Parses a numeric revision; 0 (before every write) for one that is not.</summary>
+    private static long ParseRevision(string? revision) =>
+        long.TryParse(revision, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) ? value : 0;
+
+    /// <summary>What the syncer of one generation said: a status, updates, or the revision it listed at.</summary>
+    private readonly record struct Input(int Generation, SyncStatus Status, IReadOnlyList<Update>? Updates, long? Listed = null);
 
     /// <summary>The callbacks of one syncer generation; it stops feeding the loop once replaced or closed.</summary>
-    private sealed class SyncerFeed(WatchRegistration owner, int generation) : ISyncerCallbacks
+    private sealed class SyncerFeed(WatchRegistration owner, int generation) : ISyncerCallbacks, IListedRevisionCallbacks
     {
         private volatile bool _stopped;
 
@@ -354,6 +389,14 @@ internal sealed class WatchRegistration : IWatchRegistration
             if (!_stopped)
             {
                 owner._input.Writer.TryWrite(new Input(generation, default, updates));
+            }
+        }
+
+        public void OnListed(int resourceIndex, string revision)
+        {
+            if (!_stopped)
+            {
+                owner._input.Writer.TryWrite(new Input(generation, default, null, ParseRevision(revision)));
             }
         }
 

@@ -330,7 +330,7 @@ internal sealed class WatcherCache
         _revision = list.Revision;
         _lastEventRevision = null;
         _revisionsVoid = false;
-        Seal(new CacheMessage(CacheMessageKind.InSync, _index));
+        Seal(new CacheMessage(CacheMessageKind.InSync, _index, Revision: list.Revision));
         _resyncAnnounced = false;
         await FlushAsync().ConfigureAwait(false);
         return true;
