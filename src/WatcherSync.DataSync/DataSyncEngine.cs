@@ -29,6 +29,8 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
     private readonly TaskCompletionSource _lifetimeWritesDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _lifetimeWritesInFlight;
     private bool _disposed;
+    private Task? _disposal;
+    private int _runningLoops;
 
     /// <summary>Creates an engine over <paramref name="client"/>; the caller keeps ownership of the client.</summary>
     public DataSyncEngine(IBackendClient client, DataSyncOptions? options = null)
@@ -182,20 +184,44 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        WatchRegistration[] registrations;
-        Task lifetimeWrites;
+        Task? running;
+        TaskCompletionSource? disposal = null;
+        WatchRegistration[] registrations = [];
+        Task lifetimeWrites = Task.CompletedTask;
         lock (_sync)
         {
-            if (_disposed)
+            running = _disposal;
+            if (running is null)
             {
-                return;
+                _disposed = true;
+                disposal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _disposal = disposal.Task;
+                registrations = [.. _registrations.Values];
+                lifetimeWrites = _lifetimeWritesInFlight == 0 ? Task.CompletedTask : _lifetimeWritesDone.Task;
             }
-
-            _disposed = true;
-            registrations = [.. _registrations.Values];
-            lifetimeWrites = _lifetimeWritesInFlight == 0 ? Task.CompletedTask : _lifetimeWritesDone.Task;
         }
 
+        if (running is not null)
+        {
+            // Disposed already, or being disposed: done when the first dispose is.
+            await running.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await DisposeCoreAsync(registrations, lifetimeWrites).ConfigureAwait(false);
+            disposal!.SetResult();
+        }
+        catch (Exception ex)
+        {
+            disposal!.SetException(ex);
+            throw;
+        }
+    }
+
+    private async Task DisposeCoreAsync(WatchRegistration[] registrations, Task lifetimeWrites)
+    {
         foreach (WatchRegistration registration in registrations)
         {
             await registration.DisposeAsync().ConfigureAwait(false);
@@ -232,6 +258,13 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
             }
         }
     }
+
+    /// <summary>Gets how many delivery loops of this engine's registrations are running.</summary>
+    internal int RunningLoops => Volatile.Read(ref _runningLoops);
+
+    internal void LoopStarted() => Interlocked.Increment(ref _runningLoops);
+
+    internal void LoopEnded() => Interlocked.Decrement(ref _runningLoops);
 
     internal void Remove(WatchRegistration registration)
     {

@@ -75,6 +75,36 @@ public sealed class DataSyncInMemoryTests : DataSyncContractTests
         (await store.ListAsync(new PrefixListOptions("/life/"))).KVPairs.Should().BeEmpty("a client-lifetime key never outlives the engine that wrote it");
     }
 
+    [Fact]
+    public async Task ConcurrentDispose_ReturnsOnlyOnceTheFirstHasFinished()
+    {
+        await using var store = new InMemoryBackend();
+        var client = new GatedClient(store);
+        var engine = new DataSyncEngine(client);
+        Task put = engine.PutAsync("/life/held", "v", PutOption.WithClientLifetimeTtl());
+        await Eventually.True(() => client.Held, "the put reaches the datastore");
+
+        // The first dispose cannot finish while the put it awaits is held.
+        Task first = engine.DisposeAsync().AsTask();
+        Task second = engine.DisposeAsync().AsTask();
+        second.IsCompleted.Should().BeFalse("a second dispose returns only once the first has finished");
+
+        client.Open();
+        await Eventually.Within(Task.WhenAll(first, second, put), "both disposes and the put complete");
+        (await store.ListAsync(new PrefixListOptions("/life/"))).KVPairs.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Watch_WhoseSyncerFailsToStart_Throws_AndLeavesNoLoopRunning()
+    {
+        await using var store = new InMemoryBackend();
+        await using var engine = new DataSyncEngine(new UnstartableClient(store));
+        var sub = new Subscriber();
+        Action watch = () => engine.Watch("broken", sub.Changes, sub.Resyncs, "/broken/");
+        watch.Should().Throw<InvalidOperationException>().WithMessage("cannot start");
+        await Eventually.True(() => engine.RunningLoops == 0, "the failed registration's delivery loop has ended", TimeSpan.FromSeconds(5));
+    }
+
     /// <summary>A client of the store whose puts wait until <see cref="Open"/> is called.</summary>
     private sealed class GatedClient(InMemoryBackend store) : SharedStoreClient(store)
     {
@@ -110,10 +140,25 @@ public sealed class DataSyncInMemoryTests : DataSyncContractTests
 
         public Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default) => store.WatchAsync(list, options, cancellationToken);
 
-        public ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) => new WatcherSyncer(this, resourceTypes, callbacks);
+        public virtual ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) => new WatcherSyncer(this, resourceTypes, callbacks);
 
         public Task EnsureInitializedAsync(CancellationToken cancellationToken = default) => store.EnsureInitializedAsync(cancellationToken);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    /// <summary>A client of the store whose syncers fail to start.</summary>
+    private sealed class UnstartableClient(InMemoryBackend store) : SharedStoreClient(store)
+    {
+        public override ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) => new UnstartableSyncer();
+
+        private sealed class UnstartableSyncer : ISyncer
+        {
+            public void Start() => throw new InvalidOperationException("cannot start");
+
+            public Task StopAsync() => Task.CompletedTask;
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
     }
 }

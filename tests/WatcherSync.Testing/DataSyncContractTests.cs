@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using FluentAssertions;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 using WatcherSync.DataSync;
 using Xunit;
 
@@ -161,6 +162,41 @@ public abstract class DataSyncContractTests : IAsyncLifetime
         {
             failures.Should().ContainSingle().Which.Keys.Should().Equal(P("t/1"));
         }
+    }
+
+    [Fact]
+    public async Task DeliveryTimeout_RunsOnTheEnginesTimeProvider()
+    {
+        var time = new FakeTimeProvider();
+        DataSyncEngine engine = Engine(Client, ackTimeout: TimeSpan.FromHours(1), time: time, deliveryTimeout: TimeSpan.FromHours(1));
+        var failures = new List<string>();
+        engine.AcknowledgementFailed += (_, e) =>
+        {
+            lock (failures)
+            {
+                failures.Add(e.Error.Message);
+            }
+        };
+
+        // Nobody reads the changes: the first event fills the channel, the second cannot be handed over.
+        var changes = Channel.CreateBounded<ChangeEvent>(1);
+        var sub = new Subscriber();
+        _owned.Add(engine.Watch("stuck", changes.Writer, sub.Resyncs, P("d/")));
+        await sub.NextResyncAsync();
+        await Client.ApplyAsync(new KVPair(new PathKey(P("d/1")), Bytes("1")));
+        await Eventually.True(() => changes.Reader.Count == 1, "the first change is handed over");
+        await Client.ApplyAsync(new KVPair(new PathKey(P("d/2")), Bytes("2")));
+
+        await Eventually.True(
+            () =>
+            {
+                time.Advance(TimeSpan.FromMinutes(10));
+                lock (failures)
+                {
+                    return failures.Exists(m => m.Contains("did not take the event", StringComparison.Ordinal));
+                }
+            },
+            "the delivery timeout runs out on the engine's clock");
     }
 
     [Fact]
@@ -428,11 +464,13 @@ public abstract class DataSyncContractTests : IAsyncLifetime
 
     private static byte[] Bytes(string text) => System.Text.Encoding.UTF8.GetBytes(text);
 
-    private DataSyncEngine Engine(IBackendClient client, TimeSpan? ackTimeout = null)
+    private DataSyncEngine Engine(IBackendClient client, TimeSpan? ackTimeout = null, TimeProvider? time = null, TimeSpan? deliveryTimeout = null)
     {
         var engine = new DataSyncEngine(client, new DataSyncOptions
         {
             AcknowledgementTimeout = ackTimeout ?? TimeSpan.FromSeconds(10),
+            DeliveryTimeout = deliveryTimeout ?? DataSyncDefaults.DefaultNotifTimeout,
+            TimeProvider = time ?? TimeProvider.System,
             LoggerFactory = FakeLogs.Factory(_logs),
             SyncerOptions = new WatcherSyncerOptions { MinResyncInterval = TimeSpan.FromMilliseconds(10), ListRetryInterval = TimeSpan.FromMilliseconds(50), LoggerFactory = FakeLogs.Factory(_logs) },
         });

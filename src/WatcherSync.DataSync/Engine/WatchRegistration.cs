@@ -17,9 +17,13 @@ internal sealed class WatchRegistration : IWatchRegistration
     private readonly Lock _sync = new();
     private readonly List<string> _prefixes;
     private readonly Task _loop;
+    // Under _sync: the current syncer's feed (null once closed); the stops of syncers Register replaced, awaited by
+    // the close; _closed is set once, by the first close (or a failed start), and _closure is that close.
+    private readonly List<Task> _retiring = [];
     private SyncerFeed? _feed;
     private int _generation;
     private bool _closed;
+    private Task? _closure;
 
     public WatchRegistration(DataSyncEngine engine, string name, ChannelWriter<ChangeEvent>? changes, ChannelWriter<ResyncEvent>? resyncs, IEnumerable<string> prefixes)
     {
@@ -29,8 +33,21 @@ internal sealed class WatchRegistration : IWatchRegistration
         _resyncs = resyncs;
         _prefixes = [.. prefixes];
         Writes = new PendingWrites();
-        _loop = Task.Run(() => RunAsync(_closing.Token));
-        StartSyncerLocked();
+        _engine.LoopStarted();
+        CancellationToken closing = _closing.Token;
+        _loop = Task.Run(() => RunAsync(closing));
+        try
+        {
+            _feed = StartSyncer();
+        }
+        catch
+        {
+            // Nothing was registered: the loop ends, and the caller gets the error.
+            _closed = true;
+            _closing.Cancel();
+            _input.Writer.TryComplete();
+            throw;
+        }
     }
 
     public string Name { get; }
@@ -74,7 +91,6 @@ internal sealed class WatchRegistration : IWatchRegistration
             throw new ArgumentException($"No registration is named '{resyncName}' here (this one is '{Name}').", nameof(resyncName));
         }
 
-        SyncerFeed? old;
         lock (_sync)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
@@ -84,19 +100,25 @@ internal sealed class WatchRegistration : IWatchRegistration
             }
 
             _prefixes.Add(keyPrefix);
-            old = _feed;
-            StartSyncerLocked();
-        }
+            SyncerFeed? old = _feed;
+            try
+            {
+                _feed = StartSyncer();
+            }
+            catch
+            {
+                // The old syncer goes on over the old prefixes.
+                _prefixes.Remove(keyPrefix);
+                throw;
+            }
 
-        // A new syncer over all the prefixes takes over (and resyncs); the old one is stopped in the background.
-        if (old is not null)
-        {
-            _ = old.StopAsync().ContinueWith(
-                static (stop, state) => DataSyncLog.LoopFailed(((WatchRegistration)state!)._engine.Logger, ((WatchRegistration)state!).Name, stop.Exception!),
-                this,
-                CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+            // A new syncer over all the prefixes takes over (and resyncs). The old one's stop is started here, under
+            // the lock, so that a close that follows always finds it among those it awaits.
+            if (old is not null)
+            {
+                _retiring.RemoveAll(t => t.IsCompleted);
+                _retiring.Add(RetireAsync(old));
+            }
         }
     }
 
@@ -120,19 +142,43 @@ internal sealed class WatchRegistration : IWatchRegistration
 
     public async ValueTask DisposeAsync()
     {
-        SyncerFeed? feed;
+        Task? running;
+        TaskCompletionSource? closing = null;
+        SyncerFeed? feed = null;
         lock (_sync)
         {
-            if (_closed)
+            running = _closure;
+            if (running is null)
             {
-                return;
+                _closed = true;
+                closing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _closure = closing.Task;
+                feed = _feed;
+                _feed = null;
             }
-
-            _closed = true;
-            feed = _feed;
-            _feed = null;
         }
 
+        if (running is not null)
+        {
+            // Closed already, or being closed: done when the first close is.
+            await running.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await CloseAsync(feed).ConfigureAwait(false);
+            closing!.SetResult();
+        }
+        catch (Exception ex)
+        {
+            closing!.SetException(ex);
+            throw;
+        }
+    }
+
+    private async Task CloseAsync(SyncerFeed? feed)
+    {
         await _closing.CancelAsync().ConfigureAwait(false);
         _input.Writer.TryComplete();
         Writes.Release();
@@ -142,9 +188,33 @@ internal sealed class WatchRegistration : IWatchRegistration
             await feed.StopAsync().ConfigureAwait(false);
         }
 
+        Task[] retiring;
+        lock (_sync)
+        {
+            retiring = [.. _retiring];
+            _retiring.Clear();
+        }
+
+        // The syncers replaced by Register: none outlives the registration.
+        await Task.WhenAll(retiring).ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         _closing.Dispose();
         DataSyncLog.Closed(_engine.Logger, Name);
+    }
+
+    /// <summary>Stops a replaced syncer; its failure is logged, as a stop of the registration's syncer would not be heard otherwise.</summary>
+    private async Task RetireAsync(SyncerFeed old)
+    {
+        try
+        {
+            await old.StopAsync().ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Logged: the registration goes on with its new syncer.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            DataSyncLog.LoopFailed(_engine.Logger, Name, ex);
+        }
     }
 
     private bool Covers(string key)
@@ -160,7 +230,8 @@ internal sealed class WatchRegistration : IWatchRegistration
         return false;
     }
 
-    private void StartSyncerLocked()
+    /// <summary>Starts a syncer of a new generation over the current prefixes (under the lock, or in the constructor).</summary>
+    private SyncerFeed StartSyncer()
     {
         int generation = ++_generation;
         var feed = new SyncerFeed(this, generation);
@@ -169,12 +240,34 @@ internal sealed class WatchRegistration : IWatchRegistration
             ? new WatcherSyncer(_engine.Client, resources, feed, syncerOptions)
             : _engine.Client.CreateSyncer(resources, feed);
         feed.Syncer = syncer;
-        _feed = feed;
-        syncer.Start();
+        try
+        {
+            syncer.Start();
+        }
+        catch
+        {
+            // Whatever it may have sent is not delivered.
+            feed.Detach();
+            throw;
+        }
+
         DataSyncLog.Registered(_engine.Logger, Name, string.Join(", ", _prefixes));
+        return feed;
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await DeliverAllAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _engine.LoopEnded();
+        }
+    }
+
+    private async Task DeliverAllAsync(CancellationToken cancellationToken)
     {
         var picture = new Dictionary<string, KVPair>(StringComparer.Ordinal);
         int generation = 0;
@@ -325,8 +418,9 @@ internal sealed class WatchRegistration : IWatchRegistration
         DataSyncAcknowledgementException? failure = null;
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.DeliveryTimeout);
+            // On the engine's clock, as every other timeout of the engine.
+            using var timer = new CancellationTokenSource(options.DeliveryTimeout, options.TimeProvider);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             try
             {
                 await writer.WriteAsync(item, timeout.Token).ConfigureAwait(false);
@@ -399,6 +493,9 @@ internal sealed class WatchRegistration : IWatchRegistration
                 owner._input.Writer.TryWrite(new Input(generation, default, null, ParseRevision(revision)));
             }
         }
+
+        /// <summary>Stops feeding the loop.</summary>
+        public void Detach() => _stopped = true;
 
         public async Task StopAsync()
         {
