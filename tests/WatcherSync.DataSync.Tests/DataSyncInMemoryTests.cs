@@ -105,30 +105,6 @@ public sealed class DataSyncInMemoryTests : DataSyncContractTests
         await Eventually.True(() => engine.RunningLoops == 0, "the failed registration's delivery loop has ended", TimeSpan.FromSeconds(5));
     }
 
-    [Fact]
-    public async Task Close_AwaitsTheSyncerThatRegisterReplaced()
-    {
-        await using var store = new InMemoryBackend();
-        var client = new WatchCountingClient(store);
-        await using var engine = new DataSyncEngine(client);
-        var sub = new Subscriber();
-        IWatchRegistration registration = engine.Watch("grow", sub.Changes, sub.Resyncs, "/grow/a/");
-        await sub.NextResyncAsync();
-        registration.Register("grow", "/grow/b/");
-        await sub.NextResyncAsync();
-        await Eventually.True(() => client.Closing == 1, "the replaced syncer's watch is being closed (and held)");
-
-        // The close cannot finish while the replaced syncer's watch is held. Had it not waited, it would be done long
-        // before this deadline; its passing proves nothing, so it can only miss the defect, never fail a correct close.
-        Task close = registration.DisposeAsync().AsTask();
-        await Record.ExceptionAsync(() => Eventually.True(() => close.IsCompleted, "the close returns", TimeSpan.FromSeconds(1)));
-        bool returnedEarly = close.IsCompleted;
-        client.Release();
-        await Eventually.Within(close, "the close completes once the replaced syncer has stopped");
-        returnedEarly.Should().BeFalse("a close returns only once the syncer Register replaced has stopped");
-        client.Open.Should().Be(0, "no watch of the registration outlives its close");
-    }
-
     /// <summary>A client of the store whose puts wait until <see cref="Open"/> is called.</summary>
     private sealed class GatedClient(InMemoryBackend store) : SharedStoreClient(store)
     {
@@ -162,7 +138,7 @@ public sealed class DataSyncInMemoryTests : DataSyncContractTests
 
         public Task<KVPairList> ListAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default) => store.ListAsync(list, revision, cancellationToken);
 
-        public virtual Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default) => store.WatchAsync(list, options, cancellationToken);
+        public Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default) => store.WatchAsync(list, options, cancellationToken);
 
         public virtual ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) => new WatcherSyncer(this, resourceTypes, callbacks);
 
@@ -183,45 +159,6 @@ public sealed class DataSyncInMemoryTests : DataSyncContractTests
             public Task StopAsync() => Task.CompletedTask;
 
             public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-        }
-    }
-
-    /// <summary>A client of the store that counts its open watches; closing the first one waits for <see cref="Release"/>.</summary>
-    private sealed class WatchCountingClient(InMemoryBackend store) : SharedStoreClient(store)
-    {
-        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _opened;
-        private int _open;
-        private int _closing;
-
-        public int Open => Volatile.Read(ref _open);
-
-        public int Closing => Volatile.Read(ref _closing);
-
-        public void Release() => _release.TrySetResult();
-
-        public override async Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default)
-        {
-            IWatch inner = await base.WatchAsync(list, options, cancellationToken);
-            Interlocked.Increment(ref _open);
-            return new CountedWatch(this, inner, held: Interlocked.Increment(ref _opened) == 1);
-        }
-
-        private sealed class CountedWatch(WatchCountingClient owner, IWatch inner, bool held) : IWatch
-        {
-            public System.Threading.Channels.ChannelReader<WatchEvent> Events => inner.Events;
-
-            public async ValueTask DisposeAsync()
-            {
-                if (held)
-                {
-                    Interlocked.Increment(ref owner._closing);
-                    await owner._release.Task;
-                }
-
-                await inner.DisposeAsync();
-                Interlocked.Decrement(ref owner._open);
-            }
         }
     }
 }
