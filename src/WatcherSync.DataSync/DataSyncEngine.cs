@@ -23,7 +23,14 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
     // that write: the key is deleted at dispose only if that write is still the last one, as an etcd lease would be
     // detached by any later put.
     private readonly Dictionary<string, long> _lifetimeKeys = new(StringComparer.Ordinal);
+
+    // Client-lifetime puts of untracked keys whose datastore call has not returned: dispose awaits them (completed when
+    // the count drops to zero after _disposed is set), so that no such key is written after the dispose looked.
+    private readonly TaskCompletionSource _lifetimeWritesDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _lifetimeWritesInFlight;
     private bool _disposed;
+    private Task? _disposal;
+    private int _runningLoops;
 
     /// <summary>Creates an engine over <paramref name="client"/>; the caller keeps ownership of the client.</summary>
     public DataSyncEngine(IBackendClient client, DataSyncOptions? options = null)
@@ -103,23 +110,26 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
             }
         }
 
+        // The backend cannot tie keys to a client: this engine deletes them when it is disposed.
+        bool tracked = clientLifetime && Client is not IClientLifetimeWriter;
+        PendingWriteSet writes = BeginWrites(key, prefix: false, lifetime: tracked);
         KVPair stored;
-        bool tracked = false;
-        if (clientLifetime && Client is IClientLifetimeWriter lifetimeWriter)
+        long revision;
+        try
         {
-            stored = await lifetimeWriter.ApplyWithClientLifetimeAsync(pair).ConfigureAwait(false);
+            stored = clientLifetime && Client is IClientLifetimeWriter lifetimeWriter
+                ? await lifetimeWriter.ApplyWithClientLifetimeAsync(pair).ConfigureAwait(false)
+                : await Client.ApplyAsync(pair).ConfigureAwait(false);
+            revision = ParseRevision(stored.Revision);
         }
-        else
+        catch
         {
-            stored = await Client.ApplyAsync(pair).ConfigureAwait(false);
-
-            // The backend cannot tie keys to a client: this engine deletes them when it is disposed.
-            tracked = clientLifetime;
+            EndWrites(writes, null);
+            throw;
         }
 
-        long revision = ParseRevision(stored.Revision);
-        NoteLifetimeWrite(key, revision, tracked);
-        await WaitForSubscribersAsync([(key, revision - 1)]).ConfigureAwait(false);
+        EndWrites(writes, [new WrittenKey(key, revision, Deleted: false)]);
+        await WaitForSubscribersAsync(writes).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -129,62 +139,100 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfDisposed();
 
-        IReadOnlyList<KVPair> deleted;
-        if (options.OfType<DeleteOption.PrefixOption>().Any())
+        bool prefix = options.OfType<DeleteOption.PrefixOption>().Any();
+        PendingWriteSet writes = BeginWrites(key, prefix, lifetime: false);
+        List<WrittenKey> deleted;
+        try
         {
-            deleted = Client is IPrefixDeleter prefixDeleter
-                ? await prefixDeleter.DeletePrefixAsync(key).ConfigureAwait(false)
-                : await DeleteEachAsync(key).ConfigureAwait(false);
+            IReadOnlyList<KVPair> pairs;
+            if (prefix)
+            {
+                pairs = Client is IPrefixDeleter prefixDeleter
+                    ? await prefixDeleter.DeletePrefixAsync(key).ConfigureAwait(false)
+                    : await DeleteEachAsync(key).ConfigureAwait(false);
+            }
+            else
+            {
+                try
+                {
+                    pairs = [await Client.DeleteAsync(new PathKey(key)).ConfigureAwait(false)];
+                }
+                catch (ResourceNotFoundException)
+                {
+                    pairs = [];
+                }
+            }
+
+            // A deletion is answered by the first acknowledged change after the revision the key had.
+            deleted = pairs.Select(p => new WrittenKey(p.Key.DefaultPath, ParseRevision(p.Revision), Deleted: true)).ToList();
         }
-        else
+        catch
         {
-            try
-            {
-                deleted = [await Client.DeleteAsync(new PathKey(key)).ConfigureAwait(false)];
-            }
-            catch (ResourceNotFoundException)
-            {
-                deleted = [];
-            }
+            EndWrites(writes, null);
+            throw;
         }
 
-        lock (_sync)
-        {
-            foreach (KVPair pair in deleted)
-            {
-                _lifetimeKeys.Remove(pair.Key.DefaultPath);
-            }
-        }
-
-        // A deletion is acknowledged by the first acknowledged change after the revision the key had.
-        await WaitForSubscribersAsync(deleted.Select(p => (p.Key.DefaultPath, ParseRevision(p.Revision))).ToList()).ConfigureAwait(false);
+        EndWrites(writes, deleted);
+        await WaitForSubscribersAsync(writes).ConfigureAwait(false);
         return deleted.Count > 0;
     }
 
     /// <summary>
     /// Closes every registration and deletes the keys this engine wrote with a client lifetime that the backend could not
     /// tie to the client, unless a later write (by anyone) has replaced that one: as on etcd, the last write decides.
+    /// Such a put still in flight is awaited first, so that its key is deleted too.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        WatchRegistration[] registrations;
-        KeyValuePair<string, long>[] lifetimeKeys;
+        Task? running;
+        TaskCompletionSource? disposal = null;
+        WatchRegistration[] registrations = [];
+        Task lifetimeWrites = Task.CompletedTask;
         lock (_sync)
         {
-            if (_disposed)
+            running = _disposal;
+            if (running is null)
             {
-                return;
+                _disposed = true;
+                disposal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _disposal = disposal.Task;
+                registrations = [.. _registrations.Values];
+                lifetimeWrites = _lifetimeWritesInFlight == 0 ? Task.CompletedTask : _lifetimeWritesDone.Task;
             }
-
-            _disposed = true;
-            registrations = [.. _registrations.Values];
-            lifetimeKeys = [.. _lifetimeKeys];
-            _lifetimeKeys.Clear();
         }
 
+        if (running is not null)
+        {
+            // Disposed already, or being disposed: done when the first dispose is.
+            await running.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await DisposeCoreAsync(registrations, lifetimeWrites).ConfigureAwait(false);
+            disposal!.SetResult();
+        }
+        catch (Exception ex)
+        {
+            disposal!.SetException(ex);
+            throw;
+        }
+    }
+
+    private async Task DisposeCoreAsync(WatchRegistration[] registrations, Task lifetimeWrites)
+    {
         foreach (WatchRegistration registration in registrations)
         {
             await registration.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await lifetimeWrites.ConfigureAwait(false);
+        KeyValuePair<string, long>[] lifetimeKeys;
+        lock (_sync)
+        {
+            lifetimeKeys = [.. _lifetimeKeys];
+            _lifetimeKeys.Clear();
         }
 
         foreach ((string key, long revision) in lifetimeKeys)
@@ -210,6 +258,13 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
             }
         }
     }
+
+    /// <summary>Gets how many delivery loops of this engine's registrations are running.</summary>
+    internal int RunningLoops => Volatile.Read(ref _runningLoops);
+
+    internal void LoopStarted() => Interlocked.Increment(ref _runningLoops);
+
+    internal void LoopEnded() => Interlocked.Decrement(ref _runningLoops);
 
     internal void Remove(WatchRegistration registration)
     {
@@ -257,33 +312,77 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
     }
 
     /// <summary>
-    /// Waits until every subscriber of this engine that receives changes of the keys has acknowledged a change made
-    /// after the given revisions; throws their errors, or a timeout.
+    /// Registers a write about to be made with every registration that delivers changes of its key (or of keys under
+    /// it), so that no acknowledgement that answers it can be missed, however soon it comes.
     /// </summary>
-    private async Task WaitForSubscribersAsync(IReadOnlyList<(string Key, long After)> writes)
+    private PendingWriteSet BeginWrites(string key, bool prefix, bool lifetime)
     {
-        var waits = new List<Task<Exception?>>();
-        var names = new List<string>();
+        var writes = new List<(WatchRegistration, PendingWrite)>();
         lock (_sync)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             foreach (WatchRegistration registration in _registrations.Values)
             {
-                foreach ((string key, long after) in writes)
+                if (prefix ? registration.DeliversChangesUnder(key) : registration.DeliversChangesFor(key))
                 {
-                    if (registration.DeliversChangesFor(key))
-                    {
-                        waits.Add(registration.Acks.WaitAsync(key, after));
-                        names.Add(registration.Name);
-                    }
+                    writes.Add((registration, registration.Writes.Begin(key, prefix)));
                 }
+            }
+
+            if (lifetime)
+            {
+                _lifetimeWritesInFlight++;
             }
         }
 
-        if (waits.Count == 0)
+        return new PendingWriteSet(writes, lifetime);
+    }
+
+    /// <summary>The datastore call of <paramref name="writes"/> returned <paramref name="written"/>, or failed (null).</summary>
+    private void EndWrites(PendingWriteSet writes, IReadOnlyList<WrittenKey>? written)
+    {
+        foreach ((WatchRegistration registration, PendingWrite write) in writes.Writes)
+        {
+            if (written is null)
+            {
+                registration.Writes.Abandon(write);
+            }
+            else
+            {
+                registration.Writes.Resolve(write, written.Where(k => registration.DeliversChangesFor(k.Key)).ToList());
+            }
+        }
+
+        lock (_sync)
+        {
+            foreach (WrittenKey key in written ?? [])
+            {
+                if (key.Deleted)
+                {
+                    _lifetimeKeys.Remove(key.Key);
+                }
+                else
+                {
+                    NoteLifetimeWriteLocked(key.Key, key.Revision, writes.Lifetime);
+                }
+            }
+
+            if (writes.Lifetime && --_lifetimeWritesInFlight == 0 && _disposed)
+            {
+                _lifetimeWritesDone.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Waits until every registration that delivers changes of the write has answered it; throws their errors, or a timeout.</summary>
+    private async Task WaitForSubscribersAsync(PendingWriteSet writes)
+    {
+        if (writes.Writes.Count == 0)
         {
             return;
         }
 
+        Task<Exception?>[] waits = writes.Writes.Select(w => w.Write.Completion).ToArray();
         TimeSpan limit = Options.DeliveryTimeout + Options.AcknowledgementTimeout + WriterSlack;
         try
         {
@@ -292,7 +391,7 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
         catch (TimeoutException)
         {
             throw new DataSyncAcknowledgementException(
-                string.Join(", ", names.Distinct(StringComparer.Ordinal)),
+                string.Join(", ", writes.Writes.Select(w => w.Registration.Name).Distinct(StringComparer.Ordinal)),
                 $"The change was not acknowledged by every subscriber within {limit.TotalSeconds:0.###} s.",
                 timedOut: true);
         }
@@ -313,24 +412,21 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
     /// Records a put of <paramref name="key"/> at <paramref name="revision"/>: a client-lifetime write this engine has to
     /// undo at dispose when <paramref name="tracked"/>, otherwise a write that releases the key from any earlier one.
     /// </summary>
-    private void NoteLifetimeWrite(string key, long revision, bool tracked)
+    private void NoteLifetimeWriteLocked(string key, long revision, bool tracked)
     {
-        lock (_sync)
+        if (_lifetimeKeys.TryGetValue(key, out long known) && known > revision)
         {
-            if (_lifetimeKeys.TryGetValue(key, out long known) && known > revision)
-            {
-                // Overlapping puts can complete out of order: the later revision has already decided.
-                return;
-            }
+            // Overlapping puts can complete out of order: the later revision has already decided.
+            return;
+        }
 
-            if (tracked)
-            {
-                _lifetimeKeys[key] = revision;
-            }
-            else
-            {
-                _lifetimeKeys.Remove(key);
-            }
+        if (tracked)
+        {
+            _lifetimeKeys[key] = revision;
+        }
+        else
+        {
+            _lifetimeKeys.Remove(key);
         }
     }
 
@@ -346,4 +442,7 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
             ObjectDisposedException.ThrowIf(_disposed, this);
         }
     }
+
+    /// <summary>One write as every registration that delivers it awaits it.</summary>
+    private sealed record PendingWriteSet(List<(WatchRegistration Registration, PendingWrite Write)> Writes, bool Lifetime);
 }

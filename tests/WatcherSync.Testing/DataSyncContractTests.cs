@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using FluentAssertions;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 using WatcherSync.DataSync;
 using Xunit;
 
@@ -164,6 +165,41 @@ public abstract class DataSyncContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeliveryTimeout_RunsOnTheEnginesTimeProvider()
+    {
+        var time = new FakeTimeProvider();
+        DataSyncEngine engine = Engine(Client, ackTimeout: TimeSpan.FromHours(1), time: time, deliveryTimeout: TimeSpan.FromHours(1));
+        var failures = new List<string>();
+        engine.AcknowledgementFailed += (_, e) =>
+        {
+            lock (failures)
+            {
+                failures.Add(e.Error.Message);
+            }
+        };
+
+        // Nobody reads the changes: the first event fills the channel, the second cannot be handed over.
+        var changes = Channel.CreateBounded<ChangeEvent>(1);
+        var sub = new Subscriber();
+        _owned.Add(engine.Watch("stuck", changes.Writer, sub.Resyncs, P("d/")));
+        await sub.NextResyncAsync();
+        await Client.ApplyAsync(new KVPair(new PathKey(P("d/1")), Bytes("1")));
+        await Eventually.True(() => changes.Reader.Count == 1, "the first change is handed over");
+        await Client.ApplyAsync(new KVPair(new PathKey(P("d/2")), Bytes("2")));
+
+        await Eventually.True(
+            () =>
+            {
+                time.Advance(TimeSpan.FromMinutes(10));
+                lock (failures)
+                {
+                    return failures.Exists(m => m.Contains("did not take the event", StringComparison.Ordinal));
+                }
+            },
+            "the delivery timeout runs out on the engine's clock");
+    }
+
+    [Fact]
     public async Task PutWithTtl_KeyVanishes_AndTheSubscriberSeesItsDeletion()
     {
         DataSyncEngine engine = Engine(Client);
@@ -277,6 +313,32 @@ public abstract class DataSyncContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WritesFoldedIntoAResync_AreAnsweredByItsAcknowledgement_DeletesIncluded()
+    {
+        var faulty = new FaultyBackend(Client, seed: 1, faultRate: 0);
+        DataSyncEngine engine = Engine(faulty);
+        var sub = new Subscriber();
+        _owned.Add(engine.Watch("fold", sub.Changes, sub.Resyncs, P("f/")));
+        await sub.NextResyncAsync();
+        await engine.PutAsync(P("f/seen"), "1");
+        await sub.NextChangeAsync();
+
+        // While the registration's watch is cut, one key it saw and one it never saw are deleted, and one is created;
+        // the compaction makes it relist, so all three writes are folded into the next resync.
+        faulty.Down = true;
+        await Client.ApplyAsync(new KVPair(new PathKey(P("f/unseen")), Bytes("\"1\"")));
+        Task deleteSeen = engine.DeleteAsync(P("f/seen"));
+        Task deleteUnseen = engine.DeleteAsync(P("f/unseen"));
+        Task put = engine.PutAsync(P("f/new"), "2");
+        await StoreHoldsAsync(P("f/"), P("f/new"));
+        await CompactAsync(Client);
+        faulty.Down = false;
+
+        (await WithLogsAsync(sub.NextResyncAsync(TimeSpan.FromSeconds(30)))).Values[P("f/")].Select(kv => kv.Key).Should().Equal(P("f/new"));
+        await Eventually.Within(Task.WhenAll(deleteSeen, deleteUnseen, put), "writes folded into an acknowledged resync are answered by it", TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
     public async Task UnregisterAndClose_NeverBlock_AndStopOnlyTheirDeliveries()
     {
         DataSyncEngine engine = Engine(Client);
@@ -385,13 +447,30 @@ public abstract class DataSyncContractTests : IAsyncLifetime
         }
     }
 
+    /// <summary>Waits until the datastore holds exactly <paramref name="keys"/> under <paramref name="prefix"/>.</summary>
+    private async Task StoreHoldsAsync(string prefix, params string[] keys)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!(await Client.ListAsync(new PrefixListOptions(prefix))).KVPairs.Select(p => p.Key.DefaultPath).SequenceEqual(keys))
+        {
+            if (clock.Elapsed > Eventually.DefaultTimeout)
+            {
+                throw new TimeoutException($"The datastore does not hold exactly {string.Join(", ", keys)} under {prefix}.");
+            }
+
+            await Task.Delay(5);
+        }
+    }
+
     private static byte[] Bytes(string text) => System.Text.Encoding.UTF8.GetBytes(text);
 
-    private DataSyncEngine Engine(IBackendClient client, TimeSpan? ackTimeout = null)
+    private DataSyncEngine Engine(IBackendClient client, TimeSpan? ackTimeout = null, TimeProvider? time = null, TimeSpan? deliveryTimeout = null)
     {
         var engine = new DataSyncEngine(client, new DataSyncOptions
         {
             AcknowledgementTimeout = ackTimeout ?? TimeSpan.FromSeconds(10),
+            DeliveryTimeout = deliveryTimeout ?? DataSyncDefaults.DefaultNotifTimeout,
+            TimeProvider = time ?? TimeProvider.System,
             LoggerFactory = FakeLogs.Factory(_logs),
             SyncerOptions = new WatcherSyncerOptions { MinResyncInterval = TimeSpan.FromMilliseconds(10), ListRetryInterval = TimeSpan.FromMilliseconds(50), LoggerFactory = FakeLogs.Factory(_logs) },
         });

@@ -17,9 +17,13 @@ internal sealed class WatchRegistration : IWatchRegistration
     private readonly Lock _sync = new();
     private readonly List<string> _prefixes;
     private readonly Task _loop;
+    // Under _sync: the current syncer's feed (null once closed); the stops of syncers Register replaced, awaited by
+    // the close; _closed is set once, by the first close (or a failed start), and _closure is that close.
+    private readonly List<Task> _retiring = [];
     private SyncerFeed? _feed;
     private int _generation;
     private bool _closed;
+    private Task? _closure;
 
     public WatchRegistration(DataSyncEngine engine, string name, ChannelWriter<ChangeEvent>? changes, ChannelWriter<ResyncEvent>? resyncs, IEnumerable<string> prefixes)
     {
@@ -28,14 +32,28 @@ internal sealed class WatchRegistration : IWatchRegistration
         _changes = changes;
         _resyncs = resyncs;
         _prefixes = [.. prefixes];
-        Acks = new AckTracker();
-        _loop = Task.Run(() => RunAsync(_closing.Token));
-        StartSyncerLocked();
+        Writes = new PendingWrites();
+        _engine.LoopStarted();
+        CancellationToken closing = _closing.Token;
+        _loop = Task.Run(() => RunAsync(closing));
+        try
+        {
+            _feed = StartSyncer();
+        }
+        catch
+        {
+            // Nothing was registered: the loop ends, and the caller gets the error.
+            _closed = true;
+            _closing.Cancel();
+            _input.Writer.TryComplete();
+            throw;
+        }
     }
 
     public string Name { get; }
 
-    public AckTracker Acks { get; }
+    /// <summary>Gets the writes of the engine this registration has still to answer.</summary>
+    public PendingWrites Writes { get; }
 
     /// <summary>Gets whether change events for <paramref name="key"/> go to a subscriber of this registration.</summary>
     public bool DeliversChangesFor(string key)
@@ -51,6 +69,20 @@ internal sealed class WatchRegistration : IWatchRegistration
         }
     }
 
+    /// <summary>Gets whether change events for some key under <paramref name="prefix"/> may go to a subscriber of this registration.</summary>
+    public bool DeliversChangesUnder(string prefix)
+    {
+        if (_changes is null)
+        {
+            return false;
+        }
+
+        lock (_sync)
+        {
+            return !_closed && _prefixes.Exists(p => p.StartsWith(prefix, StringComparison.Ordinal) || prefix.StartsWith(p, StringComparison.Ordinal));
+        }
+    }
+
     public void Register(string resyncName, string keyPrefix)
     {
         ArgumentException.ThrowIfNullOrEmpty(keyPrefix);
@@ -59,7 +91,6 @@ internal sealed class WatchRegistration : IWatchRegistration
             throw new ArgumentException($"No registration is named '{resyncName}' here (this one is '{Name}').", nameof(resyncName));
         }
 
-        SyncerFeed? old;
         lock (_sync)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
@@ -69,24 +100,31 @@ internal sealed class WatchRegistration : IWatchRegistration
             }
 
             _prefixes.Add(keyPrefix);
-            old = _feed;
-            StartSyncerLocked();
-        }
+            SyncerFeed? old = _feed;
+            try
+            {
+                _feed = StartSyncer();
+            }
+            catch
+            {
+                // The old syncer goes on over the old prefixes.
+                _prefixes.Remove(keyPrefix);
+                throw;
+            }
 
-        // A new syncer over all the prefixes takes over (and resyncs); the old one is stopped in the background.
-        if (old is not null)
-        {
-            _ = old.StopAsync().ContinueWith(
-                static (stop, state) => DataSyncLog.LoopFailed(((WatchRegistration)state!)._engine.Logger, ((WatchRegistration)state!).Name, stop.Exception!),
-                this,
-                CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+            // A new syncer over all the prefixes takes over (and resyncs). The old one's stop is started here, under
+            // the lock, so that a close that follows always finds it among those it awaits.
+            if (old is not null)
+            {
+                _retiring.RemoveAll(t => t.IsCompleted);
+                _retiring.Add(RetireAsync(old));
+            }
         }
     }
 
     public void Unregister(string keyPrefix)
     {
+        string[] remaining;
         lock (_sync)
         {
             ObjectDisposedException.ThrowIf(_closed, this);
@@ -94,46 +132,88 @@ internal sealed class WatchRegistration : IWatchRegistration
             {
                 throw new ArgumentException($"Prefix '{keyPrefix}' is not watched by '{Name}'.", nameof(keyPrefix));
             }
+
+            remaining = [.. _prefixes];
         }
 
         // Deliveries are filtered by the prefixes from now on; writers waiting on that prefix are let go.
-        Acks.Release(key => key.StartsWith(keyPrefix, StringComparison.Ordinal) && !CoversLocked(key));
+        Writes.Release(key => key.StartsWith(keyPrefix, StringComparison.Ordinal) && !remaining.Any(p => key.StartsWith(p, StringComparison.Ordinal)));
     }
 
     public async ValueTask DisposeAsync()
     {
-        SyncerFeed? feed;
+        Task? running;
+        TaskCompletionSource? closing = null;
+        SyncerFeed? feed = null;
         lock (_sync)
         {
-            if (_closed)
+            running = _closure;
+            if (running is null)
             {
-                return;
+                _closed = true;
+                closing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _closure = closing.Task;
+                feed = _feed;
+                _feed = null;
             }
-
-            _closed = true;
-            feed = _feed;
-            _feed = null;
         }
 
+        if (running is not null)
+        {
+            // Closed already, or being closed: done when the first close is.
+            await running.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await CloseAsync(feed).ConfigureAwait(false);
+            closing!.SetResult();
+        }
+        catch (Exception ex)
+        {
+            closing!.SetException(ex);
+            throw;
+        }
+    }
+
+    private async Task CloseAsync(SyncerFeed? feed)
+    {
         await _closing.CancelAsync().ConfigureAwait(false);
         _input.Writer.TryComplete();
-        Acks.Release();
+        Writes.Release();
         _engine.Remove(this);
         if (feed is not null)
         {
             await feed.StopAsync().ConfigureAwait(false);
         }
 
+        Task[] retiring;
+        lock (_sync)
+        {
+            retiring = [.. _retiring];
+            _retiring.Clear();
+        }
+
+        // The syncers replaced by Register: none outlives the registration.
+        await Task.WhenAll(retiring).ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         _closing.Dispose();
         DataSyncLog.Closed(_engine.Logger, Name);
     }
 
-    private bool CoversLocked(string key)
+    /// <summary>Stops a replaced syncer; its failure is logged, as a stop of the registration's syncer would not be heard otherwise.</summary>
+    private async Task RetireAsync(SyncerFeed old)
     {
-        lock (_sync)
+        try
         {
-            return Covers(key);
+            await old.StopAsync().ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Logged: the registration goes on with its new syncer.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            DataSyncLog.LoopFailed(_engine.Logger, Name, ex);
         }
     }
 
@@ -150,7 +230,8 @@ internal sealed class WatchRegistration : IWatchRegistration
         return false;
     }
 
-    private void StartSyncerLocked()
+    /// <summary>Starts a syncer of a new generation over the current prefixes (under the lock, or in the constructor).</summary>
+    private SyncerFeed StartSyncer()
     {
         int generation = ++_generation;
         var feed = new SyncerFeed(this, generation);
@@ -159,16 +240,43 @@ internal sealed class WatchRegistration : IWatchRegistration
             ? new WatcherSyncer(_engine.Client, resources, feed, syncerOptions)
             : _engine.Client.CreateSyncer(resources, feed);
         feed.Syncer = syncer;
-        _feed = feed;
-        syncer.Start();
+        try
+        {
+            syncer.Start();
+        }
+        catch
+        {
+            // Whatever it may have sent is not delivered.
+            feed.Detach();
+            throw;
+        }
+
         DataSyncLog.Registered(_engine.Logger, Name, string.Join(", ", _prefixes));
+        return feed;
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await DeliverAllAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _engine.LoopEnded();
+        }
+    }
+
+    private async Task DeliverAllAsync(CancellationToken cancellationToken)
+    {
         var picture = new Dictionary<string, KVPair>(StringComparer.Ordinal);
         int generation = 0;
         bool inSync = false;
+
+        // The revision the pending resync's state was listed at; until the syncer says, the highest revision seen in
+        // the generation, which the state has certainly reached.
+        long? listed = null;
+        long highest = 0;
         try
         {
             await foreach (Input input in _input.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -184,6 +292,19 @@ internal sealed class WatchRegistration : IWatchRegistration
                     generation = input.Generation;
                     picture.Clear();
                     inSync = false;
+                    listed = null;
+                    highest = 0;
+                }
+
+                if (input.Listed is { } listedRevision)
+                {
+                    // A poll lists without a resync: its updates are delivered as changes.
+                    if (!inSync)
+                    {
+                        listed = listedRevision;
+                    }
+
+                    continue;
                 }
 
                 if (input.Updates is { } updates)
@@ -192,6 +313,7 @@ internal sealed class WatchRegistration : IWatchRegistration
                     foreach (Update update in updates)
                     {
                         string key = update.KVPair.Key.DefaultPath;
+                        highest = Math.Max(highest, ParseRevision(update.KVPair.Revision));
                         picture.TryGetValue(key, out KVPair? previous);
                         if (update.UpdateType == UpdateType.Deleted)
                         {
@@ -215,7 +337,8 @@ internal sealed class WatchRegistration : IWatchRegistration
                     if (!inSync)
                     {
                         inSync = true;
-                        await DeliverResyncAsync(picture, cancellationToken).ConfigureAwait(false);
+                        await DeliverResyncAsync(picture, Math.Max(listed ?? 0, highest), cancellationToken).ConfigureAwait(false);
+                        listed = null;
                     }
                 }
                 else
@@ -257,10 +380,10 @@ internal sealed class WatchRegistration : IWatchRegistration
             error = await DeliverAsync(_changes, changeEvent, changeEvent.Acknowledged, changes.Select(c => c.Key), cancellationToken).ConfigureAwait(false);
         }
 
-        Acks.Acknowledged(changes.Select(c => (c.Key, (string?)c.Revision)), error);
+        Writes.Acknowledged(changes.Select(c => (c.Key, ParseRevision(c.Revision))).ToList(), error);
     }
 
-    private async Task DeliverResyncAsync(Dictionary<string, KVPair> picture, CancellationToken cancellationToken)
+    private async Task DeliverResyncAsync(Dictionary<string, KVPair> picture, long revision, CancellationToken cancellationToken)
     {
         Dictionary<string, IReadOnlyList<IKeyValue>> values;
         lock (_sync)
@@ -284,8 +407,8 @@ internal sealed class WatchRegistration : IWatchRegistration
             error = await DeliverAsync(_resyncs, resync, resync.Acknowledged, [], cancellationToken).ConfigureAwait(false);
         }
 
-        // Writes folded into the resync are answered by it.
-        Acks.Acknowledged(picture.Values.Select(p => (p.Key.DefaultPath, p.Revision)), error);
+        // Writes folded into the resync (at or before its revision) are answered by it, deletes included.
+        Writes.Resynced(revision, picture.ToDictionary(p => p.Key, p => ParseRevision(p.Value.Revision), StringComparer.Ordinal), error);
     }
 
     /// <summary>Hands the event over (at most the delivery timeout) and awaits its Done (at most the acknowledgement timeout).</summary>
@@ -295,8 +418,9 @@ internal sealed class WatchRegistration : IWatchRegistration
         DataSyncAcknowledgementException? failure = null;
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.DeliveryTimeout);
+            // On the engine's clock, as every other timeout of the engine.
+            using var timer = new CancellationTokenSource(options.DeliveryTimeout, options.TimeProvider);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             try
             {
                 await writer.WriteAsync(item, timeout.Token).ConfigureAwait(false);
@@ -332,10 +456,15 @@ internal sealed class WatchRegistration : IWatchRegistration
         return failure;
     }
 
-    private readonly record struct Input(int Generation, SyncStatus Status, IReadOnlyList<Update>? Updates);
+    /// <summary>Parses a numeric revision; 0 (before every write) for one that is not.</summary>
+    private static long ParseRevision(string? revision) =>
+        long.TryParse(revision, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) ? value : 0;
+
+    /// <summary>What the syncer of one generation said: a status, updates, or the revision it listed at.</summary>
+    private readonly record struct Input(int Generation, SyncStatus Status, IReadOnlyList<Update>? Updates, long? Listed = null);
 
     /// <summary>The callbacks of one syncer generation; it stops feeding the loop once replaced or closed.</summary>
-    private sealed class SyncerFeed(WatchRegistration owner, int generation) : ISyncerCallbacks
+    private sealed class SyncerFeed(WatchRegistration owner, int generation) : ISyncerCallbacks, IListedRevisionCallbacks
     {
         private volatile bool _stopped;
 
@@ -356,6 +485,17 @@ internal sealed class WatchRegistration : IWatchRegistration
                 owner._input.Writer.TryWrite(new Input(generation, default, updates));
             }
         }
+
+        public void OnListed(int resourceIndex, string revision)
+        {
+            if (!_stopped)
+            {
+                owner._input.Writer.TryWrite(new Input(generation, default, null, ParseRevision(revision)));
+            }
+        }
+
+        /// <summary>Stops feeding the loop.</summary>
+        public void Detach() => _stopped = true;
 
         public async Task StopAsync()
         {

@@ -25,7 +25,8 @@ internal readonly record struct CacheMessage(
     int CacheIndex,
     List<Update>? Updates = null,
     ParseFailure? ParseFailure = null,
-    Exception? Error = null);
+    Exception? Error = null,
+    string? Revision = null);
 
 /// <summary>A raw key and value that could not be parsed.</summary>
 internal readonly record struct ParseFailure(string RawKey, string? RawValue);

@@ -20,11 +20,14 @@ internal sealed class CacheOutbox(int index, int maxUpdatesPerBatch, ChannelWrit
     /// <summary>Adds an update to the open batch.</summary>
     public void Add(Update update) => _batch.Add(update);
 
-    /// <summary>Closes the open batch (if any) and queues a message of <paramref name="kind"/> after it.</summary>
-    public void Seal(CacheMessageKind kind, ParseFailure? parseFailure = null, Exception? error = null)
+    /// <summary>
+    /// Closes the open batch (if any) and queues a message of <paramref name="kind"/> after it; an in-sync message of a
+    /// full list carries the list's <paramref name="revision"/>.
+    /// </summary>
+    public void Seal(CacheMessageKind kind, ParseFailure? parseFailure = null, Exception? error = null, string? revision = null)
     {
         SealBatch();
-        _sealed.Add(new CacheMessage(kind, index, ParseFailure: parseFailure, Error: error));
+        _sealed.Add(new CacheMessage(kind, index, ParseFailure: parseFailure, Error: error, Revision: revision));
     }
 
     /// <summary>

@@ -325,7 +325,7 @@ internal sealed class WatcherCache
         _applier.ListFinished(_keys.Epoch);
         _resume.Listed(list.Revision);
         _applier.RevisionsVoid = false;
-        _outbox.Seal(CacheMessageKind.InSync);
+        _outbox.Seal(CacheMessageKind.InSync, revision: list.Revision);
         _resyncAnnounced = false;
         await FlushAsync().ConfigureAwait(false);
         return true;

@@ -17,6 +17,7 @@ public sealed class WatcherSyncer : ISyncer
     private readonly ISyncerCallbacks _callbacks;
     private readonly ISyncerParseFailCallbacks? _parseFailCallbacks;
     private readonly ISyncFailCallbacks? _syncFailCallbacks;
+    private readonly IListedRevisionCallbacks? _listedCallbacks;
     private readonly WatcherSyncerOptions _options;
     private readonly ILogger _logger;
     private readonly Channel<CacheMessage> _channel;
@@ -65,6 +66,7 @@ public sealed class WatcherSyncer : ISyncer
         _callbacks = callbacks;
         _parseFailCallbacks = callbacks as ISyncerParseFailCallbacks;
         _syncFailCallbacks = callbacks as ISyncFailCallbacks;
+        _listedCallbacks = callbacks as IListedRevisionCallbacks;
         _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<WatcherSyncer>();
 
         // Bounded: when the callbacks are slow the caches wait, and the backend's watch buffers (or overflows and
@@ -242,6 +244,12 @@ public sealed class WatcherSyncer : ISyncer
                 break;
 
             case CacheMessageKind.InSync:
+                if (_listedCallbacks is not null && message.Revision is not null)
+                {
+                    FlushUpdates();
+                    Invoke(static (s, m) => s._listedCallbacks!.OnListed(m.CacheIndex, m.Revision!), message);
+                }
+
                 SetCacheInSync(message.CacheIndex, true);
                 if (_cachesInSync == _caches.Length)
                 {
