@@ -29,6 +29,14 @@ public sealed class RelayServerOptions
     /// </summary>
     public int SnapshotChunkBytes { get; set; } = 16 * 1024;
 
+    /// <summary>
+    /// Gets or sets the largest encoded value a feed passes on. A larger value is refused at the feed: it is logged as
+    /// an error, counted, and clients hear the key deleted (they must not keep a value the datastore no longer has).
+    /// Every message the relay sends is at most this plus <see cref="SnapshotChunkBytes"/> and some framing, well under
+    /// the 64 MiB a client accepts. Default 16 MiB; at most 32 MiB.
+    /// </summary>
+    public int MaxValueBytes { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>Gets or sets how often the relay pings each client. Default 10 s.</summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(10);
 

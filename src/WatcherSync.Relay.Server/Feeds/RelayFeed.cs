@@ -34,6 +34,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     private bool _closed;
     private bool _announced;
     private int _snapshotsEncoded;
+    private int _refusedValues;
     private WatcherSyncer? _syncer;
 
     public RelayFeed(RelayFeedOptions options, RelayServerOptions server, ILogger logger, RelayServerMetrics metrics)
@@ -111,6 +112,9 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             }
         }
     }
+
+    /// <summary>Gets how many values the feed refused: larger than <see cref="RelayServerOptions.MaxValueBytes"/>, or not encodable.</summary>
+    public int RefusedValues => Volatile.Read(ref _refusedValues);
 
     public int LogEntries
     {
@@ -218,6 +222,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
                 catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or NotSupportedException)
                 {
                     RelayServerLog.EncodeFailed(_logger, Name, key, ex);
+                    Interlocked.Increment(ref _refusedValues);
                     continue;
                 }
 
