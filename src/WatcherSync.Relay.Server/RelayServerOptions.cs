@@ -18,7 +18,14 @@ public sealed class RelayServerOptions
     /// Gets or sets how many updates and statuses each feed's log keeps for clients that are behind. A client further
     /// behind than the log holds is cut off, and resyncs when it reconnects. Default 100,000.
     /// </summary>
+    /// <remarks>At least 256 (the log's first allocation).</remarks>
     public int MaxLogEntries { get; set; } = 100_000;
+
+    // The log starts with this many slots; fewer would not be a bound but a fiction.
+    internal const int MinLogEntries = 256;
+
+    // Half the 64 MiB a client accepts, so that a value plus a chunk and framing always fits in one message.
+    internal const int MaxValueBytesLimit = 32 * 1024 * 1024;
 
     /// <summary>Gets or sets the most bytes of encoded updates each feed's log keeps. Default 64 MiB.</summary>
     public long MaxLogBytes { get; set; } = 64L * 1024 * 1024;
@@ -113,6 +120,16 @@ public sealed class RelayServerOptions
         if (MaxConnections < 1 || MaxLogEntries < 1 || MaxLogBytes < 1 || SnapshotChunkBytes < 1024)
         {
             throw new InvalidOperationException("MaxConnections, MaxLogEntries and MaxLogBytes must be positive, and SnapshotChunkBytes at least 1024.");
+        }
+
+        if (MaxLogEntries < MinLogEntries)
+        {
+            throw new InvalidOperationException($"MaxLogEntries must be at least {MinLogEntries}; it is {MaxLogEntries}.");
+        }
+
+        if (MaxValueBytes < 1024 || MaxValueBytes > MaxValueBytesLimit)
+        {
+            throw new InvalidOperationException($"MaxValueBytes must be between 1024 and {MaxValueBytesLimit}; it is {MaxValueBytes}.");
         }
 
         Positive(PingInterval, nameof(PingInterval));

@@ -83,7 +83,7 @@ public sealed class RelayResyncTests
         callbacks.Calls.Skip(before).OfType<Update[]>().SelectMany(b => b)
             .Should().BeEmpty("nothing changed in the store while the client moved, so nothing is reported again");
         Dictionary<string, string> expected = await Relays.StoreAsync(store);
-        foreach (Dictionary<string, string> picture in Relays.PicturesAtInSync(callbacks.Calls))
+        foreach (Dictionary<string, string> picture in Relays.PicturesAtInSync(callbacks.Calls, before))
         {
             Relays.Same(picture, expected).Should().BeTrue("every InSync announces the store's picture (no writes happened meanwhile)");
         }

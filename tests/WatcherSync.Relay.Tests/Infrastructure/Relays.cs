@@ -93,14 +93,15 @@ internal static class Relays
 
     public static string Key(int prefix, int n) => $"{Prefixes[prefix]}k{n:D4}";
 
-    /// <summary>Replays <paramref name="calls"/> and returns the picture held at each InSync announcement, as text.</summary>
-    public static List<Dictionary<string, string>> PicturesAtInSync(IReadOnlyList<object> calls)
+    /// <summary>Replays <paramref name="calls"/> and returns the picture held at each InSync announcement from call <paramref name="from"/> on, as text.</summary>
+    public static List<Dictionary<string, string>> PicturesAtInSync(IReadOnlyList<object> calls, int from = 0)
     {
         var picture = new Dictionary<string, string>(StringComparer.Ordinal);
         var pictures = new List<Dictionary<string, string>>();
-        foreach (object call in calls)
+        for (int i = 0; i < calls.Count; i++)
         {
-            if (call is SyncStatus.InSync)
+            object call = calls[i];
+            if (call is SyncStatus.InSync && i >= from)
             {
                 pictures.Add(new Dictionary<string, string>(picture, StringComparer.Ordinal));
             }
