@@ -248,6 +248,11 @@ public sealed class RelaySyncer : ISyncer
                         if (message.SnapshotChunk.Last)
                         {
                             inSnapshot = false;
+                            if (message.SnapshotChunk.Status == FeedStatus.WaitForDatastore)
+                            {
+                                RelayLostDatastore(endpoint);
+                            }
+
                             _picture.EndSnapshot((long)message.SnapshotChunk.Sequence, ReadStatus(message.SnapshotChunk.Status));
                             AfterResyncStep(session, ReadStatus(message.SnapshotChunk.Status));
                         }
@@ -265,6 +270,11 @@ public sealed class RelaySyncer : ISyncer
                         break;
 
                     case ServerMessage.KindOneofCase.Status when welcomed && !inSnapshot:
+                        if (message.Status.Status == FeedStatus.WaitForDatastore)
+                        {
+                            RelayLostDatastore(endpoint);
+                        }
+
                         if (_picture.Resyncing)
                         {
                             _picture.SetStatus((long)message.Status.Sequence, ReadStatus(message.Status.Status));
@@ -356,6 +366,10 @@ public sealed class RelaySyncer : ISyncer
             throw new RelayProtocolException($"The relay at {endpoint} is at datastore revision {welcome.Revision}, behind the {seen} this client already holds; trying another.");
         }
     }
+
+    /// <summary>The relay's feed cannot reach the datastore: the consumer hears SyncFailed, as from a direct syncer.</summary>
+    private void RelayLostDatastore(Uri endpoint) =>
+        Invoke(static (s, e) => s._syncFailCallbacks?.SyncFailed(e), new DatastoreUnavailableException($"The relay at {endpoint} cannot reach its datastore; the client keeps its picture until it can."));
 
     private IKey? ParseKey(string key)
     {
