@@ -126,6 +126,7 @@ public sealed class RelaySyncer : ISyncer
         int failures = 0;
         long disconnectedSince = _time.GetTimestamp();
         Exception? lastError = null;
+        bool permanentReported = false;
         while (!token.IsCancellationRequested)
         {
             Uri endpoint = _endpoints[index];
@@ -154,6 +155,7 @@ public sealed class RelaySyncer : ISyncer
             if (session.Resynced)
             {
                 failures = 0;
+                permanentReported = false;
                 disconnectedSince = _time.GetTimestamp();
             }
 
@@ -161,7 +163,17 @@ public sealed class RelaySyncer : ISyncer
             TimeSpan delay = Backoff(++failures);
             RelayClientLog.ConnectionEnded(_logger, _options.ClientName, endpoint, code, detail, delay);
             TimeSpan disconnected = _time.GetElapsedTime(disconnectedSince);
-            if (disconnected > _options.DisconnectedTimeout && Status != SyncStatus.WaitForDatastore)
+            if (code is StatusCode.Unauthenticated or StatusCode.PermissionDenied or StatusCode.NotFound or StatusCode.InvalidArgument && !permanentReported)
+            {
+                // Retrying cannot cure these (wrong credentials, feed, version or prefix): say so now, with the
+                // relay's reason, rather than after DisconnectedTimeout. The client keeps retrying: a relay may be
+                // reconfigured, and the other endpoints may differ.
+                permanentReported = true;
+                RelayClientLog.Refused(_logger, _options.ClientName, endpoint, code, detail);
+                Announce(SyncStatus.WaitForDatastore);
+                Invoke(static (s, e) => s._syncFailCallbacks?.SyncFailed(e), lastError ?? new RpcException(new Status(code, detail)));
+            }
+            else if (disconnected > _options.DisconnectedTimeout && Status != SyncStatus.WaitForDatastore)
             {
                 RelayClientLog.Disconnected(_logger, _options.ClientName, disconnected);
                 Announce(SyncStatus.WaitForDatastore);

@@ -140,6 +140,21 @@ public sealed class RelayFleetTests
         await Eventually.True(() => back.Host.Connections.Count == 1, "the client is back within a few of its own delays (300 ms at most each)", TimeSpan.FromSeconds(3));
     }
 
+    [Fact]
+    public async Task PermanentRefusal_IsSyncFailedAtOnce_WithTheRelaysReason()
+    {
+        await using var store = new InMemoryBackend();
+        await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store));
+        var callbacks = new RecordingCallbacks();
+        RelaySyncerOptions options = Relays.Client(relay.Address);
+        options.Feed = "no-such-feed";
+        await using var syncer = new RelaySyncer(options, callbacks);
+        syncer.Start();
+        await Eventually.True(() => callbacks.Calls.OfType<RecordingCallbacks.SyncFailedCall>().Any(), "a refusal that retrying cannot cure is reported at once, not after DisconnectedTimeout");
+        callbacks.Calls.OfType<RecordingCallbacks.SyncFailedCall>().First().Error.Message.Should().Contain("no-such-feed");
+        syncer.Status.Should().Be(SyncStatus.WaitForDatastore, "it has never been in sync");
+    }
+
     /// <summary>A codec that cannot encode the value "unencodable" (as a JSON codec cannot encode some objects).</summary>
     private sealed class PickyCodec : IValueCodec
     {
