@@ -43,11 +43,17 @@ public sealed class RelayBoundsTests
         var callbacks = new RecordingCallbacks { UpdatesGate = gate };
         await using var syncer = new RelaySyncer(Relays.Client(relay.Address), callbacks);
         syncer.Start();
-        await Eventually.True(() => callbacks.UpdatesEntered > 0 && relay.Host.Connections.Count == 1, "the client is held mid-snapshot");
-        RelayConnection connection = relay.Host.Connections.Open.Single();
-        await Eventually.True(() => connection.Cursor == sequence, $"a client taking the snapshot is at its sequence {sequence} (cursor {connection.Cursor})", TimeSpan.FromSeconds(5));
-
-        gate.Set();
+        try
+        {
+            await Eventually.True(() => callbacks.UpdatesEntered > 0 && relay.Host.Connections.Count == 1, "the client is held mid-snapshot");
+            RelayConnection connection = relay.Host.Connections.Open.Single();
+            await Eventually.True(() => connection.Cursor == sequence, $"a client taking the snapshot is at its sequence {sequence} (cursor {connection.Cursor})", TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            // Whatever happened, the held callback is released, or stopping the client would wait on it for ever.
+            gate.Set();
+        }
         await Relays.ConvergedAsync(callbacks, store, "client");
         syncer.Resyncs.Should().Be(1, "the client was never cut off");
         callbacks.Violations.Should().BeEmpty();
