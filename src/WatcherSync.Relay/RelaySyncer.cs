@@ -250,7 +250,7 @@ public sealed class RelaySyncer : ISyncer
                         RefuseIfBehind(endpoint, message.Welcome);
                         Volatile.Write(ref _connected, endpoint);
                         RelayClientLog.Connected(_logger, _options.ClientName, endpoint, message.Welcome.ServerName, message.Welcome.Feed, message.Welcome.SnapshotSequence);
-                        _picture.BeginResync((long)message.Welcome.HeadSequence, (long)message.Welcome.Revision);
+                        _picture.BeginResync((long)message.Welcome.HeadSequence);
                         Announce(SyncStatus.ResyncInProgress);
                         break;
 
@@ -361,8 +361,13 @@ public sealed class RelaySyncer : ISyncer
     /// </summary>
     private void RefuseIfBehind(Uri endpoint, Welcome welcome)
     {
-        long seen = _picture.SeenRevision;
-        if (welcome.Revision == 0 || (long)welcome.Revision >= seen)
+        if (welcome.Revision == 0)
+        {
+            return;
+        }
+
+        long seen = _picture.HeldRevision();
+        if ((long)welcome.Revision >= seen)
         {
             return;
         }

@@ -61,6 +61,31 @@ public sealed class RelayFleetTests
     }
 
     [Fact]
+    public async Task RelayRestartAfterADelete_IsNotTakenForARelayBehind()
+    {
+        // The last write is a delete: a relay that lists afresh sees no key at that revision, yet it is not behind.
+        await using var store = new InMemoryBackend();
+        for (int i = 0; i < 10; i++)
+        {
+            await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, i)), $"v{i}"));
+        }
+
+        TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store));
+        var callbacks = new RecordingCallbacks();
+        await using var syncer = new RelaySyncer(Relays.Client(relay.Address), callbacks);
+        syncer.Start();
+        await Relays.ConvergedAsync(callbacks, store, "client");
+        await store.DeleteAsync(new PathKey(Relays.Key(0, 9)));
+        await Relays.ConvergedAsync(callbacks, store, "client after the delete");
+
+        int port = relay.Port;
+        await relay.KillAsync();
+        await using TestRelay restarted = await TestRelay.StartAsync(Relays.Feed(store), port);
+        await Eventually.True(() => syncer.Resyncs >= 2, "the client takes the restarted relay well before DisconnectedTimeout (1 min)");
+        await Relays.ConvergedAsync(callbacks, store, "client after the restart");
+    }
+
+    [Fact]
     public async Task KeyParserThrows_IsAParseFailure_AndTheClientGoesOnAndStops()
     {
         await using var store = new InMemoryBackend();

@@ -223,10 +223,16 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             KVPair kv = update.KVPair;
             string key = kv.Key.DefaultPath;
             int bucket = BucketOf(key);
-            revision = Math.Max(revision, NumericRevision(kv.Revision));
             KeyValue message = kv.Value is null || update.UpdateType == UpdateType.Deleted
                 ? new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Deleted = true }
                 : EncodeOrRefuse(key, kv);
+
+            // Only present values count towards the feed's revision: a relay that lists afresh never sees a delete's
+            // revision, and must not look behind a relay that did.
+            if (!message.Deleted)
+            {
+                revision = Math.Max(revision, NumericRevision(kv.Revision));
+            }
             encoder.Add(bucket, message);
             changes.Add((key, message, bucket));
         }

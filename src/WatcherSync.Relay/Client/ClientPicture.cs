@@ -28,12 +28,24 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
     /// <summary>Gets whether a resync is under way.</summary>
     public bool Resyncing => _resync is not null;
 
-    /// <summary>Gets the highest numeric datastore revision the consumer's picture has reached.</summary>
-    public long SeenRevision { get; private set; }
+    /// <summary>
+    /// Gets the highest numeric datastore revision among the values the consumer holds (0 when none is numeric). A
+    /// relay whose picture is below it is behind; deleted keys do not count, as a relay that lists afresh never sees them.
+    /// </summary>
+    public long HeldRevision()
+    {
+        long max = 0;
+        foreach (KnownKey known in _known.Values)
+        {
+            max = Math.Max(max, NumericRevision(known.Revision));
+        }
+
+        return max;
+    }
 
     /// <summary>Begins a resync against a relay that will send a snapshot and then its log from the snapshot on.</summary>
-    public void BeginResync(long headSequence, long headRevision) =>
-        _resync = new Resync(headSequence, headRevision, _known.Count == 0 ? null : new Dictionary<string, KeyValue>(StringComparer.Ordinal));
+    public void BeginResync(long headSequence) =>
+        _resync = new Resync(headSequence, _known.Count == 0 ? null : new Dictionary<string, KeyValue>(StringComparer.Ordinal));
 
     /// <summary>Abandons a resync whose connection ended: the consumer keeps the picture it had.</summary>
     public void AbandonResync() => _resync = null;
@@ -161,7 +173,6 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
             deleted = gone.Count;
         }
 
-        SeenRevision = Math.Max(SeenRevision, resync.HeadRevision);
         _resync = null;
         return true;
     }
@@ -212,7 +223,6 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
             return;
         }
 
-        SeenRevision = Math.Max(SeenRevision, NumericRevision(item.Revision));
         var kv = new KVPair(key, value, item.Revision.Length > 0 ? item.Revision : null);
         if (held)
         {
@@ -248,11 +258,9 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
     }
 
     /// <summary>One resync: where the connection must reach (the head), where it is, and the relay's picture so far.</summary>
-    private sealed class Resync(long headSequence, long headRevision, Dictionary<string, KeyValue>? pending)
+    private sealed class Resync(long headSequence, Dictionary<string, KeyValue>? pending)
     {
         public long HeadSequence { get; } = headSequence;
-
-        public long HeadRevision { get; } = headRevision;
 
         /// <summary>Gets the relay's picture as rebuilt so far; null when the consumer is fed directly.</summary>
         public Dictionary<string, KeyValue>? Pending { get; } = pending;
