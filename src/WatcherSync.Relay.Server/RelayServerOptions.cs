@@ -18,7 +18,14 @@ public sealed class RelayServerOptions
     /// Gets or sets how many updates and statuses each feed's log keeps for clients that are behind. A client further
     /// behind than the log holds is cut off, and resyncs when it reconnects. Default 100,000.
     /// </summary>
+    /// <remarks>At least 256 (the log's first allocation).</remarks>
     public int MaxLogEntries { get; set; } = 100_000;
+
+    // The log starts with this many slots; fewer would not be a bound but a fiction.
+    internal const int MinLogEntries = 256;
+
+    // Half the 64 MiB a client accepts, so that a value plus a chunk and framing always fits in one message.
+    internal const int MaxValueBytesLimit = 32 * 1024 * 1024;
 
     /// <summary>Gets or sets the most bytes of encoded updates each feed's log keeps. Default 64 MiB.</summary>
     public long MaxLogBytes { get; set; } = 64L * 1024 * 1024;
@@ -28,6 +35,14 @@ public sealed class RelayServerOptions
     /// messages in flight, so small chunks keep the memory per connected client small (see benchmarks/README.md).
     /// </summary>
     public int SnapshotChunkBytes { get; set; } = 16 * 1024;
+
+    /// <summary>
+    /// Gets or sets the largest encoded value a feed passes on. A larger value is refused at the feed: it is logged as
+    /// an error, counted, and clients hear the key deleted (they must not keep a value the datastore no longer has).
+    /// Every message the relay sends is at most this plus <see cref="SnapshotChunkBytes"/> and some framing, well under
+    /// the 64 MiB a client accepts. Default 16 MiB; at most 32 MiB.
+    /// </summary>
+    public int MaxValueBytes { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>Gets or sets how often the relay pings each client. Default 10 s.</summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(10);
@@ -105,6 +120,16 @@ public sealed class RelayServerOptions
         if (MaxConnections < 1 || MaxLogEntries < 1 || MaxLogBytes < 1 || SnapshotChunkBytes < 1024)
         {
             throw new InvalidOperationException("MaxConnections, MaxLogEntries and MaxLogBytes must be positive, and SnapshotChunkBytes at least 1024.");
+        }
+
+        if (MaxLogEntries < MinLogEntries)
+        {
+            throw new InvalidOperationException($"MaxLogEntries must be at least {MinLogEntries}; it is {MaxLogEntries}.");
+        }
+
+        if (MaxValueBytes < 1024 || MaxValueBytes > MaxValueBytesLimit)
+        {
+            throw new InvalidOperationException($"MaxValueBytes must be between 1024 and {MaxValueBytesLimit}; it is {MaxValueBytes}.");
         }
 
         Positive(PingInterval, nameof(PingInterval));

@@ -27,11 +27,11 @@ public sealed class RelaySyncer : ISyncer
     private readonly TimeProvider _time;
     private readonly Uri[] _endpoints;
     private readonly GrpcChannel?[] _channels;
-    private readonly Dictionary<string, KnownKey> _known = new(StringComparer.Ordinal);
+    private readonly ClientPicture _picture;
     private readonly Lock _lifecycle = new();
     private readonly CancellationTokenSource _stopping = new();
     private int _status = (int)SyncStatus.WaitForDatastore;
-    private long _epoch;
+    private long _behindSince;
     private int _keyCount;
     private long _resyncs;
     private Uri? _connected;
@@ -57,6 +57,7 @@ public sealed class RelaySyncer : ISyncer
         _time = options.TimeProvider;
         _endpoints = [.. options.Endpoints];
         _channels = new GrpcChannel?[_endpoints.Length];
+        _picture = new ClientPicture(ParseKey, options.Codec, (key, raw) => Invoke(static (s, f) => s._parseFailCallbacks?.ParseFailed(f.Key, f.Raw), (Key: key, Raw: raw)));
     }
 
     /// <summary>Gets the status last announced to the callbacks (WaitForDatastore before the first).</summary>
@@ -105,15 +106,9 @@ public sealed class RelaySyncer : ISyncer
         if (running is not null)
         {
             await running.ConfigureAwait(false);
-            var deletes = new List<Update>(_known.Count);
-            foreach ((string key, KnownKey known) in _known)
-            {
-                deletes.Add(new Update(new KVPair(_options.KeyParser(key), null, known.Revision), UpdateType.Deleted));
-            }
-
-            _known.Clear();
+            var deletes = new List<Update>(_picture.Count);
+            _picture.Clear(deletes);
             Deliver(deletes);
-            Volatile.Write(ref _keyCount, 0);
         }
 
         foreach (GrpcChannel? channel in _channels)
@@ -131,6 +126,7 @@ public sealed class RelaySyncer : ISyncer
         int failures = 0;
         long disconnectedSince = _time.GetTimestamp();
         Exception? lastError = null;
+        bool permanentReported = false;
         while (!token.IsCancellationRequested)
         {
             Uri endpoint = _endpoints[index];
@@ -159,6 +155,7 @@ public sealed class RelaySyncer : ISyncer
             if (session.Resynced)
             {
                 failures = 0;
+                permanentReported = false;
                 disconnectedSince = _time.GetTimestamp();
             }
 
@@ -166,7 +163,17 @@ public sealed class RelaySyncer : ISyncer
             TimeSpan delay = Backoff(++failures);
             RelayClientLog.ConnectionEnded(_logger, _options.ClientName, endpoint, code, detail, delay);
             TimeSpan disconnected = _time.GetElapsedTime(disconnectedSince);
-            if (disconnected > _options.DisconnectedTimeout && Status != SyncStatus.WaitForDatastore)
+            if (code is StatusCode.Unauthenticated or StatusCode.PermissionDenied or StatusCode.NotFound or StatusCode.InvalidArgument && !permanentReported)
+            {
+                // Retrying cannot cure these (wrong credentials, feed, version or prefix): say so now, with the
+                // relay's reason, rather than after DisconnectedTimeout. The client keeps retrying: a relay may be
+                // reconfigured, and the other endpoints may differ.
+                permanentReported = true;
+                RelayClientLog.Refused(_logger, _options.ClientName, endpoint, code, detail);
+                Announce(SyncStatus.WaitForDatastore);
+                Invoke(static (s, e) => s._syncFailCallbacks?.SyncFailed(e), lastError ?? new RpcException(new Status(code, detail)));
+            }
+            else if (disconnected > _options.DisconnectedTimeout && Status != SyncStatus.WaitForDatastore)
             {
                 RelayClientLog.Disconnected(_logger, _options.ClientName, disconnected);
                 Announce(SyncStatus.WaitForDatastore);
@@ -223,60 +230,92 @@ public sealed class RelaySyncer : ISyncer
         IAsyncStreamReader<ServerMessage> responses = call.ResponseStream;
         bool welcomed = false;
         bool inSnapshot = false;
-        var snapshotSeen = new SnapshotCounter();
-        while (await responses.MoveNext(connection.Token).ConfigureAwait(false))
+        try
         {
-            Volatile.Write(ref lastReceived, _time.GetTimestamp());
-            ServerMessage message = responses.Current;
-            switch (message.KindCase)
+            while (await responses.MoveNext(connection.Token).ConfigureAwait(false))
             {
-                case ServerMessage.KindOneofCase.Welcome when !welcomed:
-                    welcomed = true;
-                    inSnapshot = true;
-                    if (message.Welcome.PingIntervalMs > 0)
-                    {
-                        silenceLimit = TimeSpan.FromTicks(Math.Max(silenceLimit.Ticks, TimeSpan.FromMilliseconds(message.Welcome.PingIntervalMs * 3.0).Ticks));
-                    }
+                Volatile.Write(ref lastReceived, _time.GetTimestamp());
+                ServerMessage message = responses.Current;
+                var updates = new List<Update>();
+                switch (message.KindCase)
+                {
+                    case ServerMessage.KindOneofCase.Welcome when !welcomed:
+                        welcomed = true;
+                        inSnapshot = true;
+                        if (message.Welcome.PingIntervalMs > 0)
+                        {
+                            silenceLimit = TimeSpan.FromTicks(Math.Max(silenceLimit.Ticks, TimeSpan.FromMilliseconds(message.Welcome.PingIntervalMs * 3.0).Ticks));
+                        }
 
-                    Volatile.Write(ref _connected, endpoint);
-                    RelayClientLog.Connected(_logger, _options.ClientName, endpoint, message.Welcome.ServerName, message.Welcome.Feed, message.Welcome.SnapshotSequence);
-                    BeginResync();
-                    break;
+                        RefuseIfBehind(endpoint, message.Welcome);
+                        Volatile.Write(ref _connected, endpoint);
+                        RelayClientLog.Connected(_logger, _options.ClientName, endpoint, message.Welcome.ServerName, message.Welcome.Feed, message.Welcome.SnapshotSequence);
+                        _picture.BeginResync((long)message.Welcome.HeadSequence);
+                        Announce(SyncStatus.ResyncInProgress);
+                        break;
 
-                case ServerMessage.KindOneofCase.SnapshotChunk when inSnapshot:
-                    ApplySnapshot(message.SnapshotChunk.Entries, snapshotSeen);
-                    if (message.SnapshotChunk.Last)
-                    {
-                        inSnapshot = false;
-                        FinishResync(ReadStatus(message.SnapshotChunk.Status), snapshotSeen.Count);
-                        session.Resynced = true;
-                    }
+                    case ServerMessage.KindOneofCase.SnapshotChunk when inSnapshot:
+                        _picture.ApplySnapshotChunk(message.SnapshotChunk.Entries, updates);
+                        Deliver(updates);
+                        if (message.SnapshotChunk.Last)
+                        {
+                            inSnapshot = false;
+                            if (message.SnapshotChunk.Status == FeedStatus.WaitForDatastore)
+                            {
+                                RelayLostDatastore(endpoint);
+                            }
 
-                    break;
+                            _picture.EndSnapshot((long)message.SnapshotChunk.Sequence, ReadStatus(message.SnapshotChunk.Status));
+                            AfterResyncStep(session, ReadStatus(message.SnapshotChunk.Status));
+                        }
 
-                case ServerMessage.KindOneofCase.Deltas when welcomed && !inSnapshot:
-                    foreach (Google.Protobuf.ByteString batch in message.Deltas.Batches)
-                    {
-                        ApplyDeltas(batch);
-                    }
+                        break;
 
-                    break;
+                    case ServerMessage.KindOneofCase.Deltas when welcomed && !inSnapshot:
+                        _picture.ApplyDeltas(message.Deltas, updates);
+                        Deliver(updates);
+                        if (_picture.Resyncing)
+                        {
+                            AfterResyncStep(session, null);
+                        }
 
-                case ServerMessage.KindOneofCase.Status when welcomed && !inSnapshot:
-                    Announce(ReadStatus(message.Status.Status));
-                    break;
+                        break;
 
-                case ServerMessage.KindOneofCase.Ping:
-                    await call.RequestStream.WriteAsync(new ClientMessage { Pong = new Pong { Id = message.Ping.Id } }, connection.Token).ConfigureAwait(false);
-                    break;
+                    case ServerMessage.KindOneofCase.Status when welcomed && !inSnapshot:
+                        if (message.Status.Status == FeedStatus.WaitForDatastore)
+                        {
+                            RelayLostDatastore(endpoint);
+                        }
 
-                case ServerMessage.KindOneofCase.None:
-                    // A kind this version does not know: a newer relay speaking an addition version 1 peers may ignore.
-                    break;
+                        if (_picture.Resyncing)
+                        {
+                            _picture.SetStatus((long)message.Status.Sequence, ReadStatus(message.Status.Status));
+                            AfterResyncStep(session, ReadStatus(message.Status.Status));
+                        }
+                        else
+                        {
+                            Announce(ReadStatus(message.Status.Status));
+                        }
 
-                default:
-                    throw new RelayProtocolException($"The relay sent {message.KindCase} out of order.");
+                        break;
+
+                    case ServerMessage.KindOneofCase.Ping:
+                        await call.RequestStream.WriteAsync(new ClientMessage { Pong = new Pong { Id = message.Ping.Id } }, connection.Token).ConfigureAwait(false);
+                        break;
+
+                    case ServerMessage.KindOneofCase.None:
+                        // A kind this version does not know: a newer relay speaking an addition version 1 peers may ignore.
+                        break;
+
+                    default:
+                        throw new RelayProtocolException($"The relay sent {message.KindCase} out of order.");
+                }
             }
+        }
+        finally
+        {
+            // A resync cut short leaves the consumer with the picture it had (and what it was already told).
+            _picture.AbandonResync();
         }
 
         // The relay ended the stream without a status: it is going away. Reconnect elsewhere.
@@ -288,129 +327,85 @@ public sealed class RelaySyncer : ISyncer
     private static SyncStatus ReadStatus(FeedStatus status) =>
         RelayProtocol.FromWire(status) ?? throw new RelayProtocolException($"The relay sent an unknown status {status}.");
 
-    private void BeginResync()
+    /// <summary>
+    /// After each step of a resync: when the connection holds the feed's current picture and the feed is in sync,
+    /// report the difference and announce InSync; until then say what the feed says, short of InSync.
+    /// </summary>
+    private void AfterResyncStep(Session session, SyncStatus? feedStatus)
     {
-        _epoch++;
-        Announce(SyncStatus.ResyncInProgress);
+        var updates = new List<Update>();
+        if (_picture.TryFinishResync(updates, out int keys, out int deleted))
+        {
+            Deliver(updates);
+            session.Resynced = true;
+            Volatile.Write(ref _behindSince, 0);
+            Interlocked.Increment(ref _resyncs);
+            _metrics.Resync();
+            RelayClientLog.Resynced(_logger, _options.ClientName, keys, deleted);
+            Announce(SyncStatus.InSync);
+        }
+        else if (feedStatus == SyncStatus.WaitForDatastore)
+        {
+            Announce(SyncStatus.WaitForDatastore);
+        }
+        else if (feedStatus is not null)
+        {
+            Announce(SyncStatus.ResyncInProgress);
+        }
     }
 
-    private void ApplySnapshot(Google.Protobuf.ByteString entries, SnapshotCounter seen)
+    /// <summary>
+    /// A client never moves backwards: a relay whose picture is at a lower datastore revision than the one the
+    /// consumer already holds is refused, and the client tries the next relay. Revisions do go backwards after a
+    /// datastore reset, so once every relay has been behind for DisconnectedTimeout the client takes what they have.
+    /// </summary>
+    private void RefuseIfBehind(Uri endpoint, Welcome welcome)
     {
-        if (entries.IsEmpty)
+        if (welcome.Revision == 0)
         {
             return;
         }
 
-        KeyValueBatch batch = KeyValueBatch.Parser.ParseFrom(entries);
-        var updates = new List<Update>(batch.Items.Count);
-        foreach (KeyValue item in batch.Items)
+        long seen = _picture.HeldRevision();
+        if ((long)welcome.Revision >= seen)
         {
-            if (item.Deleted)
-            {
-                continue;
-            }
-
-            seen.Count++;
-            Apply(item, updates);
+            return;
         }
 
-        Deliver(updates);
+        long since = Volatile.Read(ref _behindSince);
+        if (since == 0)
+        {
+            Volatile.Write(ref _behindSince, since = _time.GetTimestamp());
+        }
+
+        if (_time.GetElapsedTime(since) < _options.DisconnectedTimeout)
+        {
+            throw new RelayProtocolException($"The relay at {endpoint} is at datastore revision {welcome.Revision}, behind the {seen} this client already holds; trying another.");
+        }
     }
 
-    private void ApplyDeltas(Google.Protobuf.ByteString bytes)
+    /// <summary>The relay's feed cannot reach the datastore: the consumer hears SyncFailed, as from a direct syncer.</summary>
+    private void RelayLostDatastore(Uri endpoint) =>
+        Invoke(static (s, e) => s._syncFailCallbacks?.SyncFailed(e), new DatastoreUnavailableException($"The relay at {endpoint} cannot reach its datastore; the client keeps its picture until it can."));
+
+    private IKey? ParseKey(string key)
     {
-        KeyValueBatch batch = KeyValueBatch.Parser.ParseFrom(bytes);
-        var updates = new List<Update>(batch.Items.Count);
-        foreach (KeyValue item in batch.Items)
-        {
-            if (item.Deleted)
-            {
-                if (_known.Remove(item.Key, out KnownKey? known))
-                {
-                    updates.Add(new Update(new KVPair(_options.KeyParser(item.Key), null, item.Revision.Length > 0 ? item.Revision : known.Revision), UpdateType.Deleted));
-                }
-
-                continue;
-            }
-
-            Apply(item, updates);
-        }
-
-        Deliver(updates);
-    }
-
-    /// <summary>Applies one present key: New when the consumer lacks it, Updated when its revision changed, nothing when it did not.</summary>
-    private void Apply(KeyValue item, List<Update> updates)
-    {
-        bool held = _known.TryGetValue(item.Key, out KnownKey? known);
-        if (held)
-        {
-            known!.Epoch = _epoch;
-            if (item.Revision.Length > 0 && item.Revision == known.Revision)
-            {
-                return;
-            }
-        }
-
-        object value;
         try
         {
-            value = _options.Codec.Decode(item.Key, item.Value.Memory);
+            return _options.KeyParser(key);
         }
-        catch (ValueParseException ex)
+#pragma warning disable CA1031 // The key parser is the consumer's code: whatever it throws is a parse failure, not the syncer's end.
+        catch (Exception)
+#pragma warning restore CA1031
         {
-            // Like a direct syncer: the consumer hears of it and goes on with the other keys. It must not keep a value
-            // the datastore no longer has, so a key it holds is deleted.
-            Invoke(static (s, f) => s._parseFailCallbacks?.ParseFailed(f.Key, f.Raw), (Key: item.Key, Raw: ex.RawValue));
-            if (held)
-            {
-                _known.Remove(item.Key);
-                updates.Add(new Update(new KVPair(_options.KeyParser(item.Key), null, item.Revision), UpdateType.Deleted));
-            }
-
-            return;
+            Invoke(static (s, k) => s._parseFailCallbacks?.ParseFailed(k, null), key);
+            return null;
         }
-
-        var kv = new KVPair(_options.KeyParser(item.Key), value, item.Revision.Length > 0 ? item.Revision : null);
-        if (held)
-        {
-            known!.Revision = item.Revision;
-            updates.Add(new Update(kv, UpdateType.Updated));
-        }
-        else
-        {
-            _known.Add(item.Key, new KnownKey(item.Revision, _epoch));
-            updates.Add(new Update(kv, UpdateType.New));
-        }
-    }
-
-    /// <summary>Ends a resync: keys the snapshot did not mention are deleted, then the feed's status at the snapshot is announced.</summary>
-    private void FinishResync(SyncStatus status, int seen)
-    {
-        var deletes = new List<Update>();
-        foreach ((string key, KnownKey known) in _known)
-        {
-            if (known.Epoch != _epoch)
-            {
-                deletes.Add(new Update(new KVPair(_options.KeyParser(key), null, known.Revision), UpdateType.Deleted));
-            }
-        }
-
-        foreach (Update delete in deletes)
-        {
-            _known.Remove(delete.KVPair.Key.DefaultPath);
-        }
-
-        Deliver(deletes);
-        Interlocked.Increment(ref _resyncs);
-        _metrics.Resync();
-        RelayClientLog.Resynced(_logger, _options.ClientName, seen, deletes.Count);
-        Announce(status);
     }
 
     private void Deliver(List<Update> updates)
     {
-        Volatile.Write(ref _keyCount, _known.Count);
+        Volatile.Write(ref _keyCount, _picture.Count);
         if (updates.Count == 0)
         {
             return;
@@ -464,6 +459,12 @@ public sealed class RelaySyncer : ISyncer
             HttpHandler = CreateHandler(),
             MaxReceiveMessageSize = 64 * 1024 * 1024,
             DisposeHttpClient = true,
+
+            // The client's own backoff (MinReconnectDelay..MaxReconnectDelay, jittered) is the only one: the channel's
+            // (1 s growing to 120 s by default) would sit under it and fail calls fast while it waits, so that after a
+            // long outage clients came back minutes after the relay did.
+            InitialReconnectBackoff = _options.MinReconnectDelay / 2,
+            MaxReconnectBackoff = _options.MinReconnectDelay / 2,
         });
     }
 
@@ -489,22 +490,10 @@ public sealed class RelaySyncer : ISyncer
         return handler;
     }
 
-    private sealed class KnownKey(string revision, long epoch)
-    {
-        public string Revision { get; set; } = revision;
-
-        public long Epoch { get; set; } = epoch;
-    }
-
     private sealed class Session
     {
         public bool Resynced { get; set; }
 
         public bool Silent { get; set; }
-    }
-
-    private sealed class SnapshotCounter
-    {
-        public int Count { get; set; }
     }
 }

@@ -138,7 +138,7 @@ public sealed class RelayFailoverTests
         await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 0)), "start"));
         await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store, options =>
         {
-            options.MaxLogEntries = 50;
+            options.MaxLogEntries = 256;
             options.PingInterval = TimeSpan.FromMilliseconds(100);
             options.PingTimeout = TimeSpan.FromMilliseconds(800);
             options.WriteTimeout = TimeSpan.FromMilliseconds(800);
@@ -164,7 +164,7 @@ public sealed class RelayFailoverTests
         await Eventually.True(() => frozen.UpdatesEntered > entered, "the frozen client is stuck in a callback");
         await Relays.ConvergedAsync(healthy, store, "healthy client during the freeze");
         await Eventually.True(() => relay.Host.Connections.Count == 1, "the relay drops the frozen client");
-        relay.Feed().LogEntries.Should().BeLessThanOrEqualTo(50, "the log is bounded whatever the clients do");
+        relay.Feed().LogEntries.Should().BeLessThanOrEqualTo(256, "the log is bounded whatever the clients do");
 
         gate.Set();
 

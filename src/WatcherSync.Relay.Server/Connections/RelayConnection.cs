@@ -174,6 +174,10 @@ internal sealed class RelayConnection : IDisposable
     private async Task SendLoopAsync(RelayFeed feed, CancellationToken token)
     {
         FeedSnapshot snapshot = await feed.GetSnapshotAsync().WaitAsync(token).ConfigureAwait(false);
+        (long head, long revision) = feed.Head;
+
+        // From here the client is at the snapshot's sequence: it is behind only once the log has dropped what follows.
+        Volatile.Write(ref _cursor, snapshot.Sequence);
         var welcome = new Welcome
         {
             ProtocolVersion = RelayProtocol.Version,
@@ -181,6 +185,8 @@ internal sealed class RelayConnection : IDisposable
             Feed = feed.Name,
             SnapshotSequence = (ulong)snapshot.Sequence,
             PingIntervalMs = (uint)Math.Min(uint.MaxValue, _options.PingInterval.TotalMilliseconds),
+            HeadSequence = (ulong)head,
+            Revision = (ulong)revision,
         };
         welcome.Prefixes.AddRange(feed.Prefixes);
         await WriteAsync(new ServerMessage { Welcome = welcome }, token).ConfigureAwait(false);
@@ -193,6 +199,8 @@ internal sealed class RelayConnection : IDisposable
 
             foreach (ByteString chunk in snapshot.Chunks[bucket])
             {
+                // Liveness holds in every phase: a client reading a long snapshot is pinged like any other.
+                await PingIfDueAsync(token).ConfigureAwait(false);
                 await WriteAsync(new ServerMessage { SnapshotChunk = new SnapshotChunk { Sequence = (ulong)snapshot.Sequence, Entries = chunk } }, token).ConfigureAwait(false);
             }
         }
@@ -201,19 +209,13 @@ internal sealed class RelayConnection : IDisposable
             new ServerMessage { SnapshotChunk = new SnapshotChunk { Sequence = (ulong)snapshot.Sequence, Last = true, Status = RelayProtocol.ToWire(snapshot.Status) } },
             token).ConfigureAwait(false);
         _metrics.SnapshotSent();
-        Volatile.Write(ref _cursor, snapshot.Sequence);
 
         var entries = new List<LogEntry>(MaxEntriesPerRead);
         while (true)
         {
             token.ThrowIfCancellationRequested();
             Task nudged = Volatile.Read(ref _nudge).Task;
-            if (_time.GetElapsedTime(Volatile.Read(ref _lastPing)) >= _options.PingInterval)
-            {
-                Volatile.Write(ref _lastPing, _time.GetTimestamp());
-                await WriteAsync(new ServerMessage { Ping = new Ping { Id = ++_pingId } }, token).ConfigureAwait(false);
-            }
-
+            await PingIfDueAsync(token).ConfigureAwait(false);
             entries.Clear();
             long cursor = Cursor;
             if (!feed.TryRead(cursor, entries, MaxEntriesPerRead))
@@ -236,10 +238,25 @@ internal sealed class RelayConnection : IDisposable
         }
     }
 
+    private async Task PingIfDueAsync(CancellationToken token)
+    {
+        if (_time.GetElapsedTime(Volatile.Read(ref _lastPing)) >= _options.PingInterval)
+        {
+            Volatile.Write(ref _lastPing, _time.GetTimestamp());
+            await WriteAsync(new ServerMessage { Ping = new Ping { Id = ++_pingId } }, token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Sends log entries as Deltas messages of about <see cref="MaxDeltaBytes"/> each (an entry's chunks are bounded
+    /// by the feed, so a message is at most that plus one chunk). Each message's sequence is the last entry it
+    /// completes; the cursor moves only past entries wholly sent.
+    /// </summary>
     private async Task SendEntriesAsync(List<LogEntry> entries, CancellationToken token)
     {
         Deltas? deltas = null;
         int deltaBytes = 0;
+        long completed = Cursor;
         foreach (LogEntry entry in entries)
         {
             if (entry.IsStatus)
@@ -252,24 +269,40 @@ internal sealed class RelayConnection : IDisposable
                 }
 
                 await WriteAsync(new ServerMessage { Status = new StatusChange { Sequence = (ulong)entry.Sequence, Status = RelayProtocol.ToWire(entry.Status) } }, token).ConfigureAwait(false);
-                Volatile.Write(ref _cursor, entry.Sequence);
+                completed = entry.Sequence;
+                Volatile.Write(ref _cursor, completed);
                 continue;
             }
 
-            ByteString?[] batches = entry.Batches!;
+            ByteString[]?[] batches = entry.Batches!;
             for (int bucket = 0; bucket < batches.Length; bucket++)
             {
-                if (batches[bucket] is { } batch && _wanted[bucket])
+                if (batches[bucket] is not { } chunks || !_wanted[bucket])
                 {
-                    deltas ??= new Deltas();
-                    deltas.Batches.Add(batch);
-                    deltaBytes += batch.Length;
+                    continue;
+                }
+
+                foreach (ByteString chunk in chunks)
+                {
+                    if (deltas is not null && deltaBytes >= MaxDeltaBytes)
+                    {
+                        // Split inside this entry: the message completes only the entries before it.
+                        deltas.Sequence = (ulong)completed;
+                        await WriteAsync(new ServerMessage { Deltas = deltas }, token).ConfigureAwait(false);
+                        deltas = null;
+                        deltaBytes = 0;
+                        await PingIfDueAsync(token).ConfigureAwait(false);
+                    }
+
+                    (deltas ??= new Deltas()).Batches.Add(chunk);
+                    deltaBytes += chunk.Length;
                 }
             }
 
+            completed = entry.Sequence;
             if (deltas is not null)
             {
-                deltas.Sequence = (ulong)entry.Sequence;
+                deltas.Sequence = (ulong)completed;
                 if (deltaBytes >= MaxDeltaBytes)
                 {
                     await WriteAsync(new ServerMessage { Deltas = deltas }, token).ConfigureAwait(false);
@@ -278,7 +311,7 @@ internal sealed class RelayConnection : IDisposable
                 }
             }
 
-            Volatile.Write(ref _cursor, entry.Sequence);
+            Volatile.Write(ref _cursor, completed);
         }
 
         if (deltas is not null)

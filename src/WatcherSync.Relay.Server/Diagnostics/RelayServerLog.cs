@@ -9,7 +9,7 @@ internal static partial class RelayServerLog
     [LoggerMessage(7000, LogLevel.Information, "Relay feed {Feed}: status {Status}")]
     public static partial void FeedStatus(ILogger logger, string feed, SyncStatus status);
 
-    [LoggerMessage(7001, LogLevel.Warning, "Relay feed {Feed}: could not encode the value of {Key}; the update is not relayed")]
+    [LoggerMessage(7001, LogLevel.Error, "Relay feed {Feed}: could not encode the value of {Key}; clients hear the key deleted")]
     public static partial void EncodeFailed(ILogger logger, string feed, string key, Exception error);
 
     [LoggerMessage(7002, LogLevel.Error, "Relay feed {Feed}: lost the datastore")]
@@ -35,6 +35,9 @@ internal static partial class RelayServerLog
 
     [LoggerMessage(7009, LogLevel.Information, "Relay: feed {Feed} started over {Prefixes}")]
     public static partial void FeedStarted(ILogger logger, string feed, string prefixes);
+
+    [LoggerMessage(7011, LogLevel.Error, "Relay feed {Feed}: the value of {Key} is {Bytes} bytes, more than MaxValueBytes ({Limit}); clients hear the key deleted")]
+    public static partial void ValueTooLarge(ILogger logger, string feed, string key, int bytes, int limit);
 
     [LoggerMessage(7010, LogLevel.Information, "Relay: feeds stopped")]
     public static partial void FeedsStopped(ILogger logger);

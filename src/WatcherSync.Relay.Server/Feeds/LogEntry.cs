@@ -4,7 +4,7 @@ namespace WatcherSync.Relay.Server;
 
 /// <summary>
 /// One sequenced item of a feed's log: either a status change or a batch of updates, encoded once per prefix bucket
-/// (the bytes are shared by every client that is sent them).
+/// into bounded chunks (the bytes are shared by every client that is sent them).
 /// </summary>
 internal sealed class LogEntry
 {
@@ -15,7 +15,7 @@ internal sealed class LogEntry
         Status = status;
     }
 
-    public LogEntry(long sequence, ByteString?[] batches, int bytes)
+    public LogEntry(long sequence, ByteString[]?[] batches, long bytes)
     {
         Sequence = sequence;
         Batches = batches;
@@ -28,8 +28,8 @@ internal sealed class LogEntry
 
     public SyncStatus Status { get; }
 
-    /// <summary>Gets the encoded <c>KeyValueBatch</c> of each bucket; null where the bucket had no update.</summary>
-    public ByteString?[]? Batches { get; }
+    /// <summary>Gets the encoded <c>KeyValueBatch</c> chunks of each bucket; null where the bucket had no update.</summary>
+    public ByteString[]?[]? Batches { get; }
 
-    public int Bytes { get; }
+    public long Bytes { get; }
 }

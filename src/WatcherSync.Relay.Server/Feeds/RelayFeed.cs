@@ -20,6 +20,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     private readonly int _maxLogEntries;
     private readonly long _maxLogBytes;
     private readonly int _chunkBytes;
+    private readonly int _maxValueBytes;
     private readonly ILogger _logger;
     private readonly RelayServerMetrics _metrics;
     private LogEntry[] _ring = new LogEntry[256];
@@ -34,6 +35,8 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     private bool _closed;
     private bool _announced;
     private int _snapshotsEncoded;
+    private long _revision;
+    private int _refusedValues;
     private WatcherSyncer? _syncer;
 
     public RelayFeed(RelayFeedOptions options, RelayServerOptions server, ILogger logger, RelayServerMetrics metrics)
@@ -44,6 +47,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         _maxLogEntries = server.MaxLogEntries;
         _maxLogBytes = server.MaxLogBytes;
         _chunkBytes = server.SnapshotChunkBytes;
+        _maxValueBytes = server.MaxValueBytes;
         _logger = logger;
         _metrics = metrics;
     }
@@ -62,6 +66,18 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             lock (_sync)
             {
                 return _status;
+            }
+        }
+    }
+
+    /// <summary>Gets the feed's sequence and the highest datastore revision it had applied by then, read together.</summary>
+    public (long Sequence, long Revision) Head
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return (_sequence, _revision);
             }
         }
     }
@@ -111,6 +127,9 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             }
         }
     }
+
+    /// <summary>Gets how many values the feed refused: larger than <see cref="RelayServerOptions.MaxValueBytes"/>, or not encodable.</summary>
+    public int RefusedValues => Volatile.Read(ref _refusedValues);
 
     public int LogEntries
     {
@@ -196,37 +215,25 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
 
     public void OnUpdates(IReadOnlyList<Update> updates)
     {
-        var batches = new KeyValueBatch?[BucketCount];
+        var encoder = new ChunkEncoder(BucketCount, _chunkBytes);
         var changes = new List<(string Key, KeyValue Message, int Bucket)>(updates.Count);
+        long revision = 0;
         foreach (Update update in updates)
         {
             KVPair kv = update.KVPair;
             string key = kv.Key.DefaultPath;
             int bucket = BucketOf(key);
-            KeyValue message;
-            if (kv.Value is null || update.UpdateType == UpdateType.Deleted)
-            {
-                message = new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Deleted = true };
-            }
-            else
-            {
-                byte[] bytes;
-                try
-                {
-                    bytes = _codec.Encode(kv.Value);
-                }
-                catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or NotSupportedException)
-                {
-                    RelayServerLog.EncodeFailed(_logger, Name, key, ex);
-                    continue;
-                }
+            KeyValue message = kv.Value is null || update.UpdateType == UpdateType.Deleted
+                ? new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Deleted = true }
+                : EncodeOrRefuse(key, kv);
 
-                // The codec's bytes are never mutated after this (values handed out by WatcherSync are immutable), so
-                // they are wrapped rather than copied.
-                message = new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Value = UnsafeByteOperations.UnsafeWrap(bytes) };
+            // Only present values count towards the feed's revision: a relay that lists afresh never sees a delete's
+            // revision, and must not look behind a relay that did.
+            if (!message.Deleted)
+            {
+                revision = Math.Max(revision, NumericRevision(kv.Revision));
             }
-
-            (batches[bucket] ??= new KeyValueBatch()).Items.Add(message);
+            encoder.Add(bucket, message);
             changes.Add((key, message, bucket));
         }
 
@@ -235,17 +242,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             return;
         }
 
-        var encoded = new ByteString?[batches.Length];
-        int size = 0;
-        for (int i = 0; i < batches.Length; i++)
-        {
-            if (batches[i] is { } batch)
-            {
-                encoded[i] = batch.ToByteString();
-                size += encoded[i]!.Length;
-            }
-        }
-
+        ByteString[]?[] encoded = encoder.Finish();
         TaskCompletionSource wake;
         lock (_sync)
         {
@@ -266,12 +263,48 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
                 }
             }
 
-            Append(new LogEntry(++_sequence, encoded, size));
+            _revision = Math.Max(_revision, revision);
+            Append(new LogEntry(++_sequence, encoded, encoder.Bytes));
             wake = SwapChanged();
         }
 
         wake.TrySetResult();
     }
+
+    /// <summary>
+    /// Encodes a present value. One the codec cannot encode, or larger than MaxValueBytes, is refused here, once, with
+    /// an error naming the key: clients hear the key deleted, since they must not keep a value the datastore no
+    /// longer has, and no message can grow past the bound.
+    /// </summary>
+    private KeyValue EncodeOrRefuse(string key, KVPair kv)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = _codec.Encode(kv.Value!);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or NotSupportedException or FormatException or System.Text.Json.JsonException)
+        {
+            RelayServerLog.EncodeFailed(_logger, Name, key, ex);
+            Interlocked.Increment(ref _refusedValues);
+            return new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Deleted = true };
+        }
+
+        if (bytes.Length > _maxValueBytes)
+        {
+            RelayServerLog.ValueTooLarge(_logger, Name, key, bytes.Length, _maxValueBytes);
+            Interlocked.Increment(ref _refusedValues);
+            return new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Deleted = true };
+        }
+
+        // The codec's bytes are never mutated after this (values handed out by WatcherSync are immutable), so they are
+        // wrapped rather than copied.
+        return new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Value = UnsafeByteOperations.UnsafeWrap(bytes) };
+    }
+
+    /// <summary>A revision as a number where it is one (etcd's and the in-memory store's are); 0 otherwise.</summary>
+    private static long NumericRevision(string? revision) =>
+        long.TryParse(revision, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) ? value : 0;
 
     public void SyncFailed(Exception error) => RelayServerLog.FeedSyncFailed(_logger, Name, error);
 
@@ -344,52 +377,34 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
 
     private FeedSnapshot Build(PictureEntry[] entries, long sequence, SyncStatus status)
     {
-        var perBucket = new List<ByteString>[BucketCount];
-        var current = new KeyValueBatch?[BucketCount];
-        var currentSize = new int[BucketCount];
-        long total = 0;
-        for (int i = 0; i < perBucket.Length; i++)
+        FeedSnapshot snapshot;
+        try
         {
-            perBucket[i] = [];
-        }
-
-        void Flush(int bucket)
-        {
-            if (current[bucket] is { } batch)
+            var encoder = new ChunkEncoder(BucketCount, _chunkBytes);
+            foreach (PictureEntry entry in entries)
             {
-                ByteString bytes = batch.ToByteString();
-                perBucket[bucket].Add(bytes);
-                total += bytes.Length;
-                current[bucket] = null;
-                currentSize[bucket] = 0;
+                encoder.Add(entry.Bucket, entry.Message);
+            }
+
+            snapshot = new FeedSnapshot(sequence, status, [.. encoder.Finish().Select(c => c ?? [])], entries.Length, encoder.Bytes);
+        }
+        finally
+        {
+            lock (_sync)
+            {
+                // A failed build is not cached: the next client asks for a new one.
+                _building = null;
             }
         }
 
-        foreach (PictureEntry entry in entries)
-        {
-            (current[entry.Bucket] ??= new KeyValueBatch()).Items.Add(entry.Message);
-            currentSize[entry.Bucket] += entry.Message.CalculateSize() + 5;
-            if (currentSize[entry.Bucket] >= _chunkBytes)
-            {
-                Flush(entry.Bucket);
-            }
-        }
-
-        for (int i = 0; i < current.Length; i++)
-        {
-            Flush(i);
-        }
-
-        var snapshot = new FeedSnapshot(sequence, status, [.. perBucket.Select(l => l.ToArray())], entries.Length, total);
         lock (_sync)
         {
             _snapshot = snapshot;
-            _building = null;
             _snapshotsEncoded++;
         }
 
         _metrics.SnapshotEncoded(snapshot.Bytes);
-        RelayServerLog.SnapshotEncoded(_logger, Name, sequence, entries.Length, total);
+        RelayServerLog.SnapshotEncoded(_logger, Name, sequence, entries.Length, snapshot.Bytes);
         return snapshot;
     }
 

@@ -92,4 +92,35 @@ internal static class Relays
         a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out string? v) && v == p.Value);
 
     public static string Key(int prefix, int n) => $"{Prefixes[prefix]}k{n:D4}";
+
+    /// <summary>Replays <paramref name="calls"/> and returns the picture held at each InSync announcement from call <paramref name="from"/> on, as text.</summary>
+    public static List<Dictionary<string, string>> PicturesAtInSync(IReadOnlyList<object> calls, int from = 0)
+    {
+        var picture = new Dictionary<string, string>(StringComparer.Ordinal);
+        var pictures = new List<Dictionary<string, string>>();
+        for (int i = 0; i < calls.Count; i++)
+        {
+            object call = calls[i];
+            if (call is SyncStatus.InSync && i >= from)
+            {
+                pictures.Add(new Dictionary<string, string>(picture, StringComparer.Ordinal));
+            }
+            else if (call is Update[] updates)
+            {
+                foreach (Update update in updates)
+                {
+                    if (update.UpdateType == UpdateType.Deleted)
+                    {
+                        picture.Remove(update.KVPair.Key.DefaultPath);
+                    }
+                    else
+                    {
+                        picture[update.KVPair.Key.DefaultPath] = Text(update.KVPair.Value);
+                    }
+                }
+            }
+        }
+
+        return pictures;
+    }
 }
