@@ -11,7 +11,7 @@ namespace WatcherSync.Etcd.Watching;
 
 /// <summary>
 /// One watch: a watcher on the client's shared Watch stream to one endpoint, with its own revision. When the stream
-/// breaks (member down, no leader, silence past the watchdog) the watch subscribes again on the next endpoint from
+/// breaks (member down, no leader, the stream silent past its watchdog) the watch subscribes again on the next endpoint from
 /// the last revision it delivered, for up to <see cref="EtcdClientOptions.WatchReconnectTimeout"/>; after that it
 /// ends with a transient error. Compaction and other definite failures end it at once.
 /// </summary>
@@ -63,13 +63,6 @@ internal sealed class EtcdWatch : IWatch
     }
 
     public ChannelReader<WatchEvent> Events => _channel.Reader;
-
-    /// <summary>
-    /// Gets how long a created watch may hear nothing before it is treated as dead. After sending events etcd skips
-    /// the next progress notification, so a healthy watch may be silent for up to twice the interval.
-    /// </summary>
-    internal static TimeSpan Silence(EtcdClientOptions options) =>
-        options.ProgressNotifyInterval == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : (options.ProgressNotifyInterval * 2) + options.WatchdogSlack;
 
     /// <summary>Starts a watch and returns once etcd has created it (so "from now" really means now).</summary>
     public static async Task<EtcdWatch> StartAsync(EtcdTransport transport, WatchHub hub, EtcdConverter converter, ILogger logger, EtcdMetrics metrics, IListOptions list, WatchOptions watchOptions, long after, bool previousValues, Action<EtcdWatch> onDisposed, CancellationToken cancellationToken)
@@ -198,45 +191,22 @@ internal sealed class EtcdWatch : IWatch
             Fragment = true,
         };
 
-        // Until etcd confirms the watcher, a member that does not answer is as late as a request past its timeout.
-        TimeSpan silence = Silence(_options);
-        TimeSpan creating = _options.RequestTimeout == Timeout.InfiniteTimeSpan ? silence : _options.RequestTimeout;
-        using var stream = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        bool watchdogFired = false;
+        // Liveness is the stream's (StreamLiveness): a dead stream or an unanswered create fails this subscription.
         WatchSubscription? subscription = null;
-        ITimer watchdog = _time.CreateTimer(
-            _ =>
-            {
-                watchdogFired = true;
-                try
-                {
-                    stream.Cancel();
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The stream ended while the watchdog fired.
-                }
-            },
-            null,
-            creating,
-            Timeout.InfiniteTimeSpan);
-        bool created = false;
         try
         {
-            subscription = await _hub.SubscribeAsync(index, create, stream.Token).ConfigureAwait(false);
+            subscription = await _hub.SubscribeAsync(index, create, _stop.Token).ConfigureAwait(false);
             while (true)
             {
-                WatchResponse response = await subscription.ReadAsync(stream.Token).ConfigureAwait(false);
-                watchdog.Change(created || response.Created ? silence : creating, Timeout.InfiniteTimeSpan);
+                WatchResponse response = await subscription.ReadAsync(_stop.Token).ConfigureAwait(false);
                 if (response.Canceled)
                 {
-                    return await CanceledAsync(response, subscription, index, endpoint, stream.Token).ConfigureAwait(false);
+                    return await CanceledAsync(response, subscription, index, endpoint, _stop.Token).ConfigureAwait(false);
                 }
 
                 if (response.Created)
                 {
-                    created = true;
-                    if (await WentBackwardsAsync(response.Header?.Revision ?? 0, endpoint, stream.Token).ConfigureAwait(false) is { } reset)
+                    if (await WentBackwardsAsync(response.Header?.Revision ?? 0, endpoint, _stop.Token).ConfigureAwait(false) is { } reset)
                     {
                         return (reset, true);
                     }
@@ -260,10 +230,7 @@ internal sealed class EtcdWatch : IWatch
                 {
                     if (!_channel.Writer.TryWrite(watchEvent))
                     {
-                        // The consumer is behind: stop the watchdog while we wait on it, not on etcd.
-                        watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                         await _channel.Writer.WriteAsync(watchEvent, _stop.Token).ConfigureAwait(false);
-                        watchdog.Change(silence, Timeout.InfiniteTimeSpan);
                     }
                 }
 
@@ -276,16 +243,6 @@ internal sealed class EtcdWatch : IWatch
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
             return (null, false);
-        }
-        catch (OperationCanceledException ex) when (watchdogFired)
-        {
-            TimeSpan waited = created ? silence : creating;
-            Log.WatchdogExpired(_logger, _prefix, waited);
-            return (new DatastoreUnavailableException(
-                created
-                    ? $"The watch stream from etcd at {endpoint} was silent for more than {waited.TotalSeconds:0.###} s."
-                    : $"etcd at {endpoint} did not create the watch within {waited.TotalSeconds:0.###} s.",
-                ex), false);
         }
         catch (EndpointFailure failure)
         {
@@ -306,8 +263,6 @@ internal sealed class EtcdWatch : IWatch
         }
         finally
         {
-            // The timer goes first, so its callback never meets a disposed source it could still cancel.
-            await watchdog.DisposeAsync().ConfigureAwait(false);
             subscription?.Dispose();
         }
     }

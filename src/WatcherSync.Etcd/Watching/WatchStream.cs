@@ -18,7 +18,9 @@ namespace WatcherSync.Etcd.Watching;
 /// <remarks>
 /// etcd ends a hasleader stream only after about three election timeouts without a leader. While the stream is open,
 /// the member's status is read every <see cref="LeaderCheckInterval"/> (a local, cheap call), so a member that has
-/// lost its leader, or stopped answering, is left about as soon as it knows.
+/// lost its leader, or stopped answering, is left about as soon as it knows. Liveness is the stream's, never one
+/// watch's (<see cref="StreamLiveness"/>): a quiet stream asks etcd for progress, and a stream that hears nothing for
+/// the silence limit, or leaves creates unanswered past the request timeout, ends and every watch on it moves on.
 /// </remarks>
 internal sealed class WatchStream
 {
@@ -34,6 +36,8 @@ internal sealed class WatchStream
     private readonly Channel<WatchRequest> _outbox = Channel.CreateUnbounded<WatchRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _close = new();
     private readonly CancellationTokenSource _abort;
+    private readonly StreamLiveness _liveness;
+    private readonly ITimer _watchdog;
     private EndpointFailure? _aborted;
     private Task _run = Task.CompletedTask;
     private bool _ended;
@@ -46,6 +50,10 @@ internal sealed class WatchStream
         Token = token;
         _logger = logger;
         _abort = CancellationTokenSource.CreateLinkedTokenSource(_close.Token);
+        EtcdClientOptions options = transport.Options;
+        TimeSpan silence = Silence(options);
+        _liveness = new StreamLiveness(transport.Time, silence, options.RequestTimeout == Timeout.InfiniteTimeSpan ? silence : options.RequestTimeout);
+        _watchdog = transport.Time.CreateTimer(static s => ((WatchStream)s!).Tick(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     public int Index { get; }
@@ -63,10 +71,19 @@ internal sealed class WatchStream
         }
     }
 
+    /// <summary>
+    /// Gets how long a stream may hear nothing before it is treated as dead. After sending events etcd skips the next
+    /// progress notification, so a healthy stream may be silent for up to twice the interval (a quiet stream also asks
+    /// for progress after half of this).
+    /// </summary>
+    public static TimeSpan Silence(EtcdClientOptions options) =>
+        options.ProgressNotifyInterval == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : (options.ProgressNotifyInterval * 2) + options.WatchdogSlack;
+
     public static WatchStream Open(WatchHub hub, EtcdTransport transport, int index, string? token, ILogger logger)
     {
         var stream = new WatchStream(hub, transport, index, token, logger);
         stream._run = Task.Run(stream.RunAsync, CancellationToken.None);
+        stream._watchdog.Change(LeaderCheckInterval, LeaderCheckInterval);
         return stream;
     }
 
@@ -82,6 +99,7 @@ internal sealed class WatchStream
 
             var subscription = new WatchSubscription(this);
             _creating.Enqueue(subscription);
+            _liveness.CreateSent();
             _outbox.Writer.TryWrite(new WatchRequest { CreateRequest = create });
             return subscription;
         }
@@ -223,6 +241,10 @@ internal sealed class WatchStream
                     {
                         lost = new EndpointFailure(new DatastoreUnavailableException($"etcd at {endpoint} has no leader; leaving it."), notApplied: true);
                     }
+                    else
+                    {
+                        _liveness.MemberAnswered();
+                    }
                 }
                 catch (EndpointFailure failure) when (failure.Error.IsTransient)
                 {
@@ -231,8 +253,7 @@ internal sealed class WatchStream
 
                 if (lost is not null)
                 {
-                    Volatile.Write(ref _aborted, lost);
-                    await _abort.CancelAsync().ConfigureAwait(false);
+                    Abort(lost);
                     return;
                 }
             }
@@ -247,13 +268,45 @@ internal sealed class WatchStream
         }
     }
 
+    /// <summary>The watchdog's tick: ends a dead stream, asks a quiet one for progress.</summary>
+    private void Tick()
+    {
+        if (_liveness.Verdict() is { } dead)
+        {
+            string endpoint = _transport.Endpoint(Index);
+            Log.WatchStreamDead(_logger, endpoint, dead);
+            Abort(new EndpointFailure(new DatastoreUnavailableException($"The watch stream from etcd at {endpoint} {dead}."), notApplied: true));
+        }
+        else if (_liveness.ShouldProbe())
+        {
+            // Answered at once with watch id -1, outside the channel that drops progress notifications.
+            _outbox.Writer.TryWrite(new WatchRequest { ProgressRequest = new WatchProgressRequest() });
+        }
+    }
+
+    /// <summary>Ends the stream with <paramref name="failure"/> (the first reason wins).</summary>
+    private void Abort(EndpointFailure failure)
+    {
+        Interlocked.CompareExchange(ref _aborted, failure, null);
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already gone.
+        }
+    }
+
     private void Route(WatchResponse response)
     {
+        _liveness.StreamHeard();
         WatchSubscription? target = null;
         lock (_sync)
         {
             if (response.Created)
             {
+                _liveness.CreateAnswered();
                 if (_creating.TryDequeue(out WatchSubscription? created) && !response.Canceled)
                 {
                     if (created.Abandoned)
@@ -281,6 +334,7 @@ internal sealed class WatchStream
 
     private void End(EndpointFailure failure)
     {
+        _watchdog.Dispose();
         List<WatchSubscription> subscribers;
         lock (_sync)
         {
