@@ -300,7 +300,10 @@ internal sealed class EtcdWatch : IWatch
         if (response.CompactRevision > 0)
         {
             return (new RevisionExpiredException(
-                $"Cannot watch {_prefix} after revision {_translator.LastRevision}: etcd at {endpoint} is compacted at revision {response.CompactRevision}."), true);
+                $"Cannot watch {_prefix} after revision {_translator.LastRevision}: etcd at {endpoint} is compacted at revision {response.CompactRevision}.")
+            {
+                CompactRevision = response.CompactRevision,
+            }, true);
         }
 
         // etcd 3.4 reports an auth failure of a watcher only here ("invalid auth token"), not as a gRPC status.
