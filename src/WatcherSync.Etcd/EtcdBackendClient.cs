@@ -362,20 +362,16 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         }
 
         long own = await GrantAsync(timeToLive, cancellationToken).ConfigureAwait(false);
-        bool written = false;
         try
         {
-            KVPair result = await PutAsync(kv, path, key, value, own, mode, expected, cancellationToken).ConfigureAwait(false);
-            written = true;
-            return result;
+            return await PutAsync(kv, path, key, value, own, mode, expected, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (Exception ex) when (WriteOutcome.CertainlyNotApplied(ex))
         {
-            if (!written)
-            {
-                // The write did not happen: do not leave its lease behind.
-                await ClientLease.RevokeAsync(_transport, own, _logger, CancellationToken.None).ConfigureAwait(false);
-            }
+            // The write did not happen: do not leave its lease behind. A write whose outcome is unknown keeps its
+            // lease (revoking it would delete a key that may have been written); the lease expires with its TTL.
+            await ClientLease.RevokeAsync(_transport, own, _logger, CancellationToken.None).ConfigureAwait(false);
+            throw;
         }
     }
 
