@@ -45,8 +45,18 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         _hub = new WatchHub(_transport, _logger);
         _keys = new EtcdKeys(options.KeyPrefix);
         _converter = new EtcdConverter(_keys, options.Codec, _logger);
-        _clientLease = new ClientLease(_transport, options, _logger);
+        _clientLease = new ClientLease(_transport, options, _logger, OnClientLeaseLost);
     }
+
+    /// <summary>
+    /// Raised when etcd says the client lease is gone (the client was cut off for longer than
+    /// <see cref="EtcdClientOptions.ClientLeaseTtl"/>, or the lease was revoked): every key written with
+    /// <see cref="ApplyWithClientLifetimeAsync"/> until then is gone from etcd. The client does not write them again
+    /// (it keeps no copy, and a newer write of another client must not be undone): write them again here if they
+    /// should exist. The next client-lifetime write grants a new lease. Also logged (event 3011 or 3016) and counted
+    /// (<c>watchersync.etcd.client_lease.lost</c>). Raised on a background thread; a handler must not throw.
+    /// </summary>
+    public event EventHandler? ClientLeaseLost;
 
     /// <inheritdoc />
     public Task<KVPair> CreateAsync(KVPair kv, CancellationToken cancellationToken = default) => WriteAsync(kv, WriteMode.Create, clientLease: false, cancellationToken);
@@ -463,6 +473,12 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         {
             _watches.Remove(watch);
         }
+    }
+
+    private void OnClientLeaseLost(long lease)
+    {
+        _metrics.ClientLeaseLost();
+        ClientLeaseLost?.Invoke(this, EventArgs.Empty);
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

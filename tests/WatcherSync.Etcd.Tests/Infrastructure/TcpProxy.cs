@@ -7,7 +7,8 @@ namespace WatcherSync.Etcd.Tests.Infrastructure;
 /// A loopback TCP proxy for fault injection: <see cref="Cut"/> drops every connection and refuses new ones until
 /// <see cref="Restore"/>; <see cref="Blackhole"/> keeps connections open but forwards nothing (a silent server);
 /// <see cref="HoldRepliesAfter"/> lets requests through but holds every reply once a request carries given bytes (a
-/// request applied whose reply is lost); <see cref="DelayReplies"/> slows replies down.
+/// request applied whose reply is lost); <see cref="DelayReplies"/> slows replies down; <see cref="Drop"/> loses
+/// every byte while connections stay open.
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
@@ -21,6 +22,7 @@ public sealed class TcpProxy : IAsyncDisposable
     private volatile TaskCompletionSource? _repliesHeld;
     private volatile byte[]? _holdMarker;
     private long _replyDelayTicks;
+    private volatile bool _dropping;
 
     public TcpProxy(string targetUrl)
     {
@@ -48,6 +50,9 @@ public sealed class TcpProxy : IAsyncDisposable
 
     public void Blackhole() => _paused ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Keeps connections open but throws away every byte both ways (packets lost on a cut network).</summary>
+    public void Drop() => _dropping = true;
+
     /// <summary>From the first request that carries <paramref name="marker"/> on, requests pass and replies are held.</summary>
     public void HoldRepliesAfter(byte[] marker) => _holdMarker = marker;
 
@@ -63,6 +68,7 @@ public sealed class TcpProxy : IAsyncDisposable
     public void Restore()
     {
         _cut = false;
+        _dropping = false;
         _holdMarker = null;
         Interlocked.Exchange(ref _replyDelayTicks, 0);
         Interlocked.Exchange(ref _paused, null)?.TrySetResult();
@@ -133,6 +139,11 @@ public sealed class TcpProxy : IAsyncDisposable
                 if (read == 0)
                 {
                     break;
+                }
+
+                if (_dropping)
+                {
+                    continue;
                 }
 
                 if (_paused is { } paused)
