@@ -38,6 +38,7 @@ internal sealed class EtcdWatch : IWatch
     private readonly bool _previousValues;
     private Task _run = Task.CompletedTask;
     private long? _brokenSince;
+    private long _group;
     private int _disposed;
 
     private EtcdWatch(EtcdTransport transport, WatchHub hub, EtcdConverter converter, ILogger logger, EtcdMetrics metrics, IListOptions list, WatchOptions watchOptions, long after, bool previousValues, Action<EtcdWatch> onDisposed)
@@ -195,7 +196,7 @@ internal sealed class EtcdWatch : IWatch
         WatchSubscription? subscription = null;
         try
         {
-            subscription = await _hub.SubscribeAsync(index, create, _stop.Token).ConfigureAwait(false);
+            subscription = await _hub.SubscribeAsync(index, _group, create, _stop.Token).ConfigureAwait(false);
             while (true)
             {
                 WatchResponse response = await subscription.ReadAsync(_stop.Token).ConfigureAwait(false);
@@ -252,8 +253,15 @@ internal sealed class EtcdWatch : IWatch
                 return (failure.Error, false);
             }
 
-            // A response over the receive limit would be sent again on every retry from the same revision: end the
-            // watch with a permanent error (the syncer relists past it) instead of retrying for ever.
+            if (failure.Action == FailureAction.MessageTooLarge && subscription?.MovedTo is { } group)
+            {
+                // The large reply may have been another watch's: go on, on a stream shared with fewer watches.
+                _group = group;
+                return (new DatastoreUnavailableException(failure.Error.Message, failure.Error), false);
+            }
+
+            // A response over the receive limit for this watch alone would be sent again on every retry from the same
+            // revision: end the watch with a permanent error (the syncer relists past it) instead of retrying for ever.
             return (failure.Error, failure.Action == FailureAction.MessageTooLarge || !failure.Error.IsTransient);
         }
         catch (DatastoreException ex)

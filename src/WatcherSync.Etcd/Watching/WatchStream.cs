@@ -42,11 +42,12 @@ internal sealed class WatchStream
     private Task _run = Task.CompletedTask;
     private bool _ended;
 
-    private WatchStream(WatchHub hub, EtcdTransport transport, int index, string? token, ILogger logger)
+    private WatchStream(WatchHub hub, EtcdTransport transport, int index, long group, string? token, ILogger logger)
     {
         _hub = hub;
         _transport = transport;
         Index = index;
+        Group = group;
         Token = token;
         _logger = logger;
         _abort = CancellationTokenSource.CreateLinkedTokenSource(_close.Token);
@@ -57,6 +58,9 @@ internal sealed class WatchStream
     }
 
     public int Index { get; }
+
+    /// <summary>Gets the group of watches this stream carries (see <see cref="WatchHub"/>).</summary>
+    public long Group { get; }
 
     public string? Token { get; }
 
@@ -79,9 +83,9 @@ internal sealed class WatchStream
     public static TimeSpan Silence(EtcdClientOptions options) =>
         options.ProgressNotifyInterval == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : (options.ProgressNotifyInterval * 2) + options.WatchdogSlack;
 
-    public static WatchStream Open(WatchHub hub, EtcdTransport transport, int index, string? token, ILogger logger)
+    public static WatchStream Open(WatchHub hub, EtcdTransport transport, int index, long group, string? token, ILogger logger)
     {
-        var stream = new WatchStream(hub, transport, index, token, logger);
+        var stream = new WatchStream(hub, transport, index, group, token, logger);
         stream._run = Task.Run(stream.RunAsync, CancellationToken.None);
         stream._watchdog.Change(LeaderCheckInterval, LeaderCheckInterval);
         return stream;
@@ -347,9 +351,22 @@ internal sealed class WatchStream
         _outbox.Writer.TryComplete();
         _hub.Remove(this);
         Log.WatchStreamEnded(_logger, _transport.Endpoint(Index), failure.Error.Message);
+        if (failure.Action == FailureAction.MessageTooLarge && subscribers.Count > 1)
+        {
+            // Whose reply it was is unknown: split the watches over two new streams; the one that receives the large
+            // revision again breaks its stream again, until it is alone on one and fails.
+            long[] halves = [_hub.NewGroup(), _hub.NewGroup()];
+            for (int i = 0; i < subscribers.Count; i++)
+            {
+                subscribers[i].Fail(failure, halves[i % 2]);
+            }
+
+            return;
+        }
+
         foreach (WatchSubscription subscriber in subscribers)
         {
-            subscriber.Fail(failure);
+            subscriber.Fail(failure, movedTo: null);
         }
     }
 }
