@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -21,6 +22,8 @@ internal sealed class EtcdTransport : IDisposable
     /// (<c>--grpc-keepalive-min-time</c>) or while no call is active, so pings go every 10 s and only during calls.
     /// </summary>
     public static readonly TimeSpan PingDelay = TimeSpan.FromSeconds(10);
+
+    private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
 
     private static readonly TimeSpan FirstRetryBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxRetryBackoff = TimeSpan.FromMilliseconds(500);
@@ -355,13 +358,19 @@ internal sealed class EtcdTransport : IDisposable
         return handler;
     }
 
-    /// <summary>Whether <paramref name="certificate"/> chains to one of <paramref name="roots"/>, through the intermediates the server sent.</summary>
+    /// <summary>
+    /// Whether <paramref name="certificate"/> chains to one of <paramref name="roots"/>, through the intermediates the
+    /// server sent, within its validity and with the serverAuth usage (as Go clients require: a client-only certificate
+    /// of the cluster CA is not a member). The name is checked by the TLS stack (the callback refuses any error but the
+    /// chain's, which this rebuilds).
+    /// </summary>
     private static bool ChainsToRoots(X509Certificate certificate, X509Chain? sent, X509Certificate2Collection roots)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(roots);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ServerAuthentication));
         if (sent is not null)
         {
             chain.ChainPolicy.ExtraStore.AddRange(sent.ChainPolicy.ExtraStore);
