@@ -249,8 +249,7 @@ internal sealed class EtcdWatch : IWatch
         {
             if (_transport.CanRenew(failure))
             {
-                await _transport.RenewTokenAsync(index, subscription?.Token, _stop.Token).ConfigureAwait(false);
-                return (failure.Error, false);
+                return await RenewAsync(index, subscription?.Token, failure.Error).ConfigureAwait(false);
             }
 
             if (failure.Action == FailureAction.MessageTooLarge && subscription?.MovedTo is { } group)
@@ -289,7 +288,8 @@ internal sealed class EtcdWatch : IWatch
             return null;
         }
 
-        var request = new RangeRequest { Key = _key, RangeEnd = _rangeEnd, CountOnly = true };
+        // Only the header's revision matters: one key, no range (a count over the prefix is O(keys) on etcd 3.4).
+        var request = new RangeRequest { Key = _key, KeysOnly = true, Limit = 1 };
         RangeResponse reply = await _transport.CallAsync(
             "watch-check", (c, o) => c.KV.RangeAsync(request, o).ResponseAsync, idempotent: true, cancellationToken).ConfigureAwait(false);
         long current = reply.Header?.Revision ?? 0;
@@ -319,10 +319,26 @@ internal sealed class EtcdWatch : IWatch
         EndpointFailure failure = EtcdErrors.FromMessage(StatusCode.Unknown, reason, endpoint, "watch", _options.Username);
         if (_transport.CanRenew(failure))
         {
-            await _transport.RenewTokenAsync(index, subscription.Token, cancellationToken).ConfigureAwait(false);
-            return (new DatastoreUnavailableException($"etcd at {endpoint} rejected the watch's auth token ({reason})."), false);
+            return await RenewAsync(index, subscription.Token, new DatastoreUnavailableException($"etcd at {endpoint} rejected the watch's auth token ({reason}).")).ConfigureAwait(false);
         }
 
         return (failure.Error, !failure.Error.IsTransient);
+    }
+
+    /// <summary>
+    /// Authenticates again after etcd rejected the watch's token, then reconnects. A renewal that fails is the watch's
+    /// failure, transient or not as the table says (a member that does not answer is tried again like any break).
+    /// </summary>
+    private async Task<(DatastoreException? Error, bool Terminal)> RenewAsync(int index, string? staleToken, DatastoreException rejected)
+    {
+        try
+        {
+            await _transport.RenewTokenAsync(index, staleToken, _stop.Token).ConfigureAwait(false);
+            return (rejected, false);
+        }
+        catch (EndpointFailure renewal)
+        {
+            return (renewal.Error, !renewal.Error.IsTransient);
+        }
     }
 }

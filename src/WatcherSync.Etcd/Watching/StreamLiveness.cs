@@ -5,7 +5,8 @@ namespace WatcherSync.Etcd.Watching;
 /// notifications to at most ~128 watchers of a stream per tick and drops the rest, so one quiet watch hearing nothing
 /// says nothing. Any response on the stream, a good answer of its member, or the answer to a progress request the
 /// stream sends when it has been quiet proves every watch on it alive. The stream is dead when it has heard nothing for
-/// the silence limit, or when creates are waiting and nothing came back for the create timeout.
+/// the silence limit, or when creates are waiting and neither the stream nor its member answered for the create timeout
+/// (a busy member answers thousands of creates slowly, but it answers its status).
 /// </summary>
 internal sealed class StreamLiveness
 {
@@ -113,7 +114,7 @@ internal sealed class StreamLiveness
         lock (_sync)
         {
             if (_pendingCreates > 0 && _createTimeout != Timeout.InfiniteTimeSpan
-                && _time.GetElapsedTime(Math.Max(_streamHeard, _waitingSince)) > _createTimeout)
+                && _time.GetElapsedTime(Math.Max(Math.Max(_streamHeard, _memberHeard), _waitingSince)) > _createTimeout)
             {
                 return $"answered no watch create within {_createTimeout.TotalSeconds:0.###} s";
             }

@@ -227,48 +227,50 @@ internal sealed class WatchStream
         }
     }
 
-    /// <summary>Ends the stream when its member has no leader or does not answer its status.</summary>
+    /// <summary>
+    /// Ends the stream when its member has no leader or does not answer its status. A check refused for another reason
+    /// (permissions, say) proves nothing either way: checking goes on, and the stream's own liveness still holds.
+    /// </summary>
     private async Task CheckLeaderAsync()
     {
         string endpoint = _transport.Endpoint(Index);
+        bool refusedReported = false;
         try
         {
             while (true)
             {
                 await Task.Delay(LeaderCheckInterval, _transport.Time, _abort.Token).ConfigureAwait(false);
-                EndpointFailure? lost = null;
                 try
                 {
                     StatusResponse status = await _transport.CallOnAsync(
                         Index, "watch-leader-check", (c, o) => c.Maintenance.StatusAsync(new StatusRequest(), o).ResponseAsync, _abort.Token).ConfigureAwait(false);
                     if (status.Leader == 0)
                     {
-                        lost = new EndpointFailure(new DatastoreUnavailableException($"etcd at {endpoint} has no leader; leaving it."), notApplied: true);
+                        Abort(new EndpointFailure(new DatastoreUnavailableException($"etcd at {endpoint} has no leader; leaving it."), notApplied: true));
+                        return;
                     }
-                    else
-                    {
-                        _liveness.MemberAnswered();
-                    }
+
+                    _liveness.MemberAnswered();
                 }
                 catch (EndpointFailure failure) when (failure.Error.IsTransient)
                 {
-                    lost = failure;
-                }
-
-                if (lost is not null)
-                {
-                    Abort(lost);
+                    Abort(failure);
                     return;
+                }
+                catch (EndpointFailure failure) when (!refusedReported)
+                {
+                    Log.EndpointFailed(_logger, endpoint, "watch-leader-check", failure.Error.Message);
+                    refusedReported = true;
+                }
+                catch (EndpointFailure)
+                {
+                    // Reported once.
                 }
             }
         }
         catch (OperationCanceledException)
         {
             // The stream ended.
-        }
-        catch (EndpointFailure)
-        {
-            // Not a transient failure (auth, say): the stream itself will report what matters.
         }
     }
 

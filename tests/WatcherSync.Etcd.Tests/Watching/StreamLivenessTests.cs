@@ -61,13 +61,15 @@ public sealed class StreamLivenessTests
     }
 
     [Fact]
-    public void UnansweredCreate_DeadAfterTheCreateTimeout_EvenWhileTheMemberAnswersStatus()
+    public void UnansweredCreate_DeadAfterTheCreateTimeoutWithoutAnyAnswer()
     {
         var liveness = new StreamLiveness(_time, TimeSpan.FromMinutes(20), CreateTimeout);
         liveness.CreateSent();
         _time.Advance(TimeSpan.FromSeconds(3));
         liveness.MemberAnswered();
-        _time.Advance(TimeSpan.FromSeconds(2.5));
+        _time.Advance(TimeSpan.FromSeconds(4));
+        liveness.Verdict().Should().BeNull("the member answered 4 s ago: it is busy, not gone");
+        _time.Advance(TimeSpan.FromSeconds(1.5));
         liveness.Verdict().Should().Be("answered no watch create within 5 s");
     }
 
