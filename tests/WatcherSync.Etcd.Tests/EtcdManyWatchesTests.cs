@@ -11,6 +11,7 @@ namespace WatcherSync.Etcd.Tests;
 /// etcd 3.4 sends a progress notification to at most ~128 watchers of one stream per tick: 10,000 quiet watches on one
 /// client must stay alive through many progress intervals and a compaction (liveness is judged per stream).
 /// </summary>
+[Collection(HeavyCollection.Name)]
 public sealed class EtcdManyWatchesTests
 {
     private const int Watches = 10_000;

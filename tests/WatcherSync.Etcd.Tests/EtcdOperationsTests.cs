@@ -15,6 +15,7 @@ namespace WatcherSync.Etcd.Tests;
 /// of the whole network (loopback proxies the test owns). Checks: every write's outcome is what the client reported, or
 /// the client said it is unknown; the syncer's picture equals etcd after quiescence; no acknowledged key is lost.
 /// </summary>
+[Collection(HeavyCollection.Name)]
 public sealed class EtcdOperationsTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Types = 100;
