@@ -58,7 +58,17 @@ public sealed class EtcdManyWatchesTests
 
             foreach (int i in sample)
             {
-                (await WatchReader.ReadAsync(watches[i], 1))[0].New!.Key.DefaultPath.Should().Be($"/q/{i:D5}/k");
+                List<WatchEvent> events;
+                try
+                {
+                    events = await WatchReader.ReadAsync(watches[i], 1, TimeSpan.FromSeconds(60));
+                }
+                catch (TimeoutException ex)
+                {
+                    throw new TimeoutException($"watch {i} (created in {created.TotalSeconds:0.0} s) delivered nothing; last logs: {string.Join(" | ", logs.GetSnapshot().TakeLast(5).Select(r => r.Message))}", ex);
+                }
+
+                events[0].New!.Key.DefaultPath.Should().Be($"/q/{i:D5}/k");
             }
 
             watches.Where(w => w.Events.TryPeek(out WatchEvent? e) && e.Type == WatchEventType.Error).Should().BeEmpty("no watch ended");
