@@ -13,6 +13,7 @@ using WatcherSync.Etcd.Bench;
 //   list    EP PREFIX PAGE ROUNDS ETCD_PID   ListAsync vs dotnet-etcd GetRangeAsync, interleaved: time, bytes/key, etcd CPU
 //   insync  EP PREFIX TYPES ROUNDS           syncer start -> InSync for 1 type and for TYPES types; TCP connections held
 //   watch   EP PREFIX SECONDS BATCH RATE     writer txns of BATCH puts at RATE txn/s; syncer and etcdctl watch side by side
+//   manywatches EP PREFIX COUNT SECONDS INTERVAL  COUNT quiet watches on one client: creation, memory, breaks over SECONDS
 string mode = args[0];
 string endpoint = args[1];
 string prefix = args[2];
@@ -47,6 +48,10 @@ switch (mode)
 
     case "watch":
         await WatchBench.RunAsync(endpoint, prefix, kv, Int(args[3]), Int(args[4]), Int(args[5]));
+        break;
+
+    case "manywatches":
+        await ManyWatchesBench.RunAsync(endpoint, prefix, Int(args[3]), Int(args[4]), Int(args[5]));
         break;
 
     default:

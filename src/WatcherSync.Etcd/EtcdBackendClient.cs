@@ -45,8 +45,18 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         _hub = new WatchHub(_transport, _logger);
         _keys = new EtcdKeys(options.KeyPrefix);
         _converter = new EtcdConverter(_keys, options.Codec, _logger);
-        _clientLease = new ClientLease(_transport, options, _logger);
+        _clientLease = new ClientLease(_transport, options, _logger, OnClientLeaseLost);
     }
+
+    /// <summary>
+    /// Raised when etcd says the client lease is gone (the client was cut off for longer than
+    /// <see cref="EtcdClientOptions.ClientLeaseTtl"/>, or the lease was revoked): every key written with
+    /// <see cref="ApplyWithClientLifetimeAsync"/> until then is gone from etcd. The client does not write them again
+    /// (it keeps no copy, and a newer write of another client must not be undone): write them again here if they
+    /// should exist. The next client-lifetime write grants a new lease. Also logged (event 3011 or 3016) and counted
+    /// (<c>watchersync.etcd.client_lease.lost</c>). Raised on a background thread; a handler must not throw.
+    /// </summary>
+    public event EventHandler? ClientLeaseLost;
 
     /// <inheritdoc />
     public Task<KVPair> CreateAsync(KVPair kv, CancellationToken cancellationToken = default) => WriteAsync(kv, WriteMode.Create, clientLease: false, cancellationToken);
@@ -362,20 +372,16 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         }
 
         long own = await GrantAsync(timeToLive, cancellationToken).ConfigureAwait(false);
-        bool written = false;
         try
         {
-            KVPair result = await PutAsync(kv, path, key, value, own, mode, expected, cancellationToken).ConfigureAwait(false);
-            written = true;
-            return result;
+            return await PutAsync(kv, path, key, value, own, mode, expected, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (Exception ex) when (WriteOutcome.CertainlyNotApplied(ex))
         {
-            if (!written)
-            {
-                // The write did not happen: do not leave its lease behind.
-                await ClientLease.RevokeAsync(_transport, own, _logger, CancellationToken.None).ConfigureAwait(false);
-            }
+            // The write did not happen: do not leave its lease behind. A write whose outcome is unknown keeps its
+            // lease (revoking it would delete a key that may have been written); the lease expires with its TTL.
+            await ClientLease.RevokeAsync(_transport, own, _logger, CancellationToken.None).ConfigureAwait(false);
+            throw;
         }
     }
 
@@ -467,6 +473,12 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         {
             _watches.Remove(watch);
         }
+    }
+
+    private void OnClientLeaseLost(long lease)
+    {
+        _metrics.ClientLeaseLost();
+        ClientLeaseLost?.Invoke(this, EventArgs.Empty);
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

@@ -48,6 +48,38 @@ public sealed class EtcdMessageSizeTests
     }
 
     [Fact]
+    public async Task Watch_RevisionOverTheReceiveLimit_FailsOnlyItsWatch_TheOthersOnTheStreamGoOn()
+    {
+        await using EtcdProcess etcd = await EtcdProcess.StartAsync();
+        EtcdClientOptions options = TestOptions.For(etcd.ClientUrl);
+        options.MaxReceiveMessageBytes = Limit;
+        await using var client = new EtcdBackendClient(options);
+        KVPairList start = await client.ListAsync(new PrefixListOptions("/big/"));
+        await using IWatch big = await client.WatchAsync(new PrefixListOptions("/big/"), new WatchOptions(start.Revision));
+        IWatch[] others = await Task.WhenAll(Enumerable.Range(0, 7).Select(i => client.WatchAsync(new PrefixListOptions($"/small{i}/"), new WatchOptions(start.Revision))));
+        try
+        {
+            await RawGateway.PutManyAsync(etcd.ClientUrl, Enumerable.Range(0, 60).Select(i => ($"/big/k{i:D3}", System.Text.Encoding.UTF8.GetBytes(Kilobyte))));
+            Exception error = await ErrorAsync(big);
+            error.Message.Should().Contain("larger than the limit of 32 KB");
+
+            for (int i = 0; i < others.Length; i++)
+            {
+                await client.CreateAsync(new KVPair(new PathKey($"/small{i}/k"), "v"));
+                List<WatchEvent> events = await ReadAsync(others[i], 1);
+                events[0].New!.Key.DefaultPath.Should().Be($"/small{i}/k", "a watch that did not receive the large revision goes on");
+            }
+        }
+        finally
+        {
+            foreach (IWatch w in others)
+            {
+                await w.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Watch_RevisionOverTheReceiveLimit_ArrivesInEtcdsFragments()
     {
         // etcd fragments watch responses larger than --max-request-bytes plus 512 KB of gRPC overhead: 640 KB here.

@@ -87,6 +87,37 @@ public sealed class EtcdSecurityTests
         error.Message.Should().Contain("TLS handshake").And.Contain("TrustedCertificateAuthorities");
     }
 
+    [Fact]
+    public async Task Tls_ServerCertificateWithoutServerAuthUsage_FromTheTrustedCa_IsRefused()
+    {
+        // A client-only certificate of the cluster CA must not pass for a member (etcdctl: "incompatible key usage").
+        using var tls = new EtcdTls(serverAuthUsage: false);
+        await using EtcdProcess etcd = await EtcdProcess.StartAsync(tls);
+        EtcdClientOptions options = TestOptions.For(etcd.ClientUrl);
+        options.TrustedCertificateAuthorities = [tls.Ca];
+        options.ClientCertificate = tls.Client;
+        await using var client = new EtcdBackendClient(options);
+        Func<Task> act = () => client.EnsureInitializedAsync();
+        DatastoreException error = (await act.Should().ThrowAsync<DatastoreException>()).Which;
+        error.IsTransient.Should().BeFalse();
+        error.Message.Should().Contain("TLS handshake");
+    }
+
+    [Fact]
+    public async Task Tls_ServerCertificateForAnotherName_IsRefused()
+    {
+        using var tls = new EtcdTls();
+        await using EtcdProcess etcd = await EtcdProcess.StartAsync(tls);
+
+        // The certificate names 127.0.0.1 and localhost; ::ffff:127.0.0.1 reaches the same member under another name.
+        EtcdClientOptions options = TestOptions.For(etcd.ClientUrl.Replace("127.0.0.1", "[::ffff:127.0.0.1]", StringComparison.Ordinal));
+        options.TrustedCertificateAuthorities = [tls.Ca];
+        options.ClientCertificate = tls.Client;
+        await using var client = new EtcdBackendClient(options);
+        Func<Task> act = () => client.EnsureInitializedAsync();
+        (await act.Should().ThrowAsync<DatastoreException>()).Which.Message.Should().Contain("TLS handshake");
+    }
+
     private static async Task ExerciseAsync(EtcdBackendClient client)
     {
         KVPairList start = await client.ListAsync(new PrefixListOptions("/sec/"));

@@ -13,6 +13,7 @@ internal sealed class EtcdMetrics : IDisposable
     private readonly Counter<long> _failovers;
     private readonly Counter<long> _watchEvents;
     private readonly Counter<long> _watchReconnects;
+    private readonly Counter<long> _leasesLost;
 
     public EtcdMetrics(IMeterFactory? meterFactory)
     {
@@ -24,6 +25,7 @@ internal sealed class EtcdMetrics : IDisposable
         _failovers = _meter.CreateCounter<long>("watchersync.etcd.failovers", "{failover}", "Moves to another etcd endpoint after a failure.");
         _watchEvents = _meter.CreateCounter<long>("watchersync.etcd.watch.events", "{event}", "Events delivered by etcd watches.");
         _watchReconnects = _meter.CreateCounter<long>("watchersync.etcd.watch.reconnects", "{reconnect}", "Watch streams re-opened after a break.");
+        _leasesLost = _meter.CreateCounter<long>("watchersync.etcd.client_lease.lost", "{lease}", "Client leases etcd said were gone (their keys with them).");
     }
 
     public void RequestDone(string operation, string outcome, double seconds)
@@ -38,6 +40,8 @@ internal sealed class EtcdMetrics : IDisposable
     public void WatchEvents(int count) => _watchEvents.Add(count);
 
     public void WatchReconnected() => _watchReconnects.Add(1);
+
+    public void ClientLeaseLost() => _leasesLost.Add(1);
 
     public void Dispose()
     {

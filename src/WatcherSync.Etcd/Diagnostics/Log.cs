@@ -23,8 +23,8 @@ internal static partial class Log
     [LoggerMessage(3005, LogLevel.Warning, "Watch on {Prefix} broke after revision {Revision}; reconnecting: {Reason}")]
     public static partial void WatchReconnecting(ILogger logger, string prefix, long revision, string reason);
 
-    [LoggerMessage(3006, LogLevel.Warning, "Watch on {Prefix} heard nothing for {Silence}; treating the stream as dead")]
-    public static partial void WatchdogExpired(ILogger logger, string prefix, TimeSpan silence);
+    [LoggerMessage(3006, LogLevel.Warning, "The watch stream from etcd at {Endpoint} {Reason}; treating it as dead")]
+    public static partial void WatchStreamDead(ILogger logger, string endpoint, string reason);
 
     [LoggerMessage(3007, LogLevel.Debug, "Watch on {Prefix} dropped {Count} replayed events at or below revision {Revision}")]
     public static partial void ReplayDropped(ILogger logger, string prefix, int count, long revision);

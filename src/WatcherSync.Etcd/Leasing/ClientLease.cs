@@ -6,60 +6,67 @@ using WatcherSync.Etcd.Transport;
 namespace WatcherSync.Etcd.Leasing;
 
 /// <summary>
-/// The lease that lives as long as the client: granted on first use, kept alive at a third of its TTL, revoked on
-/// dispose (so keys written with it vanish with the client). When etcd lets it expire anyway (the client was cut off
-/// for longer than the TTL, or someone revoked it), the next use grants a new one.
+/// The lease that lives as long as the client: granted on first use, kept alive (<see cref="LeaseHealth"/>: every
+/// third of the TTL, again after 500 ms when a keepalive fails), revoked on dispose (so keys written with it vanish with
+/// the client). When etcd says the lease is gone anyway (the client was cut off for longer than the TTL, or someone
+/// revoked it), the keys written with it are gone: the application is told (<c>onLost</c>, a log and a metric), and the
+/// next client-lifetime write grants a new lease at once. The keys are not written again by the client: it does not
+/// keep their values, and writing them again could undo a newer write of another client.
 /// </summary>
 internal sealed class ClientLease : IAsyncDisposable
 {
     private readonly EtcdTransport _transport;
     private readonly EtcdClientOptions _options;
     private readonly ILogger _logger;
+    private readonly Action<long> _onLost;
     private readonly SemaphoreSlim _grantLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
-    private Task _keepAlive = Task.CompletedTask;
-    private long _id;
+    private readonly Lock _sync = new();
 
-    public ClientLease(EtcdTransport transport, EtcdClientOptions options, ILogger logger)
+    // Invariants (under _sync): _current is the lease in use or null; every keepalive loop ever started is in _loops
+    // until dispose awaits it; a lease leaves _current once (forgotten, lost or disposed), and its loop is stopped then.
+    private readonly List<Task> _loops = [];
+    private Held? _current;
+
+    public ClientLease(EtcdTransport transport, EtcdClientOptions options, ILogger logger, Action<long> onLost)
     {
         _transport = transport;
         _options = options;
         _logger = logger;
+        _onLost = onLost;
     }
 
     /// <summary>Gets the lease id, granting the lease first when there is none.</summary>
     /// <exception cref="ObjectDisposedException">The client is being disposed.</exception>
     public async ValueTask<long> GetAsync(CancellationToken cancellationToken)
     {
-        long id = Interlocked.Read(ref _id);
-        if (id != 0)
+        if (Volatile.Read(ref _current) is { } held)
         {
-            return id;
+            return held.Id;
         }
 
         await _grantLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_id != 0)
+            if (Volatile.Read(ref _current) is { } granted)
             {
-                return _id;
+                return granted.Id;
             }
 
             ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
-            await _keepAlive.ConfigureAwait(false);
             var request = new LeaseGrantRequest { TTL = (long)Math.Ceiling(_options.ClientLeaseTtl.TotalSeconds) };
-            LeaseGrantResponse granted = await _transport.CallAsync(
+            LeaseGrantResponse reply = await _transport.CallAsync(
                 "lease-grant", (c, o) => c.Lease.LeaseGrantAsync(request, o).ResponseAsync, idempotent: false, cancellationToken).ConfigureAwait(false);
-            if (_stop.IsCancellationRequested)
+            var lease = new Held(reply.ID, new LeaseHealth(_options.TimeProvider, _options.ClientLeaseTtl, _options.RequestTimeout), _stop.Token);
+            lock (_sync)
             {
-                // Disposed while granting: the dispose is waiting on this lock and revokes what is set here.
-                Interlocked.Exchange(ref _id, granted.ID);
-                throw new ObjectDisposedException(nameof(EtcdBackendClient));
+                // Disposed while granting: the dispose is waiting on the grant lock and revokes what is set here.
+                _current = lease;
+                _loops.Add(Task.Run(() => KeepAliveAsync(lease), CancellationToken.None));
             }
 
-            Interlocked.Exchange(ref _id, granted.ID);
-            _keepAlive = Task.Run(() => KeepAliveAsync(granted.ID), CancellationToken.None);
-            return granted.ID;
+            ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+            return lease.Id;
         }
         finally
         {
@@ -70,9 +77,10 @@ internal sealed class ClientLease : IAsyncDisposable
     /// <summary>Forgets <paramref name="id"/> after etcd said it no longer exists, so that the next use grants a new lease.</summary>
     public void Forget(long id)
     {
-        if (Interlocked.CompareExchange(ref _id, 0, id) == id)
+        if (Release(id))
         {
             Log.ClientLeaseGone(_logger, id);
+            _onLost(id);
         }
     }
 
@@ -84,15 +92,24 @@ internal sealed class ClientLease : IAsyncDisposable
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
-        await _keepAlive.ConfigureAwait(false);
 
         // A grant in flight finishes first, so its lease is revoked here and not left to expire.
         await _grantLock.WaitAsync().ConfigureAwait(false);
-        long id = Interlocked.Exchange(ref _id, 0);
-        _grantLock.Release();
-        if (id != 0)
+        Held? last;
+        Task[] loops;
+        lock (_sync)
         {
-            await RevokeAsync(_transport, id, _logger, CancellationToken.None).ConfigureAwait(false);
+            last = _current;
+            _current = null;
+            loops = [.. _loops];
+        }
+
+        _grantLock.Release();
+        await Task.WhenAll(loops).ConfigureAwait(false);
+        if (last is not null)
+        {
+            last.Dispose();
+            await RevokeAsync(_transport, last.Id, _logger, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -111,33 +128,73 @@ internal sealed class ClientLease : IAsyncDisposable
         }
     }
 
-    private async Task KeepAliveAsync(long id)
+    /// <summary>Takes <paramref name="id"/> out of use and stops its keepalive; false when it was not in use.</summary>
+    private bool Release(long id)
     {
-        TimeSpan period = _options.ClientLeaseTtl / 3;
+        Held? released;
+        lock (_sync)
+        {
+            if (_current is not { } current || current.Id != id)
+            {
+                return false;
+            }
+
+            released = current;
+            _current = null;
+        }
+
+        released.Dispose();
+        return true;
+    }
+
+    private async Task KeepAliveAsync(Held lease)
+    {
+        LeaseHealth health = lease.Health;
+        CancellationToken stop = lease.Stop;
         try
         {
             while (true)
             {
-                await Task.Delay(period, _options.TimeProvider, _stop.Token).ConfigureAwait(false);
+                await Task.Delay(health.NextDelay, _options.TimeProvider, stop).ConfigureAwait(false);
+                using var attempt = new CallDeadline(_options.TimeProvider, health.AttemptTimeout, stop);
                 try
                 {
-                    LeaseKeepAliveResponse reply = await _transport.CallAsync("lease-keepalive", (c, o) => KeepAliveOnceAsync(c, o, id), idempotent: true, _stop.Token).ConfigureAwait(false);
+                    LeaseKeepAliveResponse reply = await _transport.CallAsync(
+                        "lease-keepalive", (c, o) => KeepAliveOnceAsync(c, o, lease.Id), idempotent: true, attempt.Token).ConfigureAwait(false);
                     if (reply.TTL <= 0)
                     {
-                        Log.ClientLeaseLost(_logger, id);
-                        Interlocked.CompareExchange(ref _id, 0, id);
+                        Lost(lease.Id);
                         return;
                     }
+
+                    health.Confirmed();
                 }
-                catch (DatastoreException ex)
+                catch (DatastoreException ex) when (EtcdErrors.IsLeaseNotFound(ex))
                 {
-                    Log.KeepAliveFailed(_logger, id, ex.Message);
+                    Lost(lease.Id);
+                    return;
+                }
+                catch (Exception ex) when (!stop.IsCancellationRequested)
+                {
+                    // A timeout, an unreachable cluster, or a bug: whatever it was, the next attempt comes soon; the
+                    // loop never ends but by dispose or a lost lease (a faulted loop would leave the lease to expire).
+                    health.Failed();
+                    Log.KeepAliveFailed(_logger, lease.Id, attempt.Expired ? $"no answer within {health.AttemptTimeout.TotalSeconds:0.###} s" : ex.Message);
                 }
             }
         }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // Disposed: the lease is revoked next.
+            // Disposed (the lease is revoked next) or released (a new one is granted on the next use).
+        }
+    }
+
+    private void Lost(long id)
+    {
+        if (Release(id))
+        {
+            Log.ClientLeaseLost(_logger, id);
+            _onLost(id);
         }
     }
 
@@ -150,5 +207,27 @@ internal sealed class ClientLease : IAsyncDisposable
         return await call.ResponseStream.MoveNext(options.CancellationToken).ConfigureAwait(false)
             ? call.ResponseStream.Current
             : throw new DatastoreUnavailableException("etcd closed the keepalive stream without a reply.");
+    }
+
+    /// <summary>A lease in use: its id, its health and the token that stops its keepalive.</summary>
+    private sealed class Held : IDisposable
+    {
+        private readonly CancellationTokenSource _stop;
+
+        public Held(long id, LeaseHealth health, CancellationToken clientStop)
+        {
+            Id = id;
+            Health = health;
+            _stop = CancellationTokenSource.CreateLinkedTokenSource(clientStop);
+            Stop = _stop.Token;
+        }
+
+        public long Id { get; }
+
+        public LeaseHealth Health { get; }
+
+        public CancellationToken Stop { get; }
+
+        public void Dispose() => _stop.Cancel();
     }
 }

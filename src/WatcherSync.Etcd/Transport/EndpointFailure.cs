@@ -1,14 +1,26 @@
 namespace WatcherSync.Etcd.Transport;
 
-/// <summary>A request to one endpoint failed; carries the mapped error and what the client may do about it.</summary>
+/// <summary>
+/// A request to one endpoint failed: one row of the failure-outcome table (<see cref="EtcdErrors"/>) that decides, per
+/// failure, whether it is transient, whether the request was certainly not applied or its outcome is unknown, whether
+/// the client moves off the endpoint, and whether to back off and try the endpoints again.
+/// </summary>
+/// <remarks>
+/// What follows from a row (<see cref="EtcdTransport.CallAsync{TResponse}"/>): a transient failure moves later requests
+/// off the endpoint, whether or not this request is sent again; a read, or a write that was not applied, is sent to the
+/// next endpoint; a write whose outcome is unknown is never sent again and surfaces as a
+/// <see cref="DatastoreUnavailableException"/> with <see cref="DatastoreUnavailableException.OutcomeUnknown"/> set;
+/// a <see cref="RetryLater"/> failure on every endpoint is tried again after a short backoff, within the request timeout.
+/// </remarks>
 internal sealed class EndpointFailure : Exception
 {
-    public EndpointFailure(DatastoreException error, bool notApplied, FailureAction action = FailureAction.None)
+    public EndpointFailure(DatastoreException error, bool notApplied, FailureAction action = FailureAction.None, bool retryLater = false)
         : base(error.Message, error)
     {
         Error = error;
         NotApplied = notApplied;
         Action = action;
+        RetryLater = retryLater;
     }
 
     public EndpointFailure()
@@ -33,6 +45,18 @@ internal sealed class EndpointFailure : Exception
 
     /// <summary>Gets what the client does before giving up (authenticate again, forget the lease, ...).</summary>
     public FailureAction Action { get; }
+
+    /// <summary>
+    /// Gets whether the cluster refused the request for a moment (no leader, a leader transfer dropping proposals, too
+    /// many requests): not applied, and worth trying again after a short backoff when every endpoint said so.
+    /// </summary>
+    public bool RetryLater { get; }
+
+    /// <summary>Gets whether later requests should start at another endpoint: every transient failure of this one.</summary>
+    public bool MovesOff => Error.IsTransient;
+
+    /// <summary>Gets whether a write that failed this way may have been applied.</summary>
+    public bool OutcomeUnknown => !NotApplied;
 }
 
 /// <summary>What the client does about a failure before reporting it.</summary>

@@ -113,10 +113,11 @@ internal static class EtcdErrors
             return new EndpointFailure(new DatastoreException($"{what} (etcd raised its NOSPACE alarm: compact, defragment and disarm it)", inner), notApplied: true);
         }
 
-        if (Has(text, "no leader") || Has(text, "not capable") || Has(text, "too many requests"))
+        if (Has(text, "no leader") || Has(text, "not capable") || Has(text, "too many requests") || Has(text, "raft proposal dropped"))
         {
-            // Refused before anything was applied: safe to send elsewhere.
-            return new EndpointFailure(new DatastoreUnavailableException(what, inner), notApplied: true);
+            // Refused before anything was applied: safe to send elsewhere, and again after a short backoff. "raft
+            // proposal dropped" (gRPC Unknown) comes while leadership is handed over: every graceful stop of a leader.
+            return new EndpointFailure(new DatastoreUnavailableException(what, inner), notApplied: true, retryLater: true);
         }
 
         if (code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted

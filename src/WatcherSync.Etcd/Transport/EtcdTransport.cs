@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -21,6 +22,11 @@ internal sealed class EtcdTransport : IDisposable
     /// (<c>--grpc-keepalive-min-time</c>) or while no call is active, so pings go every 10 s and only during calls.
     /// </summary>
     public static readonly TimeSpan PingDelay = TimeSpan.FromSeconds(10);
+
+    private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
+
+    private static readonly TimeSpan FirstRetryBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxRetryBackoff = TimeSpan.FromMilliseconds(500);
 
     private readonly EtcdClientOptions _options;
     private readonly string[] _endpoints;
@@ -71,16 +77,36 @@ internal sealed class EtcdTransport : IDisposable
     /// <summary>
     /// Sends one call, moving to the next endpoint when one is unavailable. An <paramref name="idempotent"/> call (a
     /// read) may be sent again after a failure that may have reached the server; writes are sent elsewhere only when
-    /// the first server certainly did not apply them (connection refused, no leader, auth refused).
+    /// the first server certainly did not apply them (connection refused, no leader, leader transfer, auth refused).
+    /// Every transient failure moves later calls off the endpoint, including the failure of a write that is not sent
+    /// again (a frozen member costs one write, not every write). When every endpoint refused for a moment (no leader,
+    /// a leader transfer), the round is tried again after a short backoff within <see cref="EtcdClientOptions.RequestTimeout"/>.
     /// </summary>
-    /// <exception cref="DatastoreException">The call failed (on every endpoint, when the failure is transient).</exception>
+    /// <exception cref="DatastoreException">The call failed (on every endpoint, when the failure is transient). A write
+    /// whose reply was lost fails with <see cref="DatastoreUnavailableException.OutcomeUnknown"/> set.</exception>
     public async Task<TResponse> CallAsync<TResponse>(string operation, Func<EtcdClients, CallOptions, Task<TResponse>> call, bool idempotent, CancellationToken cancellationToken)
     {
         long started = _time.GetTimestamp();
         int start = Current;
-        DatastoreException? last = null;
-        for (int attempt = 0; attempt < _endpoints.Length; attempt++)
+        EndpointFailure? last = null;
+        bool retryLater = false;
+        TimeSpan backoff = FirstRetryBackoff;
+        for (int attempt = 0; ; attempt++)
         {
+            if (attempt > 0 && attempt % _endpoints.Length == 0)
+            {
+                // A full round failed: try again only when the cluster said "later", and only within the timeout.
+                TimeSpan elapsed = _time.GetElapsedTime(started);
+                if (!retryLater || (_options.RequestTimeout != Timeout.InfiniteTimeSpan && elapsed + backoff >= _options.RequestTimeout))
+                {
+                    break;
+                }
+
+                await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxRetryBackoff.Ticks));
+                retryLater = false;
+            }
+
             int index = (start + attempt) % _endpoints.Length;
             try
             {
@@ -88,22 +114,34 @@ internal sealed class EtcdTransport : IDisposable
                 _metrics.RequestDone(operation, "ok", _time.GetElapsedTime(started).TotalSeconds);
                 return response;
             }
-            catch (EndpointFailure failure) when (failure.Error.IsTransient && (idempotent || failure.NotApplied))
-            {
-                last = failure.Error;
-                Log.EndpointFailed(_logger, _endpoints[index], operation, failure.Error.Message);
-                MoveOff(index);
-            }
             catch (EndpointFailure failure)
             {
-                _metrics.RequestDone(operation, failure.Error.IsTransient ? "unavailable" : "error", _time.GetElapsedTime(started).TotalSeconds);
-                throw failure.Error;
+                if (failure.MovesOff)
+                {
+                    Log.EndpointFailed(_logger, _endpoints[index], operation, failure.Error.Message);
+                    MoveOff(index);
+                }
+
+                if (!failure.Error.IsTransient || !(idempotent || failure.NotApplied))
+                {
+                    _metrics.RequestDone(operation, failure.Error.IsTransient ? "unavailable" : "error", _time.GetElapsedTime(started).TotalSeconds);
+                    throw Surface(failure, idempotent);
+                }
+
+                last = failure;
+                retryLater |= failure.RetryLater;
             }
         }
 
         _metrics.RequestDone(operation, "unavailable", _time.GetElapsedTime(started).TotalSeconds);
-        throw last!;
+        throw Surface(last!, idempotent);
     }
+
+    /// <summary>The error the caller sees: a write whose reply was lost says its outcome is unknown.</summary>
+    private static DatastoreException Surface(EndpointFailure failure, bool idempotent) =>
+        !idempotent && failure.Error.IsTransient && failure.OutcomeUnknown
+            ? new DatastoreUnavailableException($"{failure.Error.Message} The write may or may not have been applied.", failure.Error.InnerException) { OutcomeUnknown = true }
+            : failure.Error;
 
     /// <summary>
     /// Returns the token to send to <paramref name="index"/>, authenticating first when there is none; null when no
@@ -320,13 +358,19 @@ internal sealed class EtcdTransport : IDisposable
         return handler;
     }
 
-    /// <summary>Whether <paramref name="certificate"/> chains to one of <paramref name="roots"/>, through the intermediates the server sent.</summary>
+    /// <summary>
+    /// Whether <paramref name="certificate"/> chains to one of <paramref name="roots"/>, through the intermediates the
+    /// server sent, within its validity and with the serverAuth usage (as Go clients require: a client-only certificate
+    /// of the cluster CA is not a member). The name is checked by the TLS stack (the callback refuses any error but the
+    /// chain's, which this rebuilds).
+    /// </summary>
     private static bool ChainsToRoots(X509Certificate certificate, X509Chain? sent, X509Certificate2Collection roots)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(roots);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ServerAuthentication));
         if (sent is not null)
         {
             chain.ChainPolicy.ExtraStore.AddRange(sent.ChainPolicy.ExtraStore);

@@ -11,7 +11,7 @@ namespace WatcherSync.Etcd.Watching;
 
 /// <summary>
 /// One watch: a watcher on the client's shared Watch stream to one endpoint, with its own revision. When the stream
-/// breaks (member down, no leader, silence past the watchdog) the watch subscribes again on the next endpoint from
+/// breaks (member down, no leader, the stream silent past its watchdog) the watch subscribes again on the next endpoint from
 /// the last revision it delivered, for up to <see cref="EtcdClientOptions.WatchReconnectTimeout"/>; after that it
 /// ends with a transient error. Compaction and other definite failures end it at once.
 /// </summary>
@@ -38,6 +38,7 @@ internal sealed class EtcdWatch : IWatch
     private readonly bool _previousValues;
     private Task _run = Task.CompletedTask;
     private long? _brokenSince;
+    private long _group;
     private int _disposed;
 
     private EtcdWatch(EtcdTransport transport, WatchHub hub, EtcdConverter converter, ILogger logger, EtcdMetrics metrics, IListOptions list, WatchOptions watchOptions, long after, bool previousValues, Action<EtcdWatch> onDisposed)
@@ -63,13 +64,6 @@ internal sealed class EtcdWatch : IWatch
     }
 
     public ChannelReader<WatchEvent> Events => _channel.Reader;
-
-    /// <summary>
-    /// Gets how long a created watch may hear nothing before it is treated as dead. After sending events etcd skips
-    /// the next progress notification, so a healthy watch may be silent for up to twice the interval.
-    /// </summary>
-    internal static TimeSpan Silence(EtcdClientOptions options) =>
-        options.ProgressNotifyInterval == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : (options.ProgressNotifyInterval * 2) + options.WatchdogSlack;
 
     /// <summary>Starts a watch and returns once etcd has created it (so "from now" really means now).</summary>
     public static async Task<EtcdWatch> StartAsync(EtcdTransport transport, WatchHub hub, EtcdConverter converter, ILogger logger, EtcdMetrics metrics, IListOptions list, WatchOptions watchOptions, long after, bool previousValues, Action<EtcdWatch> onDisposed, CancellationToken cancellationToken)
@@ -198,45 +192,22 @@ internal sealed class EtcdWatch : IWatch
             Fragment = true,
         };
 
-        // Until etcd confirms the watcher, a member that does not answer is as late as a request past its timeout.
-        TimeSpan silence = Silence(_options);
-        TimeSpan creating = _options.RequestTimeout == Timeout.InfiniteTimeSpan ? silence : _options.RequestTimeout;
-        using var stream = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        bool watchdogFired = false;
+        // Liveness is the stream's (StreamLiveness): a dead stream or an unanswered create fails this subscription.
         WatchSubscription? subscription = null;
-        ITimer watchdog = _time.CreateTimer(
-            _ =>
-            {
-                watchdogFired = true;
-                try
-                {
-                    stream.Cancel();
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The stream ended while the watchdog fired.
-                }
-            },
-            null,
-            creating,
-            Timeout.InfiniteTimeSpan);
-        bool created = false;
         try
         {
-            subscription = await _hub.SubscribeAsync(index, create, stream.Token).ConfigureAwait(false);
+            subscription = await _hub.SubscribeAsync(index, _group, create, _stop.Token).ConfigureAwait(false);
             while (true)
             {
-                WatchResponse response = await subscription.ReadAsync(stream.Token).ConfigureAwait(false);
-                watchdog.Change(created || response.Created ? silence : creating, Timeout.InfiniteTimeSpan);
+                WatchResponse response = await subscription.ReadAsync(_stop.Token).ConfigureAwait(false);
                 if (response.Canceled)
                 {
-                    return await CanceledAsync(response, subscription, index, endpoint, stream.Token).ConfigureAwait(false);
+                    return await CanceledAsync(response, subscription, index, endpoint, _stop.Token).ConfigureAwait(false);
                 }
 
                 if (response.Created)
                 {
-                    created = true;
-                    if (await WentBackwardsAsync(response.Header?.Revision ?? 0, endpoint, stream.Token).ConfigureAwait(false) is { } reset)
+                    if (await WentBackwardsAsync(response.Header?.Revision ?? 0, endpoint, _stop.Token).ConfigureAwait(false) is { } reset)
                     {
                         return (reset, true);
                     }
@@ -260,10 +231,7 @@ internal sealed class EtcdWatch : IWatch
                 {
                     if (!_channel.Writer.TryWrite(watchEvent))
                     {
-                        // The consumer is behind: stop the watchdog while we wait on it, not on etcd.
-                        watchdog.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                         await _channel.Writer.WriteAsync(watchEvent, _stop.Token).ConfigureAwait(false);
-                        watchdog.Change(silence, Timeout.InfiniteTimeSpan);
                     }
                 }
 
@@ -277,26 +245,22 @@ internal sealed class EtcdWatch : IWatch
         {
             return (null, false);
         }
-        catch (OperationCanceledException ex) when (watchdogFired)
-        {
-            TimeSpan waited = created ? silence : creating;
-            Log.WatchdogExpired(_logger, _prefix, waited);
-            return (new DatastoreUnavailableException(
-                created
-                    ? $"The watch stream from etcd at {endpoint} was silent for more than {waited.TotalSeconds:0.###} s."
-                    : $"etcd at {endpoint} did not create the watch within {waited.TotalSeconds:0.###} s.",
-                ex), false);
-        }
         catch (EndpointFailure failure)
         {
             if (_transport.CanRenew(failure))
             {
-                await _transport.RenewTokenAsync(index, subscription?.Token, _stop.Token).ConfigureAwait(false);
-                return (failure.Error, false);
+                return await RenewAsync(index, subscription?.Token, failure.Error).ConfigureAwait(false);
             }
 
-            // A response over the receive limit would be sent again on every retry from the same revision: end the
-            // watch with a permanent error (the syncer relists past it) instead of retrying for ever.
+            if (failure.Action == FailureAction.MessageTooLarge && subscription?.MovedTo is { } group)
+            {
+                // The large reply may have been another watch's: go on, on a stream shared with fewer watches.
+                _group = group;
+                return (new DatastoreUnavailableException(failure.Error.Message, failure.Error), false);
+            }
+
+            // A response over the receive limit for this watch alone would be sent again on every retry from the same
+            // revision: end the watch with a permanent error (the syncer relists past it) instead of retrying for ever.
             return (failure.Error, failure.Action == FailureAction.MessageTooLarge || !failure.Error.IsTransient);
         }
         catch (DatastoreException ex)
@@ -306,8 +270,6 @@ internal sealed class EtcdWatch : IWatch
         }
         finally
         {
-            // The timer goes first, so its callback never meets a disposed source it could still cancel.
-            await watchdog.DisposeAsync().ConfigureAwait(false);
             subscription?.Dispose();
         }
     }
@@ -326,7 +288,8 @@ internal sealed class EtcdWatch : IWatch
             return null;
         }
 
-        var request = new RangeRequest { Key = _key, RangeEnd = _rangeEnd, CountOnly = true };
+        // Only the header's revision matters: one key, no range (a count over the prefix is O(keys) on etcd 3.4).
+        var request = new RangeRequest { Key = _key, KeysOnly = true, Limit = 1 };
         RangeResponse reply = await _transport.CallAsync(
             "watch-check", (c, o) => c.KV.RangeAsync(request, o).ResponseAsync, idempotent: true, cancellationToken).ConfigureAwait(false);
         long current = reply.Header?.Revision ?? 0;
@@ -345,7 +308,10 @@ internal sealed class EtcdWatch : IWatch
         if (response.CompactRevision > 0)
         {
             return (new RevisionExpiredException(
-                $"Cannot watch {_prefix} after revision {_translator.LastRevision}: etcd at {endpoint} is compacted at revision {response.CompactRevision}."), true);
+                $"Cannot watch {_prefix} after revision {_translator.LastRevision}: etcd at {endpoint} is compacted at revision {response.CompactRevision}.")
+            {
+                CompactRevision = response.CompactRevision,
+            }, true);
         }
 
         // etcd 3.4 reports an auth failure of a watcher only here ("invalid auth token"), not as a gRPC status.
@@ -353,10 +319,26 @@ internal sealed class EtcdWatch : IWatch
         EndpointFailure failure = EtcdErrors.FromMessage(StatusCode.Unknown, reason, endpoint, "watch", _options.Username);
         if (_transport.CanRenew(failure))
         {
-            await _transport.RenewTokenAsync(index, subscription.Token, cancellationToken).ConfigureAwait(false);
-            return (new DatastoreUnavailableException($"etcd at {endpoint} rejected the watch's auth token ({reason})."), false);
+            return await RenewAsync(index, subscription.Token, new DatastoreUnavailableException($"etcd at {endpoint} rejected the watch's auth token ({reason}).")).ConfigureAwait(false);
         }
 
         return (failure.Error, !failure.Error.IsTransient);
+    }
+
+    /// <summary>
+    /// Authenticates again after etcd rejected the watch's token, then reconnects. A renewal that fails is the watch's
+    /// failure, transient or not as the table says (a member that does not answer is tried again like any break).
+    /// </summary>
+    private async Task<(DatastoreException? Error, bool Terminal)> RenewAsync(int index, string? staleToken, DatastoreException rejected)
+    {
+        try
+        {
+            await _transport.RenewTokenAsync(index, staleToken, _stop.Token).ConfigureAwait(false);
+            return (rejected, false);
+        }
+        catch (EndpointFailure renewal)
+        {
+            return (renewal.Error, !renewal.Error.IsTransient);
+        }
     }
 }

@@ -5,16 +5,20 @@ using WatcherSync.Etcd.Transport;
 namespace WatcherSync.Etcd.Watching;
 
 /// <summary>
-/// The client's watch streams: at most one live <see cref="WatchStream"/> per endpoint, opened on first use with the
-/// current auth token and replaced when it breaks or its token was renewed.
+/// The client's watch streams: at most one live <see cref="WatchStream"/> per endpoint and group, opened on first use
+/// with the current auth token and replaced when it breaks or its token was renewed. Every watch is in group 0 (one
+/// shared stream) until a stream breaks on a reply over the receive limit: gRPC does not say whose reply it was, so
+/// the watches of that stream are split into two new groups, each on its own stream, until the one watch that receives
+/// the large revision is alone on its stream and fails; the others go on where they are.
 /// </summary>
 internal sealed class WatchHub : IAsyncDisposable
 {
     private readonly EtcdTransport _transport;
     private readonly ILogger _logger;
     private readonly Lock _sync = new();
-    private readonly Dictionary<int, WatchStream> _streams = [];
+    private readonly Dictionary<(int Index, long Group), WatchStream> _streams = [];
     private readonly HashSet<WatchStream> _all = [];
+    private long _lastGroup;
 
     public WatchHub(EtcdTransport transport, ILogger logger)
     {
@@ -22,9 +26,12 @@ internal sealed class WatchHub : IAsyncDisposable
         _logger = logger;
     }
 
-    /// <summary>Asks for a watcher on the stream to <paramref name="index"/>, opening the stream when needed.</summary>
+    /// <summary>Allocates a new stream group.</summary>
+    public long NewGroup() => Interlocked.Increment(ref _lastGroup);
+
+    /// <summary>Asks for a watcher on the stream of <paramref name="group"/> to <paramref name="index"/>, opening the stream when needed.</summary>
     /// <exception cref="EndpointFailure">Authentication failed.</exception>
-    public async Task<WatchSubscription> SubscribeAsync(int index, WatchCreateRequest create, CancellationToken cancellationToken)
+    public async Task<WatchSubscription> SubscribeAsync(int index, long group, WatchCreateRequest create, CancellationToken cancellationToken)
     {
         string? token = await _transport.TokenAsync(index, cancellationToken).ConfigureAwait(false);
         while (true)
@@ -32,10 +39,10 @@ internal sealed class WatchHub : IAsyncDisposable
             WatchStream? stream;
             lock (_sync)
             {
-                if (!_streams.TryGetValue(index, out stream) || stream.Ended || stream.Token != token)
+                if (!_streams.TryGetValue((index, group), out stream) || stream.Ended || stream.Token != token)
                 {
-                    stream = WatchStream.Open(this, _transport, index, token, _logger);
-                    _streams[index] = stream;
+                    stream = WatchStream.Open(this, _transport, index, group, token, _logger);
+                    _streams[(index, group)] = stream;
                     _all.Add(stream);
                 }
             }
@@ -53,9 +60,9 @@ internal sealed class WatchHub : IAsyncDisposable
         lock (_sync)
         {
             _all.Remove(stream);
-            if (_streams.TryGetValue(stream.Index, out WatchStream? current) && current == stream)
+            if (_streams.TryGetValue((stream.Index, stream.Group), out WatchStream? current) && current == stream)
             {
-                _streams.Remove(stream.Index);
+                _streams.Remove((stream.Index, stream.Group));
             }
         }
     }

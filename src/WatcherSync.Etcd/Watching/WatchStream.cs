@@ -18,7 +18,9 @@ namespace WatcherSync.Etcd.Watching;
 /// <remarks>
 /// etcd ends a hasleader stream only after about three election timeouts without a leader. While the stream is open,
 /// the member's status is read every <see cref="LeaderCheckInterval"/> (a local, cheap call), so a member that has
-/// lost its leader, or stopped answering, is left about as soon as it knows.
+/// lost its leader, or stopped answering, is left about as soon as it knows. Liveness is the stream's, never one
+/// watch's (<see cref="StreamLiveness"/>): a quiet stream asks etcd for progress, and a stream that hears nothing for
+/// the silence limit, or leaves creates unanswered past the request timeout, ends and every watch on it moves on.
 /// </remarks>
 internal sealed class WatchStream
 {
@@ -34,21 +36,31 @@ internal sealed class WatchStream
     private readonly Channel<WatchRequest> _outbox = Channel.CreateUnbounded<WatchRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _close = new();
     private readonly CancellationTokenSource _abort;
+    private readonly StreamLiveness _liveness;
+    private readonly ITimer _watchdog;
     private EndpointFailure? _aborted;
     private Task _run = Task.CompletedTask;
     private bool _ended;
 
-    private WatchStream(WatchHub hub, EtcdTransport transport, int index, string? token, ILogger logger)
+    private WatchStream(WatchHub hub, EtcdTransport transport, int index, long group, string? token, ILogger logger)
     {
         _hub = hub;
         _transport = transport;
         Index = index;
+        Group = group;
         Token = token;
         _logger = logger;
         _abort = CancellationTokenSource.CreateLinkedTokenSource(_close.Token);
+        EtcdClientOptions options = transport.Options;
+        TimeSpan silence = Silence(options);
+        _liveness = new StreamLiveness(transport.Time, silence, options.RequestTimeout == Timeout.InfiniteTimeSpan ? silence : options.RequestTimeout);
+        _watchdog = transport.Time.CreateTimer(static s => ((WatchStream)s!).Tick(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     public int Index { get; }
+
+    /// <summary>Gets the group of watches this stream carries (see <see cref="WatchHub"/>).</summary>
+    public long Group { get; }
 
     public string? Token { get; }
 
@@ -63,10 +75,19 @@ internal sealed class WatchStream
         }
     }
 
-    public static WatchStream Open(WatchHub hub, EtcdTransport transport, int index, string? token, ILogger logger)
+    /// <summary>
+    /// Gets how long a stream may hear nothing before it is treated as dead. After sending events etcd skips the next
+    /// progress notification, so a healthy stream may be silent for up to twice the interval (a quiet stream also asks
+    /// for progress after half of this).
+    /// </summary>
+    public static TimeSpan Silence(EtcdClientOptions options) =>
+        options.ProgressNotifyInterval == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : (options.ProgressNotifyInterval * 2) + options.WatchdogSlack;
+
+    public static WatchStream Open(WatchHub hub, EtcdTransport transport, int index, long group, string? token, ILogger logger)
     {
-        var stream = new WatchStream(hub, transport, index, token, logger);
+        var stream = new WatchStream(hub, transport, index, group, token, logger);
         stream._run = Task.Run(stream.RunAsync, CancellationToken.None);
+        stream._watchdog.Change(LeaderCheckInterval, LeaderCheckInterval);
         return stream;
     }
 
@@ -82,6 +103,7 @@ internal sealed class WatchStream
 
             var subscription = new WatchSubscription(this);
             _creating.Enqueue(subscription);
+            _liveness.CreateSent();
             _outbox.Writer.TryWrite(new WatchRequest { CreateRequest = create });
             return subscription;
         }
@@ -205,35 +227,44 @@ internal sealed class WatchStream
         }
     }
 
-    /// <summary>Ends the stream when its member has no leader or does not answer its status.</summary>
+    /// <summary>
+    /// Ends the stream when its member has no leader or does not answer its status. A check refused for another reason
+    /// (permissions, say) proves nothing either way: checking goes on, and the stream's own liveness still holds.
+    /// </summary>
     private async Task CheckLeaderAsync()
     {
         string endpoint = _transport.Endpoint(Index);
+        bool refusedReported = false;
         try
         {
             while (true)
             {
                 await Task.Delay(LeaderCheckInterval, _transport.Time, _abort.Token).ConfigureAwait(false);
-                EndpointFailure? lost = null;
                 try
                 {
                     StatusResponse status = await _transport.CallOnAsync(
                         Index, "watch-leader-check", (c, o) => c.Maintenance.StatusAsync(new StatusRequest(), o).ResponseAsync, _abort.Token).ConfigureAwait(false);
                     if (status.Leader == 0)
                     {
-                        lost = new EndpointFailure(new DatastoreUnavailableException($"etcd at {endpoint} has no leader; leaving it."), notApplied: true);
+                        Abort(new EndpointFailure(new DatastoreUnavailableException($"etcd at {endpoint} has no leader; leaving it."), notApplied: true));
+                        return;
                     }
+
+                    _liveness.MemberAnswered();
                 }
                 catch (EndpointFailure failure) when (failure.Error.IsTransient)
                 {
-                    lost = failure;
-                }
-
-                if (lost is not null)
-                {
-                    Volatile.Write(ref _aborted, lost);
-                    await _abort.CancelAsync().ConfigureAwait(false);
+                    Abort(failure);
                     return;
+                }
+                catch (EndpointFailure failure) when (!refusedReported)
+                {
+                    Log.EndpointFailed(_logger, endpoint, "watch-leader-check", failure.Error.Message);
+                    refusedReported = true;
+                }
+                catch (EndpointFailure)
+                {
+                    // Reported once.
                 }
             }
         }
@@ -241,19 +272,47 @@ internal sealed class WatchStream
         {
             // The stream ended.
         }
-        catch (EndpointFailure)
+    }
+
+    /// <summary>The watchdog's tick: ends a dead stream, asks a quiet one for progress.</summary>
+    private void Tick()
+    {
+        if (_liveness.Verdict() is { } dead)
         {
-            // Not a transient failure (auth, say): the stream itself will report what matters.
+            string endpoint = _transport.Endpoint(Index);
+            Log.WatchStreamDead(_logger, endpoint, dead);
+            Abort(new EndpointFailure(new DatastoreUnavailableException($"The watch stream from etcd at {endpoint} {dead}."), notApplied: true));
+        }
+        else if (_liveness.ShouldProbe())
+        {
+            // Answered at once with watch id -1, outside the channel that drops progress notifications.
+            _outbox.Writer.TryWrite(new WatchRequest { ProgressRequest = new WatchProgressRequest() });
+        }
+    }
+
+    /// <summary>Ends the stream with <paramref name="failure"/> (the first reason wins).</summary>
+    private void Abort(EndpointFailure failure)
+    {
+        Interlocked.CompareExchange(ref _aborted, failure, null);
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already gone.
         }
     }
 
     private void Route(WatchResponse response)
     {
+        _liveness.StreamHeard();
         WatchSubscription? target = null;
         lock (_sync)
         {
             if (response.Created)
             {
+                _liveness.CreateAnswered();
                 if (_creating.TryDequeue(out WatchSubscription? created) && !response.Canceled)
                 {
                     if (created.Abandoned)
@@ -281,6 +340,7 @@ internal sealed class WatchStream
 
     private void End(EndpointFailure failure)
     {
+        _watchdog.Dispose();
         List<WatchSubscription> subscribers;
         lock (_sync)
         {
@@ -293,9 +353,22 @@ internal sealed class WatchStream
         _outbox.Writer.TryComplete();
         _hub.Remove(this);
         Log.WatchStreamEnded(_logger, _transport.Endpoint(Index), failure.Error.Message);
+        if (failure.Action == FailureAction.MessageTooLarge && subscribers.Count > 1)
+        {
+            // Whose reply it was is unknown: split the watches over two new streams; the one that receives the large
+            // revision again breaks its stream again, until it is alone on one and fails.
+            long[] halves = [_hub.NewGroup(), _hub.NewGroup()];
+            for (int i = 0; i < subscribers.Count; i++)
+            {
+                subscribers[i].Fail(failure, halves[i % 2]);
+            }
+
+            return;
+        }
+
         foreach (WatchSubscription subscriber in subscribers)
         {
-            subscriber.Fail(failure);
+            subscriber.Fail(failure, movedTo: null);
         }
     }
 }

@@ -74,9 +74,16 @@ internal sealed class WatchSubscription : IDisposable
         _responses.Writer.TryWrite(response);
     }
 
+    /// <summary>
+    /// Gets the stream group the watch moves to after its stream broke on a reply over the receive limit that may not
+    /// have been its own; null when the failure was certainly this watch's (or was not about size).
+    /// </summary>
+    public long? MovedTo { get; private set; }
+
     /// <summary>Ends the subscription with the stream's failure.</summary>
-    public void Fail(EndpointFailure failure)
+    public void Fail(EndpointFailure failure, long? movedTo)
     {
+        MovedTo = movedTo;
         Volatile.Write(ref _failure, failure);
         _responses.Writer.TryComplete();
     }

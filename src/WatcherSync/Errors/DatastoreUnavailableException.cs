@@ -14,4 +14,11 @@ public sealed class DatastoreUnavailableException : DatastoreException
         : base(message, isTransient: true, innerException)
     {
     }
+
+    /// <summary>
+    /// Gets a value indicating whether a write that failed this way may have been applied anyway (its reply was lost:
+    /// a timeout or a broken connection after it was sent). Such a write is never sent again by the backend; the key
+    /// holds either its old or its new value, and only a read tells which.
+    /// </summary>
+    public bool OutcomeUnknown { get; init; }
 }

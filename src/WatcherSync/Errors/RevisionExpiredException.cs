@@ -14,4 +14,7 @@ public sealed class RevisionExpiredException : DatastoreException
         : base(message, isTransient: false, innerException)
     {
     }
+
+    /// <summary>Gets the revision the datastore is compacted at, when it said so; 0 when unknown.</summary>
+    public long CompactRevision { get; init; }
 }

@@ -96,6 +96,22 @@ public sealed class EtcdProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the member gracefully (SIGTERM, as systemd does on a restart: a leader hands leadership over first) and
+    /// waits until it has exited; <see cref="StartAgainAsync"/> brings it back with the same data.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            await SignalAsync("TERM");
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await p.WaitForExitAsync(deadline.Token);
+        }
+
+        Kill();
+    }
+
     /// <summary>Freezes (STOP) or thaws (CONT) the member: frozen, it holds its connections and answers nothing.</summary>
     /// <exception cref="InvalidOperationException">The member is not running or kill(1) failed.</exception>
     public async Task SignalAsync(string signal)

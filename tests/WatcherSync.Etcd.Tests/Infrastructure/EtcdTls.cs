@@ -13,14 +13,18 @@ public sealed class EtcdTls : IDisposable
     /// Whether the server certificate is signed by an intermediate CA (signed by <see cref="Ca"/>); the server then
     /// sends the intermediate with its certificate, and clients trust only the root.
     /// </param>
-    public EtcdTls(bool intermediate = false)
+    /// <param name="serverAuthUsage">
+    /// Whether the server certificate carries the serverAuth usage; without it, it is a client-only certificate of the
+    /// cluster CA, which no client may accept as a member.
+    /// </param>
+    public EtcdTls(bool intermediate = false, bool serverAuthUsage = true)
     {
         _dir = Path.Combine(Path.GetTempPath(), $"watchersync-tls-{Guid.NewGuid():N}");
         Directory.CreateDirectory(_dir);
         using RSA caKey = RSA.Create(2048);
         Ca = CreateAuthority("CN=WatcherSync Test CA", caKey);
         using X509Certificate2? middle = intermediate ? Issue("CN=WatcherSync Test Intermediate CA", Ca, server: false, out RSA middleKey, authority: true) : null;
-        using X509Certificate2 server = Issue("CN=127.0.0.1", middle ?? Ca, server: true, out RSA serverKey);
+        using X509Certificate2 server = Issue("CN=127.0.0.1", middle ?? Ca, server: true, out RSA serverKey, serverAuthUsage: serverAuthUsage);
         using (serverKey)
         {
             // etcd 3.4's gateway dials its own gRPC port with the server certificate, so it needs client auth too.
@@ -88,7 +92,7 @@ public sealed class EtcdTls : IDisposable
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
     }
 
-    private static X509Certificate2 Issue(string subject, X509Certificate2 ca, bool server, out RSA key, bool authority = false)
+    private static X509Certificate2 Issue(string subject, X509Certificate2 ca, bool server, out RSA key, bool authority = false, bool serverAuthUsage = true)
     {
         key = RSA.Create(2048);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -108,7 +112,11 @@ public sealed class EtcdTls : IDisposable
         var usages = new OidCollection { new Oid("1.3.6.1.5.5.7.3.2") };
         if (server)
         {
-            usages.Add(new Oid("1.3.6.1.5.5.7.3.1"));
+            if (serverAuthUsage)
+            {
+                usages.Add(new Oid("1.3.6.1.5.5.7.3.1"));
+            }
+
             var names = new SubjectAlternativeNameBuilder();
             names.AddIpAddress(IPAddress.Loopback);
             names.AddDnsName("localhost");

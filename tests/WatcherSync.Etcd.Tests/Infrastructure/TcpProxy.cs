@@ -5,7 +5,10 @@ namespace WatcherSync.Etcd.Tests.Infrastructure;
 
 /// <summary>
 /// A loopback TCP proxy for fault injection: <see cref="Cut"/> drops every connection and refuses new ones until
-/// <see cref="Restore"/>; <see cref="Blackhole"/> keeps connections open but forwards nothing (a silent server).
+/// <see cref="Restore"/>; <see cref="Blackhole"/> keeps connections open but forwards nothing (a silent server);
+/// <see cref="HoldRepliesAfter"/> lets requests through but holds every reply once a request carries given bytes (a
+/// request applied whose reply is lost); <see cref="DelayReplies"/> slows replies down; <see cref="Drop"/> loses
+/// every byte while connections stay open.
 /// </summary>
 public sealed class TcpProxy : IAsyncDisposable
 {
@@ -16,6 +19,10 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly Task _accept;
     private volatile bool _cut;
     private volatile TaskCompletionSource? _paused;
+    private volatile TaskCompletionSource? _repliesHeld;
+    private volatile byte[]? _holdMarker;
+    private long _replyDelayTicks;
+    private volatile bool _dropping;
 
     public TcpProxy(string targetUrl)
     {
@@ -43,10 +50,29 @@ public sealed class TcpProxy : IAsyncDisposable
 
     public void Blackhole() => _paused ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Keeps connections open but throws away every byte both ways (packets lost on a cut network).</summary>
+    public void Drop() => _dropping = true;
+
+    /// <summary>From the first request that carries <paramref name="marker"/> on, requests pass and replies are held.</summary>
+    public void HoldRepliesAfter(byte[] marker) => _holdMarker = marker;
+
+    /// <summary>Holds every reply from now on (requests still pass).</summary>
+    public void HoldReplies() => _repliesHeld ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Gets whether replies are being held.</summary>
+    public bool HoldingReplies => _repliesHeld is not null;
+
+    /// <summary>Delays every chunk of reply bytes by <paramref name="delay"/> (zero: no delay).</summary>
+    public void DelayReplies(TimeSpan delay) => Interlocked.Exchange(ref _replyDelayTicks, delay.Ticks);
+
     public void Restore()
     {
         _cut = false;
+        _dropping = false;
+        _holdMarker = null;
+        Interlocked.Exchange(ref _replyDelayTicks, 0);
         Interlocked.Exchange(ref _paused, null)?.TrySetResult();
+        Interlocked.Exchange(ref _repliesHeld, null)?.TrySetResult();
     }
 
     public async ValueTask DisposeAsync()
@@ -95,12 +121,12 @@ public sealed class TcpProxy : IAsyncDisposable
                 _connections.Add(outbound);
             }
 
-            _ = PumpAsync(inbound, outbound);
-            _ = PumpAsync(outbound, inbound);
+            _ = PumpAsync(inbound, outbound, toServer: true);
+            _ = PumpAsync(outbound, inbound, toServer: false);
         }
     }
 
-    private async Task PumpAsync(TcpClient from, TcpClient to)
+    private async Task PumpAsync(TcpClient from, TcpClient to, bool toServer)
     {
         byte[] buffer = new byte[64 * 1024];
         try
@@ -115,9 +141,33 @@ public sealed class TcpProxy : IAsyncDisposable
                     break;
                 }
 
+                if (_dropping)
+                {
+                    continue;
+                }
+
                 if (_paused is { } paused)
                 {
                     await paused.Task;
+                }
+
+                if (toServer && _holdMarker is { } marker && buffer.AsSpan(0, read).IndexOf(marker) >= 0)
+                {
+                    HoldReplies();
+                    _holdMarker = null;
+                }
+
+                if (!toServer)
+                {
+                    if (_repliesHeld is { } held)
+                    {
+                        await held.Task;
+                    }
+
+                    if (Interlocked.Read(ref _replyDelayTicks) is > 0 and long ticks)
+                    {
+                        await Task.Delay(TimeSpan.FromTicks(ticks), _stop.Token);
+                    }
                 }
 
                 await target.WriteAsync(buffer.AsMemory(0, read), _stop.Token);

@@ -218,6 +218,37 @@ public sealed class EtcdErrorsTests
         error.Message.Should().Contain("timed out after 2 s");
     }
 
+    [Fact]
+    public void Unknown_RaftProposalDropped_TransientNotAppliedRetriedLaterElsewhere()
+    {
+        EndpointFailure failure = Map(StatusCode.Unknown, "raft proposal dropped");
+        failure.Error.Should().BeOfType<DatastoreUnavailableException>().Which.IsTransient.Should().BeTrue();
+        failure.NotApplied.Should().BeTrue("etcd drops the proposal before it enters the log while leadership is handed over");
+        failure.RetryLater.Should().BeTrue();
+        failure.MovesOff.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Unavailable_NoLeader_RetriedLater()
+    {
+        Map(StatusCode.Unavailable, "etcdserver: no leader").RetryLater.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Unavailable_RequestTimedOut_OutcomeUnknown_MovesOff_NotRetriedLater()
+    {
+        EndpointFailure failure = Map(StatusCode.Unavailable, "etcdserver: request timed out");
+        failure.OutcomeUnknown.Should().BeTrue();
+        failure.MovesOff.Should().BeTrue("a member that times out is left for the next call");
+        failure.RetryLater.Should().BeFalse();
+    }
+
+    [Fact]
+    public void PermissionDenied_StaysOnTheEndpoint()
+    {
+        Map(StatusCode.PermissionDenied, "etcdserver: permission denied").MovesOff.Should().BeFalse("another member would refuse the same");
+    }
+
     private static EndpointFailure Map(StatusCode code, string detail, Exception? inner = null) =>
         EtcdErrors.FromRpc(new RpcException(new Status(code, detail, inner)), Endpoint, "list", User, 64 * 1024 * 1024);
 }

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using FluentAssertions;
+using Microsoft.Extensions.Logging.Testing;
+using WatcherSync.Etcd.Tests.Infrastructure;
+using WatcherSync.Testing;
+using Xunit;
+
+namespace WatcherSync.Etcd.Tests;
+
+/// <summary>
+/// etcd 3.4 sends a progress notification to at most ~128 watchers of one stream per tick: 10,000 quiet watches on one
+/// client must stay alive through many progress intervals and a compaction (liveness is judged per stream).
+/// </summary>
+[Collection(HeavyCollection.Name)]
+public sealed class EtcdManyWatchesTests
+{
+    private const int Watches = 10_000;
+
+    [Fact]
+    public async Task TenThousandQuietWatches_OneClient_NoExpiryNoReconnectOverManyProgressIntervalsAndACompaction()
+    {
+        await using EtcdProcess etcd = await EtcdProcess.StartAsync();
+        var logs = new FakeLogCollector();
+        using var loggerFactory = FakeLogs.Factory(logs);
+        EtcdClientOptions options = TestOptions.For(etcd.ClientUrl);
+        options.LoggerFactory = loggerFactory;
+
+        // What is tested is liveness against etcd's dropped progress notifications, not request timeouts: on a shared,
+        // loaded machine a member answering 10,000 creates may take longer than the usual 5 s to answer a status call.
+        options.RequestTimeout = TimeSpan.FromSeconds(20);
+        await using var client = new EtcdBackendClient(options);
+        await client.CreateAsync(new KVPair(new PathKey("/other/seed"), "s"));
+        string from = (await client.CurrentRevisionAsync()).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var clock = Stopwatch.StartNew();
+        Task<IWatch[]> creating = Task.WhenAll(Enumerable.Range(0, Watches).Select(i => client.WatchAsync(new PrefixListOptions($"/q/{i:D5}/"), new WatchOptions(from))));
+        try
+        {
+            await Eventually.True(() => creating.IsCompleted, "10,000 watches are created on one stream", TimeSpan.FromSeconds(120));
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message} (breaks so far: {Broken(logs)}, first: {First(logs)})", ex);
+        }
+
+        IWatch[] watches = await creating;
+        TimeSpan created = clock.Elapsed;
+        try
+        {
+            // History before now goes: a watch that reconnected from its start revision would now fail for good.
+            await client.CreateAsync(new KVPair(new PathKey("/other/bump"), "b"));
+            await client.CompactAsync(null);
+
+            // Five progress intervals (1 s each) and more than the watchdog's silence (2 × 1 s + 2 s): etcd notifies only
+            // about 128 of the 10,000 watchers per tick, so a per-watch watchdog would fire on most of them.
+            var window = Stopwatch.StartNew();
+            await Eventually.True(
+                () => Broken(logs) > 0 || window.Elapsed > TimeSpan.FromSeconds(6),
+                "six seconds pass or a watch breaks",
+                TimeSpan.FromSeconds(30));
+            Broken(logs).Should().Be(0, $"no quiet watch may be declared dead or reconnect (created in {created.TotalSeconds:0.0} s); first: {First(logs)}");
+
+            // Every watch is still alive: a write under a sample of prefixes is delivered, and no watch holds an error.
+            int[] sample = [0, 1, 127, 128, 129, 4_999, 9_998, 9_999];
+            foreach (int i in sample)
+            {
+                await client.CreateAsync(new KVPair(new PathKey($"/q/{i:D5}/k"), "v"));
+            }
+
+            foreach (int i in sample)
+            {
+                List<WatchEvent> events;
+                try
+                {
+                    events = await WatchReader.ReadAsync(watches[i], 1, TimeSpan.FromSeconds(60));
+                }
+                catch (TimeoutException ex)
+                {
+                    throw new TimeoutException($"watch {i} (created in {created.TotalSeconds:0.0} s) delivered nothing; last logs: {string.Join(" | ", logs.GetSnapshot().TakeLast(5).Select(r => r.Message))}", ex);
+                }
+
+                events[0].New!.Key.DefaultPath.Should().Be($"/q/{i:D5}/k");
+            }
+
+            watches.Where(w => w.Events.TryPeek(out WatchEvent? e) && e.Type == WatchEventType.Error).Should().BeEmpty("no watch ended");
+            Broken(logs).Should().Be(0);
+        }
+        finally
+        {
+            foreach (IWatch watch in watches)
+            {
+                await watch.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Watchdog expiries, reconnects and ended watches logged so far.</summary>
+    private static int Broken(FakeLogCollector logs) => logs.GetSnapshot().Count(r => r.Id.Id is 3005 or 3006 or 3008);
+
+    private static string First(FakeLogCollector logs) => logs.GetSnapshot().FirstOrDefault(r => r.Id.Id is 3005 or 3006 or 3008)?.Message ?? "none";
+}
