@@ -380,7 +380,7 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         {
             // The write did not happen: do not leave its lease behind. A write whose outcome is unknown keeps its
             // lease (revoking it would delete a key that may have been written); the lease expires with its TTL.
-            await ClientLease.RevokeAsync(_transport, own, _logger, CancellationToken.None).ConfigureAwait(false);
+            await ClientLease.RevokeAsync(_transport, own, _logger).ConfigureAwait(false);
             throw;
         }
     }

@@ -61,7 +61,7 @@ public sealed class EtcdClientLeaseTests
         Volatile.Read(ref told).Should().Be(1, "the application is told that keys written with the lost lease are gone");
     }
 
-    private static bool Exists(EtcdBackendClient client, PathKey key)
+    internal static bool Exists(EtcdBackendClient client, PathKey key)
     {
         try
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using FluentAssertions;
 using WatcherSync.Etcd.Tests.Infrastructure;
 using WatcherSync.Testing;
@@ -69,11 +70,7 @@ public sealed class EtcdLeaderAndFrozenMemberTests : IAsyncLifetime
     [Fact]
     public async Task FrozenMember_OnlyTheWriteThatTimedOutFails_LaterWritesGoElsewhere()
     {
-        EtcdProcess leader = await EtcdCtl.LeaderAsync(_members);
-        EtcdProcess frozen = _members.First(m => m != leader);
-
-        // The client starts on the member that freezes.
-        EtcdClientOptions options = TestOptions.For([frozen.ClientUrl, .. _members.Where(m => m != frozen).Select(m => m.ClientUrl)]);
+        (_, EtcdProcess frozen, EtcdClientOptions options) = await StartOnAFollowerAsync();
         options.RequestTimeout = TimeSpan.FromSeconds(2);
         await using var client = new EtcdBackendClient(options);
         await client.ApplyAsync(new KVPair(new PathKey("/fz/warm"), "v"));
@@ -100,5 +97,48 @@ public sealed class EtcdLeaderAndFrozenMemberTests : IAsyncLifetime
         {
             await frozen.SignalAsync("CONT");
         }
+    }
+
+    [Fact]
+    public async Task FrozenFollower_QuietClient_KeepaliveMovesOff_ClientLifetimeKeyIsNotLost()
+    {
+        // Two healthy members remain, one of them the leader.
+        (EtcdProcess leader, EtcdProcess frozen, EtcdClientOptions options) = await StartOnAFollowerAsync();
+        options.ClientLeaseTtl = TimeSpan.FromSeconds(9);
+        await using var client = new EtcdBackendClient(options);
+        await using var direct = new EtcdBackendClient(TestOptions.For(leader.ClientUrl));
+        int told = 0;
+        client.ClientLeaseLost += (_, _) => Interlocked.Increment(ref told);
+        var key = new PathKey("/fzl/alive");
+        await client.ApplyWithClientLifetimeAsync(new KVPair(key, "v"));
+
+        await frozen.SignalAsync("STOP");
+        try
+        {
+            // Two TTLs: the keepalive must find a healthy member, as every other request does after one timeout.
+            var clock = Stopwatch.StartNew();
+            bool lost = false;
+            await Eventually.True(
+                () =>
+                {
+                    lost |= !EtcdClientLeaseTests.Exists(direct, key);
+                    return lost || clock.Elapsed > TimeSpan.FromSeconds(18);
+                },
+                "two TTLs pass or the key is lost",
+                TimeSpan.FromSeconds(60));
+            lost.Should().BeFalse($"one frozen follower of three must not cost a client-lifetime key (lease lost events: {Volatile.Read(ref told)})");
+        }
+        finally
+        {
+            await frozen.SignalAsync("CONT");
+        }
+    }
+
+    /// <summary>The leader, a follower that is to freeze, and options of a client that starts on that follower.</summary>
+    private async Task<(EtcdProcess Leader, EtcdProcess Frozen, EtcdClientOptions Options)> StartOnAFollowerAsync()
+    {
+        EtcdProcess leader = await EtcdCtl.LeaderAsync(_members);
+        EtcdProcess frozen = _members.First(m => m != leader);
+        return (leader, frozen, TestOptions.For([frozen.ClientUrl, .. _members.Where(m => m != frozen).Select(m => m.ClientUrl)]));
     }
 }

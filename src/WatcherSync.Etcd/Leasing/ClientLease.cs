@@ -23,8 +23,10 @@ internal sealed class ClientLease : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _sync = new();
 
-    // Invariants (under _sync): _current is the lease in use or null; every keepalive loop ever started is in _loops
-    // until dispose awaits it; a lease leaves _current once (forgotten, lost or disposed), and its loop is stopped then.
+    // Invariants (under _sync): _current is the lease in use or null; every keepalive loop that has not finished is in
+    // _loops (finished ones are dropped when a new one starts, so a client that loses many leases holds at most the
+    // loops still running) until dispose awaits it; a lease leaves _current once (forgotten, lost or disposed), and its
+    // loop is stopped then.
     private readonly List<Task> _loops = [];
     private Held? _current;
 
@@ -62,6 +64,7 @@ internal sealed class ClientLease : IAsyncDisposable
             {
                 // Disposed while granting: the dispose is waiting on the grant lock and revokes what is set here.
                 _current = lease;
+                _loops.RemoveAll(static loop => loop.IsCompleted);
                 _loops.Add(Task.Run(() => KeepAliveAsync(lease), CancellationToken.None));
             }
 
@@ -109,24 +112,37 @@ internal sealed class ClientLease : IAsyncDisposable
         if (last is not null)
         {
             last.Dispose();
-            await RevokeAsync(_transport, last.Id, _logger, CancellationToken.None).ConfigureAwait(false);
+            await RevokeAsync(_transport, last.Id, _logger).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Revokes a lease, logging instead of throwing: a lease that cannot be revoked still expires.</summary>
-    public static async Task RevokeAsync(EtcdTransport transport, long id, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Revokes a lease, logging instead of throwing: a lease that cannot be revoked still expires. It takes at most
+    /// <see cref="RevokeBound"/> in all (not a request timeout per endpoint), so a dispose never hangs on it.
+    /// </summary>
+    public static async Task RevokeAsync(EtcdTransport transport, long id, ILogger logger)
     {
+        TimeSpan bound = RevokeBound(transport.Options.RequestTimeout);
+        using var deadline = new CallDeadline(transport.Time, bound, CancellationToken.None);
         try
         {
             var request = new LeaseRevokeRequest { ID = id };
             await transport.CallAsync(
-                "lease-revoke", (c, o) => c.Lease.LeaseRevokeAsync(request, o).ResponseAsync, idempotent: true, cancellationToken).ConfigureAwait(false);
+                "lease-revoke", (c, o) => c.Lease.LeaseRevokeAsync(request, o).ResponseAsync, idempotent: true, deadline.Token).ConfigureAwait(false);
         }
         catch (DatastoreException ex)
         {
             Log.RevokeFailed(logger, id, ex.Message);
         }
+        catch (OperationCanceledException) when (deadline.Expired)
+        {
+            Log.RevokeFailed(logger, id, $"no answer within {bound.TotalSeconds:0.###} s");
+        }
     }
+
+    /// <summary>How long a revoke may take in all: the request timeout, or 10 s when that is infinite.</summary>
+    internal static TimeSpan RevokeBound(TimeSpan requestTimeout) =>
+        requestTimeout == Timeout.InfiniteTimeSpan ? TimeSpan.FromSeconds(10) : requestTimeout;
 
     /// <summary>Takes <paramref name="id"/> out of use and stops its keepalive; false when it was not in use.</summary>
     private bool Release(long id)
@@ -156,11 +172,12 @@ internal sealed class ClientLease : IAsyncDisposable
             while (true)
             {
                 await Task.Delay(health.NextDelay, _options.TimeProvider, stop).ConfigureAwait(false);
-                using var attempt = new CallDeadline(_options.TimeProvider, health.AttemptTimeout, stop);
                 try
                 {
+                    // The attempt's deadline is the transport's timeout, not a cancellation: a member that does not
+                    // answer in time is left, and the keepalive goes to the next one.
                     LeaseKeepAliveResponse reply = await _transport.CallAsync(
-                        "lease-keepalive", (c, o) => KeepAliveOnceAsync(c, o, lease.Id), idempotent: true, attempt.Token).ConfigureAwait(false);
+                        "lease-keepalive", (c, o) => KeepAliveOnceAsync(c, o, lease.Id), idempotent: true, stop, health.AttemptTimeout).ConfigureAwait(false);
                     if (reply.TTL <= 0)
                     {
                         Lost(lease.Id);
@@ -179,7 +196,7 @@ internal sealed class ClientLease : IAsyncDisposable
                     // A timeout, an unreachable cluster, or a bug: whatever it was, the next attempt comes soon; the
                     // loop never ends but by dispose or a lost lease (a faulted loop would leave the lease to expire).
                     health.Failed();
-                    Log.KeepAliveFailed(_logger, lease.Id, attempt.Expired ? $"no answer within {health.AttemptTimeout.TotalSeconds:0.###} s" : ex.Message);
+                    Log.KeepAliveFailed(_logger, lease.Id, ex.Message);
                 }
             }
         }

@@ -28,10 +28,14 @@ internal static class EtcdErrors
 
         if (error.StatusCode == StatusCode.ResourceExhausted && IsMessageTooLarge(error.Status.Detail))
         {
+            // A reply over a limit (ours when receiving, etcd's when sending) was produced: etcd processed the request,
+            // so a write's outcome is unknown (the transport surfaces it so). A request over etcd's receive limit was
+            // refused before anything was done.
+            bool replied = IsReplyTooLarge(error.Status.Detail);
             return new EndpointFailure(
                 new DatastoreException(
-                    $"etcd {operation} at {endpoint} failed: a message was larger than the limit of {(maxReceiveBytes >= 1024 * 1024 ? $"{maxReceiveBytes / (1024 * 1024)} MB" : $"{maxReceiveBytes / 1024} KB")} ({error.Status.Detail}).", error),
-                notApplied: true,
+                    $"etcd {operation} at {endpoint} failed: {(replied ? "the reply" : "the request")} was larger than the limit{(replied ? $" of {(maxReceiveBytes >= 1024 * 1024 ? $"{maxReceiveBytes / (1024 * 1024)} MB" : $"{maxReceiveBytes / 1024} KB")}" : string.Empty)} ({error.Status.Detail}).", error),
+                notApplied: !replied,
                 FailureAction.MessageTooLarge);
         }
 
@@ -113,6 +117,13 @@ internal static class EtcdErrors
             return new EndpointFailure(new DatastoreException($"{what} (etcd raised its NOSPACE alarm: compact, defragment and disarm it)", inner), notApplied: true);
         }
 
+        if (Has(text, "rpc not supported for learner"))
+        {
+            // A learner refuses every write and linearizable read in its interceptor, before any proposal: not applied,
+            // and a voting member takes it.
+            return new EndpointFailure(new DatastoreUnavailableException(what, inner), notApplied: true);
+        }
+
         if (Has(text, "no leader") || Has(text, "not capable") || Has(text, "too many requests") || Has(text, "raft proposal dropped"))
         {
             // Refused before anything was applied: safe to send elsewhere, and again after a short backoff. "raft
@@ -120,10 +131,12 @@ internal static class EtcdErrors
             return new EndpointFailure(new DatastoreUnavailableException(what, inner), notApplied: true, retryLater: true);
         }
 
-        if (code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted
+        if (code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted or StatusCode.Cancelled
             || Has(text, "leader changed") || Has(text, "request timed out"))
         {
             // ResourceExhausted that is not a too-large message is a GOAWAY (ENHANCE_YOUR_CALM): the connection goes, etcd stays.
+            // Cancelled never comes from the caller here (the transport reports that cancel itself, before mapping):
+            // the server or a proxy reset the stream (RST_STREAM CANCEL) after the request may have been applied.
             return new EndpointFailure(new DatastoreUnavailableException(what, inner), notApplied: false);
         }
 
@@ -156,6 +169,13 @@ internal static class EtcdErrors
     public static bool IsMessageTooLarge(string? detail) =>
         detail is not null
         && (Has(detail, "maximum configured message size") || Has(detail, "larger than max") || Has(detail, "message too large") || Has(detail, "exceeds the maximum"));
+
+    /// <summary>
+    /// Whether a too-large status is about the reply (Grpc.Net.Client receiving it, or etcd sending it), which proves
+    /// etcd processed the request, rather than about the request (etcd refusing to receive it).
+    /// </summary>
+    public static bool IsReplyTooLarge(string? detail) =>
+        detail is not null && (Has(detail, "Received message exceeds") || Has(detail, "trying to send message larger than max"));
 
     /// <summary>Whether a mapped error is a reply over the receive limit.</summary>
     public static bool IsMessageTooLarge(DatastoreException error) =>

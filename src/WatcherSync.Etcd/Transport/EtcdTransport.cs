@@ -82,9 +82,19 @@ internal sealed class EtcdTransport : IDisposable
     /// again (a frozen member costs one write, not every write). When every endpoint refused for a moment (no leader,
     /// a leader transfer), the round is tried again after a short backoff within <see cref="EtcdClientOptions.RequestTimeout"/>.
     /// </summary>
+    /// <param name="operation">What is asked (get, put, lease-keepalive, ...), for errors, logs and metrics.</param>
+    /// <param name="call">Sends the call with the options given.</param>
+    /// <param name="idempotent">Whether the call may be sent again after a failure that may have reached the server.</param>
+    /// <param name="cancellationToken">The caller's cancellation: it ends the call with an <see cref="OperationCanceledException"/>.
+    /// A deadline belongs in <paramref name="attemptTimeout"/>, never here: a cancelled token cannot tell the transport
+    /// that a member is slow, so the call would not move off it.</param>
+    /// <param name="attemptTimeout">How long one attempt on one endpoint may take when that is shorter than
+    /// <see cref="EtcdClientOptions.RequestTimeout"/> (a keepalive); null for the request timeout. Its expiry is the
+    /// transport's own timeout: the endpoint is left, a read goes to the next one, a write's outcome is unknown.</param>
     /// <exception cref="DatastoreException">The call failed (on every endpoint, when the failure is transient). A write
     /// whose reply was lost fails with <see cref="DatastoreUnavailableException.OutcomeUnknown"/> set.</exception>
-    public async Task<TResponse> CallAsync<TResponse>(string operation, Func<EtcdClients, CallOptions, Task<TResponse>> call, bool idempotent, CancellationToken cancellationToken)
+    public async Task<TResponse> CallAsync<TResponse>(
+        string operation, Func<EtcdClients, CallOptions, Task<TResponse>> call, bool idempotent, CancellationToken cancellationToken, TimeSpan? attemptTimeout = null)
     {
         long started = _time.GetTimestamp();
         int start = Current;
@@ -110,7 +120,7 @@ internal sealed class EtcdTransport : IDisposable
             int index = (start + attempt) % _endpoints.Length;
             try
             {
-                TResponse response = await SendAsync(index, operation, call, cancellationToken).ConfigureAwait(false);
+                TResponse response = await SendAsync(index, operation, call, cancellationToken, attemptTimeout).ConfigureAwait(false);
                 _metrics.RequestDone(operation, "ok", _time.GetElapsedTime(started).TotalSeconds);
                 return response;
             }
@@ -137,9 +147,12 @@ internal sealed class EtcdTransport : IDisposable
         throw Surface(last!, idempotent);
     }
 
-    /// <summary>The error the caller sees: a write whose reply was lost says its outcome is unknown.</summary>
+    /// <summary>
+    /// The error the caller sees: a write whose reply was lost, or whose reply was over the receive limit (etcd
+    /// processed it), says its outcome is unknown.
+    /// </summary>
     private static DatastoreException Surface(EndpointFailure failure, bool idempotent) =>
-        !idempotent && failure.Error.IsTransient && failure.OutcomeUnknown
+        !idempotent && failure.OutcomeUnknown && (failure.Error.IsTransient || failure.Action == FailureAction.MessageTooLarge)
             ? new DatastoreUnavailableException($"{failure.Error.Message} The write may or may not have been applied.", failure.Error.InnerException) { OutcomeUnknown = true }
             : failure.Error;
 
@@ -291,17 +304,25 @@ internal sealed class EtcdTransport : IDisposable
     }
 
     /// <summary>Sends one call to <paramref name="index"/> only (no failover); failures come as <see cref="EndpointFailure"/>.</summary>
-    public Task<TResponse> CallOnAsync<TResponse>(int index, string operation, Func<EtcdClients, CallOptions, Task<TResponse>> call, CancellationToken cancellationToken) =>
-        SendAsync(index, operation, call, cancellationToken);
+    public Task<TResponse> CallOnAsync<TResponse>(int index, string operation, Func<EtcdClients, CallOptions, Task<TResponse>> call, CancellationToken cancellationToken, TimeSpan? attemptTimeout = null) =>
+        SendAsync(index, operation, call, cancellationToken, attemptTimeout);
 
-    private async Task<TResponse> SendAsync<TResponse>(int index, string operation, Func<EtcdClients, CallOptions, Task<TResponse>> call, CancellationToken cancellationToken)
+    /// <summary>The timeout of one attempt: <paramref name="attemptTimeout"/> when it is shorter than the request timeout.</summary>
+    internal static TimeSpan AttemptTimeout(TimeSpan requestTimeout, TimeSpan? attemptTimeout) =>
+        attemptTimeout is { } shorter && shorter != Timeout.InfiniteTimeSpan && (requestTimeout == Timeout.InfiniteTimeSpan || shorter < requestTimeout)
+            ? shorter
+            : requestTimeout;
+
+    private async Task<TResponse> SendAsync<TResponse>(
+        int index, string operation, Func<EtcdClients, CallOptions, Task<TResponse>> call, CancellationToken cancellationToken, TimeSpan? attemptTimeout)
     {
+        TimeSpan timeout = AttemptTimeout(_options.RequestTimeout, attemptTimeout);
         bool retried = false;
         while (true)
         {
             string? token = await TokenAsync(index, cancellationToken).ConfigureAwait(false);
             EndpointFailure failure;
-            using (var deadline = new CallDeadline(_time, _options.RequestTimeout, cancellationToken))
+            using (var deadline = new CallDeadline(_time, timeout, cancellationToken))
             {
                 try
                 {
@@ -311,7 +332,7 @@ internal sealed class EtcdTransport : IDisposable
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     failure = deadline.Expired
-                        ? new EndpointFailure(EtcdErrors.Timeout(_endpoints[index], operation, _options.RequestTimeout, ex), notApplied: false)
+                        ? new EndpointFailure(EtcdErrors.Timeout(_endpoints[index], operation, timeout, ex), notApplied: false)
                         : ex is RpcException rpc ? Map(rpc, index, operation)
                         : new EndpointFailure(new DatastoreUnavailableException($"The connection to etcd at {_endpoints[index]} broke during {operation}: {ex.Message}", ex), notApplied: false);
                 }

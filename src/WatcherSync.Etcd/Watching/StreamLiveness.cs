@@ -3,10 +3,14 @@ namespace WatcherSync.Etcd.Watching;
 /// <summary>
 /// Whether one watch stream is alive, judged for the stream as a whole and never per watch: etcd 3.4 sends progress
 /// notifications to at most ~128 watchers of a stream per tick and drops the rest, so one quiet watch hearing nothing
-/// says nothing. Any response on the stream, a good answer of its member, or the answer to a progress request the
-/// stream sends when it has been quiet proves every watch on it alive. The stream is dead when it has heard nothing for
-/// the silence limit, or when creates are waiting and neither the stream nor its member answered for the create timeout
-/// (a busy member answers thousands of creates slowly, but it answers its status).
+/// says nothing. Any response on the stream, or the answer to a progress request the stream sends when it has been
+/// quiet for half the silence limit (etcd answers it at once, outside the notifications it drops), proves every watch on
+/// it alive. The stream is dead when it has heard nothing for the silence limit while its member does not answer either,
+/// and in any case when it has heard nothing for twice the silence limit: a member that answers its status proves the
+/// member alive (a loaded machine may delay a progress answer), not this stream, so it buys one more silence limit and
+/// no more (a stalled stream on a healthy member would otherwise never end, and its watches would miss every event for
+/// ever). Waiting creates are dead when neither the stream nor its member answered for the create timeout (a busy
+/// member answers thousands of creates slowly, but it answers its status).
 /// </summary>
 internal sealed class StreamLiveness
 {
@@ -122,6 +126,11 @@ internal sealed class StreamLiveness
             if (_silence != Timeout.InfiniteTimeSpan && _time.GetElapsedTime(Math.Max(_streamHeard, _memberHeard)) > _silence)
             {
                 return $"was silent for more than {_silence.TotalSeconds:0.###} s";
+            }
+
+            if (_silence != Timeout.InfiniteTimeSpan && _time.GetElapsedTime(_streamHeard) > _silence * 2)
+            {
+                return $"was silent for more than {(_silence * 2).TotalSeconds:0.###} s, though its member answers";
             }
 
             return null;

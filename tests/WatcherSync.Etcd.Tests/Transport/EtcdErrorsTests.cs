@@ -161,12 +161,23 @@ public sealed class EtcdErrorsTests
         failure.Action.Should().Be(FailureAction.MessageTooLarge);
         EtcdErrors.IsMessageTooLarge(failure.Error).Should().BeTrue();
         failure.Error.Message.Should().Contain("64 MB");
+        failure.NotApplied.Should().BeFalse("a reply was produced: etcd processed the request, a write may have been applied");
+    }
+
+    [Fact]
+    public void ResourceExhausted_ServerCannotSendLargeReply_OutcomeUnknown()
+    {
+        EndpointFailure failure = Map(StatusCode.ResourceExhausted, "grpc: trying to send message larger than max (5242880 vs. 4194304)");
+        failure.Action.Should().Be(FailureAction.MessageTooLarge);
+        failure.NotApplied.Should().BeFalse("etcd processed the request before it failed to send the reply");
     }
 
     [Fact]
     public void ResourceExhausted_ServerRejectsLargeRequest_NonTransient()
     {
-        Map(StatusCode.ResourceExhausted, "grpc: received message larger than max (5242880 vs. 4194304)").Action.Should().Be(FailureAction.MessageTooLarge);
+        EndpointFailure failure = Map(StatusCode.ResourceExhausted, "grpc: received message larger than max (5242880 vs. 4194304)");
+        failure.Action.Should().Be(FailureAction.MessageTooLarge);
+        failure.NotApplied.Should().BeTrue("etcd refused to receive the request");
     }
 
     [Fact]

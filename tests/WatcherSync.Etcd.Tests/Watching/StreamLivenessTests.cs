@@ -36,15 +36,39 @@ public sealed class StreamLivenessTests
     }
 
     [Fact]
-    public void GoodMemberAnswer_KeepsAQuietStreamAlive()
+    public void MemberAnswers_KeepAQuietStreamAliveForOneMoreSilenceLimit_NotForEver()
+    {
+        // The member answers its status every second; the stream asked for progress and heard nothing. A loaded member
+        // may answer late, so its answers buy one more silence limit; a stream stalled on a healthy member still ends.
+        var liveness = new StreamLiveness(_time, Silence, CreateTimeout);
+        for (int i = 0; i < 8; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            liveness.MemberAnswered();
+            liveness.Verdict().Should().BeNull($"the member answered {i + 1} s in, within twice the silence");
+        }
+
+        liveness.ShouldProbe().Should().BeTrue("a quiet stream asks for progress before it is declared dead");
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        liveness.MemberAnswered();
+        liveness.Verdict().Should().Be("was silent for more than 8 s, though its member answers");
+    }
+
+    [Fact]
+    public void MemberAnswers_StreamHeardAgain_StartsAFreshLimit()
     {
         var liveness = new StreamLiveness(_time, Silence, CreateTimeout);
-        _time.Advance(TimeSpan.FromSeconds(3));
-        liveness.MemberAnswered();
-        _time.Advance(TimeSpan.FromSeconds(3));
+        for (int i = 0; i < 7; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            liveness.MemberAnswered();
+        }
+
+        liveness.StreamHeard();
+        _time.Advance(Silence);
         liveness.Verdict().Should().BeNull();
-        _time.Advance(TimeSpan.FromSeconds(2));
-        liveness.Verdict().Should().NotBeNull();
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        liveness.Verdict().Should().Be("was silent for more than 4 s");
     }
 
     [Fact]
