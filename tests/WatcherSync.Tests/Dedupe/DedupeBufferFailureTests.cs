@@ -57,6 +57,22 @@ public sealed class DedupeBufferFailureTests
     }
 
     [Fact]
+    public void ParseFailures_OfOneKeyRewrittenBadlyBehindAStalledSink_KeepTheQueueBoundedByTheKeys()
+    {
+        // A hostile writer rewrites one key with junk as fast as it can while the sink is stuck: each write is a new
+        // bad write (a new revision), reported once by the syncer, so each reaches the buffer.
+        using var buffer = new DedupeBuffer();
+        buffer.OnStatusUpdated(SyncStatus.InSync);
+        for (int i = 1; i <= 10_000; i++)
+        {
+            buffer.OnUpdates([new Update(Pair("/a/good", i.ToString(System.Globalization.CultureInfo.InvariantCulture), i), UpdateType.Updated)]);
+            buffer.ParseFailed("/a/bad", "junk " + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        buffer.QueueLength.Should().BeLessThanOrEqualTo(3, "memory is bounded by the number of distinct keys, whatever the rate (DESIGN, DedupeBuffer): one status, one good key, one bad key");
+    }
+
+    [Fact]
     public void Failures_AfterStopOrComplete_AreIgnored()
     {
         using var completed = new DedupeBuffer();
