@@ -239,6 +239,16 @@ public abstract class BackendContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_PrefixEndingInALoneSurrogate_IsRefusedNotReadAsAnotherPrefix()
+    {
+        // "\uD83D" alone has no UTF-8 form: etcd would be asked for the prefix "\uFFFD" and find nothing, the
+        // embedded store finds the keys that start with the surrogate pair. Refused alike, the backends agree.
+        await Client.ApplyAsync(new KVPair(Key("\U0001F600"), "grinning face"));
+        Func<Task> list = () => Client.ListAsync(new PrefixListOptions(Prefix + "\uD83D"));
+        await list.Should().ThrowAsync<ArgumentException>("a prefix that is not valid UTF-16 has no UTF-8 range to list");
+    }
+
+    [Fact]
     public async Task List_EmptyPrefixRange_ReturnsNothingWithARevision()
     {
         KVPairList list = await Client.ListAsync(new PrefixListOptions(Prefix));
