@@ -73,6 +73,35 @@ public sealed class DedupeBufferFailureTests
     }
 
     [Fact]
+    public void OnConnectionRestarted_WithALossQueued_NeverHandsTheSinkASyncFailedWithoutItsWaitForDatastore()
+    {
+        // The upstream lost the datastore (WaitForDatastore, then SyncFailed: DESIGN, syncer semantics 6) while the
+        // sink was busy, then reconnected. The sink was last told InSync.
+        using var buffer = new DedupeBuffer();
+        var sink = new RecordingCallbacks();
+        buffer.OnStatusUpdated(SyncStatus.InSync);
+        buffer.DrainTo(sink);
+        var error = new DatastoreUnavailableException("gone for the retry timeout");
+        buffer.OnStatusUpdated(SyncStatus.WaitForDatastore);
+        buffer.SyncFailed(error);
+        buffer.OnConnectionRestarted();
+        buffer.DrainTo(sink);
+
+        SyncStatus? told = null;
+        foreach (object call in sink.Calls)
+        {
+            if (call is SyncStatus status)
+            {
+                told = status;
+            }
+            else if (call is RecordingCallbacks.SyncFailedCall)
+            {
+                told.Should().Be(SyncStatus.WaitForDatastore, "a sync failure reaches a sink that was told the datastore is lost, never one that believes it is in sync; calls: {0}", string.Join(", ", sink.Calls));
+            }
+        }
+    }
+
+    [Fact]
     public void Failures_AfterStopOrComplete_AreIgnored()
     {
         using var completed = new DedupeBuffer();
