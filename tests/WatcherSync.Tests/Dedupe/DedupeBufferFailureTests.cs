@@ -57,6 +57,51 @@ public sealed class DedupeBufferFailureTests
     }
 
     [Fact]
+    public void ParseFailures_OfOneKeyRewrittenBadlyBehindAStalledSink_KeepTheQueueBoundedByTheKeys()
+    {
+        // A hostile writer rewrites one key with junk as fast as it can while the sink is stuck: each write is a new
+        // bad write (a new revision), reported once by the syncer, so each reaches the buffer.
+        using var buffer = new DedupeBuffer();
+        buffer.OnStatusUpdated(SyncStatus.InSync);
+        for (int i = 1; i <= 10_000; i++)
+        {
+            buffer.OnUpdates([new Update(Pair("/a/good", i.ToString(System.Globalization.CultureInfo.InvariantCulture), i), UpdateType.Updated)]);
+            buffer.ParseFailed("/a/bad", "junk " + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        buffer.QueueLength.Should().BeLessThanOrEqualTo(3, "memory is bounded by the number of distinct keys, whatever the rate (DESIGN, DedupeBuffer): one status, one good key, one bad key");
+    }
+
+    [Fact]
+    public void OnConnectionRestarted_WithALossQueued_NeverHandsTheSinkASyncFailedWithoutItsWaitForDatastore()
+    {
+        // The upstream lost the datastore (WaitForDatastore, then SyncFailed: DESIGN, syncer semantics 6) while the
+        // sink was busy, then reconnected. The sink was last told InSync.
+        using var buffer = new DedupeBuffer();
+        var sink = new RecordingCallbacks();
+        buffer.OnStatusUpdated(SyncStatus.InSync);
+        buffer.DrainTo(sink);
+        var error = new DatastoreUnavailableException("gone for the retry timeout");
+        buffer.OnStatusUpdated(SyncStatus.WaitForDatastore);
+        buffer.SyncFailed(error);
+        buffer.OnConnectionRestarted();
+        buffer.DrainTo(sink);
+
+        SyncStatus? told = null;
+        foreach (object call in sink.Calls)
+        {
+            if (call is SyncStatus status)
+            {
+                told = status;
+            }
+            else if (call is RecordingCallbacks.SyncFailedCall)
+            {
+                told.Should().Be(SyncStatus.WaitForDatastore, "a sync failure reaches a sink that was told the datastore is lost, never one that believes it is in sync; calls: {0}", string.Join(", ", sink.Calls));
+            }
+        }
+    }
+
+    [Fact]
     public void Failures_AfterStopOrComplete_AreIgnored()
     {
         using var completed = new DedupeBuffer();

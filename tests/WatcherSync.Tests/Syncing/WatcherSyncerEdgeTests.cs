@@ -33,6 +33,33 @@ public sealed partial class WatcherSyncerTests
     }
 
     [Fact]
+    public async Task WatchesThatOpenAndFailAtOnce_ForLongerThanTheRetryTimeout_AreALostDatastore()
+    {
+        Script a = _backend.For("/a/");
+        Start(new WatcherSyncerOptions { WatchRetryTimeout = TimeSpan.FromMinutes(1) }, new ResourceType(new PrefixListOptions("/a/")));
+        a.List(10, Pair("/a/k1", "1", 1));
+        ScriptedWatch watch = a.Watch();
+        await Until(() => _callbacks.LastStatus == SyncStatus.InSync && a.WatchRevisions.Count == 1, "in sync and watching");
+
+        // A datastore (or a proxy before it) that accepts every watch and drops it at once, hearing nothing, for
+        // five minutes: no event, no bookmark, no list ever succeeds in that time.
+        for (int i = 2; i <= 16; i++)
+        {
+            watch.Error(new DatastoreUnavailableException("accepted, then dropped at once"));
+            _time.Advance(TimeSpan.FromSeconds(20));
+            watch = a.Watch();
+            int opened = i;
+            await Until(() => a.WatchRevisions.Count == opened, $"watch {opened} is opened");
+        }
+
+        watch.Error(new DatastoreUnavailableException("accepted, then dropped at once"));
+        await Until(
+            () => _callbacks.Calls.OfType<RecordingCallbacks.SyncFailedCall>().Any(),
+            "five minutes of watches that never deliver anything is a lost datastore (WatchRetryTimeout one minute)");
+        _callbacks.LastStatus.Should().Be(SyncStatus.WaitForDatastore);
+    }
+
+    [Fact]
     public async Task WatchDisposeThrows_IsAWatchFailureTheCacheSurvives_AndStopStillDeletesEveryKey()
     {
         Script a = _backend.For("/a/");
