@@ -31,7 +31,7 @@ internal sealed class Mirror : IAsyncDisposable
         Recorder = new RecordingCallbacks();
         Buffer = new DedupeBuffer(bufferOptions);
         _sink = sink?.Invoke(Recorder) ?? Recorder;
-        _tap = new Tap(Buffer, Recorder, Recorder);
+        _tap = new Tap(Buffer);
         Syncer = new WatcherSyncer(
             client,
             prefixes.Select(p => new ResourceType(new PrefixListOptions(p))),

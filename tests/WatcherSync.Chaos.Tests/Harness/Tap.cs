@@ -1,11 +1,10 @@
 namespace WatcherSync.Chaos.Tests.Harness;
 
 /// <summary>
-/// The syncer's callbacks in a mirror: updates and statuses go to the dedupe buffer; parse and sync failures, which
-/// the buffer does not carry, go straight to the recorder.
+/// The syncer's callbacks in a mirror: everything goes to the dedupe buffer (parse and sync failures included, as items
+/// of its one queue), which hands it to the sink in order; the tap only counts the statuses.
 /// </summary>
-internal sealed class Tap(ISyncerCallbacks buffer, ISyncerParseFailCallbacks parseFailed, ISyncFailCallbacks syncFailed)
-    : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks
+internal sealed class Tap(DedupeBuffer buffer) : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks
 {
     private int _statuses;
 
@@ -20,7 +19,7 @@ internal sealed class Tap(ISyncerCallbacks buffer, ISyncerParseFailCallbacks par
 
     public void OnUpdates(IReadOnlyList<Update> updates) => buffer.OnUpdates(updates);
 
-    public void ParseFailed(string rawKey, string? rawValue) => parseFailed.ParseFailed(rawKey, rawValue);
+    public void ParseFailed(string rawKey, string? rawValue) => buffer.ParseFailed(rawKey, rawValue);
 
-    public void SyncFailed(Exception error) => syncFailed.SyncFailed(error);
+    public void SyncFailed(Exception error) => buffer.SyncFailed(error);
 }
