@@ -144,6 +144,26 @@ public sealed partial class WatcherSyncerTests
         syncer.Status.Should().Be(SyncStatus.WaitForDatastore);
     }
 
+    [Theory]
+    [InlineData("/a/", "/a/")]
+    [InlineData("/a/", "/a/b/")]
+    [InlineData("", "/x/")]
+    public void Constructor_APlainPrefixCoveringACustomListsRoot_ThrowsNamingBoth(string prefix, string customRoot)
+    {
+        // The plain prefix takes every key under it, so every key the custom list options select is listed twice.
+        Func<WatcherSyncer> build = () => new WatcherSyncer(_backend, [new ResourceType(new PrefixListOptions(prefix)), new ResourceType(new UnderKeepOptions(customRoot))], _callbacks);
+        build.Should().Throw<ArgumentException>().WithMessage($"*0 ('{prefix}') and 1 ('{customRoot}') overlap*");
+    }
+
+    [Fact]
+    public async Task Constructor_CustomListsWithTheSameRoot_OrACustomRootAboveAPlainPrefix_AreAccepted()
+    {
+        // Their KeyFromDefaultPath keeps them apart (a custom root above a plain prefix may skip the prefix's keys).
+        await using var custom = new WatcherSyncer(_backend, [new ResourceType(new UnderKeepOptions("/a/")), new ResourceType(new UnderKeepOptions("/a/", "other/"))], _callbacks);
+        await using var above = new WatcherSyncer(_backend, [new ResourceType(new UnderKeepOptions("/a/")), new ResourceType(new PrefixListOptions("/a/b/"))], _callbacks);
+        above.Status.Should().Be(SyncStatus.WaitForDatastore);
+    }
+
     private static KVPair Bad(string key, long revision) =>
         new(new PathKey(key), new InvalidValue(new ValueParseException(key, "junk", "not JSON")), revision.ToString(CultureInfo.InvariantCulture));
 
@@ -156,5 +176,13 @@ public sealed partial class WatcherSyncerTests
         public void OnSyncerStarting()
         {
         }
+    }
+
+    /// <summary>Custom list options: the keys under <c>root + part</c> only.</summary>
+    private sealed class UnderKeepOptions(string root, string part = "keep/") : IListOptions
+    {
+        public string DefaultPathRoot => root;
+
+        public IKey? KeyFromDefaultPath(string path) => path.StartsWith(root + part, StringComparison.Ordinal) ? new PathKey(path) : null;
     }
 }
