@@ -33,9 +33,9 @@ internal sealed class WatcherSyncHostedService(WatcherSyncPipeline pipeline) : B
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                // Abort: the buffers drop what is left, and nothing waits for a stuck sink here; disposing the pipeline
-                // awaits the syncer's stop.
-                _ = pipeline.Abort();
+                // Abandon: the buffers drop what is left, nothing waits for a stuck sink (buffered or direct), and
+                // disposing the pipeline returns without awaiting the syncer's stop (a fault of it is logged).
+                pipeline.Abandon();
                 throw;
             }
         }

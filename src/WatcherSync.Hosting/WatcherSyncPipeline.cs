@@ -24,6 +24,10 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
     private Task? _stopping;
     private PipelineState _state;
 
+    // Set once by Abandon (under _sync), never cleared: the host gave up stopping, so DisposeAsync does not await the
+    // syncer's stop, which a direct sink stuck in a call holds for as long as the call lasts.
+    private bool _abandoned;
+
     public WatcherSyncPipeline(IServiceProvider services, IOptions<WatcherSyncOptions> options, IOptions<WatcherSyncRegistrations> registrations)
     {
         WatcherSyncOptions settings = options.Value;
@@ -158,12 +162,60 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
     }
 
     /// <summary>
-    /// Abort, then await: returns once the syncer has stopped, however long a sink stays stuck in a call (its send
-    /// loop is not awaited; it ends by itself when the call returns, and delivers nothing more).
+    /// The host's shutdown timeout ran out: aborts, and abandons the syncer's stop. A direct sink runs on the syncer's
+    /// loop, so one stuck in a call holds the stop until the call returns; nothing awaits it any more (a fault of it is
+    /// logged), <see cref="DisposeAsync"/> returns at once, and the stop's deletes reach the direct sinks only if and
+    /// when the stuck call returns. Safe to call more than once.
+    /// </summary>
+    public void Abandon()
+    {
+        lock (_sync)
+        {
+            if (_abandoned)
+            {
+                return;
+            }
+
+            _abandoned = true;
+        }
+
+        Task stop = Abort();
+        if (!stop.IsCompleted)
+        {
+            HostingLog.Abandoned(_logger, SyncerName);
+        }
+
+        _ = stop.ContinueWith(
+            static (t, state) =>
+            {
+                var pipeline = (WatcherSyncPipeline)state!;
+                HostingLog.AbandonedStopFailed(pipeline._logger, pipeline.SyncerName, t.Exception!.InnerException ?? t.Exception);
+            },
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Abort, then await the syncer's stop (unless <see cref="Abandon"/> gave it up): returns however long a buffered
+    /// sink stays stuck in a call (its send loop is not awaited; it ends by itself when the call returns, and delivers
+    /// nothing more). After <see cref="Abandon"/> it returns at once even when a direct sink is stuck.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await Abort().ConfigureAwait(false);
+        Task stop = Abort();
+        bool abandoned;
+        lock (_sync)
+        {
+            abandoned = _abandoned;
+        }
+
+        if (!abandoned)
+        {
+            await stop.ConfigureAwait(false);
+        }
+
         foreach ((DedupeBuffer buffer, _) in _buffered)
         {
             buffer.Dispose();

@@ -122,6 +122,39 @@ public sealed class WatcherSyncHostedServiceTests
     }
 
     [Fact]
+    public async Task Host_ShutdownTimeoutRunsOutOnAStuckDirectSink_DisposeStillReturns()
+    {
+        HostApplicationBuilder builder = TestHost.Builder();
+        builder.Services.AddWatcherSync().AddPrefix("/app/").AddSink<RecordingCallbacks>();
+        IHost host = builder.Build();
+        InMemoryBackend store = host.Services.GetRequiredService<InMemoryBackend>();
+        await store.CreateAsync(new KVPair(new PathKey("/app/0"), 0));
+        RecordingCallbacks sink = host.Services.GetRequiredService<RecordingCallbacks>();
+        await host.StartAsync();
+        await Eventually.True(() => sink.LastStatus == SyncStatus.InSync && sink.Picture.Count == 1, "the direct sink gets the key");
+
+        // The sink hangs inside a call and stays stuck for the rest of the test.
+        using var gate = new ManualResetEventSlim(false);
+        sink.UpdatesGate = gate;
+        int entered = sink.UpdatesEntered;
+        await store.CreateAsync(new KVPair(new PathKey("/app/1"), 1));
+        await Eventually.True(() => sink.UpdatesEntered == entered + 1, "the sink is stuck inside OnUpdates");
+        try
+        {
+            // The host's shutdown timeout has run out: its token is already cancelled. The process must be able to end.
+            using var expired = new CancellationTokenSource();
+            await expired.CancelAsync();
+            Task stopping = host.StopAsync(expired.Token);
+            await Eventually.True(() => stopping.IsCompleted, "the host gives up stopping when its timeout runs out");
+            await Eventually.Within(((IAsyncDisposable)host).DisposeAsync().AsTask(), "disposing the host returns while the direct sink is still stuck");
+        }
+        finally
+        {
+            gate.Set();
+        }
+    }
+
+    [Fact]
     public async Task Host_DirectSinkThrows_TheOtherSinksStillGetEveryCallAndTheFailureIsLogged()
     {
         var logs = new FakeLogCollector();

@@ -228,6 +228,27 @@ public abstract class BackendContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Write_KeyWithALoneSurrogate_IsRefusedNotStoredUnderAnotherKey()
+    {
+        // A lone surrogate has no UTF-8 form: encoded, it becomes U+FFFD, so the key would alias "\uFFFD" on etcd and
+        // sort apart from it in memory. Bad input gets a clear exception, on every backend alike.
+        await Client.ApplyAsync(new KVPair(Key("\uFFFD"), "replacement character"));
+        Func<Task> write = () => Client.ApplyAsync(new KVPair(Key("\uD800"), "lone high surrogate"));
+        await write.Should().ThrowAsync<ArgumentException>("a key that is not valid UTF-16 cannot be stored as the UTF-8 etcd orders by");
+        (await Client.ListAsync(new PrefixListOptions(Prefix))).KVPairs.Select(p => Text(p.Value)).Should().Equal("replacement character");
+    }
+
+    [Fact]
+    public async Task List_PrefixEndingInALoneSurrogate_IsRefusedNotReadAsAnotherPrefix()
+    {
+        // "\uD83D" alone has no UTF-8 form: etcd would be asked for the prefix "\uFFFD" and find nothing, the
+        // embedded store finds the keys that start with the surrogate pair. Refused alike, the backends agree.
+        await Client.ApplyAsync(new KVPair(Key("\U0001F600"), "grinning face"));
+        Func<Task> list = () => Client.ListAsync(new PrefixListOptions(Prefix + "\uD83D"));
+        await list.Should().ThrowAsync<ArgumentException>("a prefix that is not valid UTF-16 has no UTF-8 range to list");
+    }
+
+    [Fact]
     public async Task List_EmptyPrefixRange_ReturnsNothingWithARevision()
     {
         KVPairList list = await Client.ListAsync(new PrefixListOptions(Prefix));

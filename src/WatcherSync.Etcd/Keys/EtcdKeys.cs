@@ -23,8 +23,11 @@ internal sealed class EtcdKeys
 
     public string Namespace { get; }
 
+    /// <summary>Returns the etcd key of <paramref name="path"/> (a prefix's first key, for a prefix).</summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> holds a lone surrogate that is not an escaped byte.</exception>
     public byte[] Encode(string path)
     {
+        ThrowIfNotEncodable(path);
         if (HasEscapedBytes(path))
         {
             return EncodeEscaped(path);
@@ -44,6 +47,23 @@ internal sealed class EtcdKeys
         ReadOnlySpan<byte> bytes = key[skip..];
         return Utf8.IsValid(bytes) ? Encoding.UTF8.GetString(bytes) : DecodeEscaped(bytes);
     }
+
+    /// <summary>
+    /// Refuses a path with a lone surrogate other than an escaped byte: it has no UTF-8 form (it would be sent as
+    /// U+FFFD, another key), as <see cref="KeyText"/> refuses for every backend.
+    /// </summary>
+    private static void ThrowIfNotEncodable(string path)
+    {
+        for (int i = KeyText.IndexOfLoneSurrogate(path); i >= 0; i = KeyText.IndexOfLoneSurrogate(path, i + 1))
+        {
+            if (!IsEscapedByte(path[i]))
+            {
+                throw KeyText.NotValidUtf16(path, i, nameof(path));
+            }
+        }
+    }
+
+    private static bool IsEscapedByte(char c) => c is >= (char)(EscapeBase + 0x80) and <= (char)(EscapeBase + 0xff);
 
     /// <summary>Whether <paramref name="path"/> came from a key that is not UTF-8 (it holds escaped bytes).</summary>
     public static bool HasEscapedBytes(string path)

@@ -4,6 +4,10 @@ namespace WatcherSync;
 /// A client of a key-value datastore with revisions: the API every WatcherSync backend implements.
 /// Revisions are opaque strings to callers.
 /// </summary>
+/// <remarks>
+/// Key paths and list prefixes are stored and ordered as UTF-8: one that is not valid UTF-16 (a lone surrogate, which
+/// has no UTF-8 form) is refused with an <see cref="ArgumentException"/> by every method that takes one.
+/// </remarks>
 public interface IBackendClient : IAsyncDisposable
 {
     /// <summary>Creates <paramref name="kv"/>; fails if the key exists.</summary>

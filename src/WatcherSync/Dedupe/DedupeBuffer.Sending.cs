@@ -181,6 +181,7 @@ public sealed partial class DedupeBuffer
             if (!node.IsKey && !node.IsStatus)
             {
                 failure = node.Failure;
+                _failures.Dequeued(node);
                 _queue.Return(node);
                 break;
             }

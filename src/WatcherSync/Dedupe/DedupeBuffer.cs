@@ -23,6 +23,12 @@ namespace WatcherSync;
 /// are items of the same queue: each reaches the sink in its place, after the updates and statuses queued before it,
 /// and only when the sink implements the interface. Nothing reaches the sink but through the send loop, one call at a
 /// time.</para>
+/// <para>Failures coalesce too, so memory stays bounded by the distinct keys: a parse failure of a raw key whose
+/// earlier failure is still queued drops that one and is queued at the tail, in its own place (it never overtakes the
+/// updates queued before it); likewise at most one sync failure is queued, the newest. A good update of a key does not
+/// remove its queued parse failure: the bad write happened, and the update follows it. The sink is told
+/// <see cref="ISyncFailCallbacks.SyncFailed"/> only after <see cref="SyncStatus.WaitForDatastore"/>, never while it was
+/// last told it is in sync (see <see cref="OnConnectionRestarted"/>).</para>
 /// </remarks>
 public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, IDisposable
 {
@@ -37,9 +43,16 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
     // - _waiter is non-null only while a send loop (_sending) waits on an empty queue.
     // - _resyncInProgress: OnConnectionRestarted was called and no InSync received since; keys whose SeenEpoch is not
     //   _resyncEpoch are deleted at that InSync.
+    // - _failures indexes exactly the failure nodes in _queue: at most one parse failure per raw key and one sync
+    //   failure are queued (DedupeFailures), so the queue is bounded by the keys, the raw keys that failed, and the
+    //   statuses between them (a status never follows a status).
+    // - A queued SyncFailed is preceded, in what the sink will have been told when it is reached, by WaitForDatastore:
+    //   the upstream sends it after that status, and OnConnectionRestarted, which discards queued statuses, puts a
+    //   WaitForDatastore back before a sync failure it keeps.
     private readonly Lock _sync = new();
     private readonly Dictionary<string, DedupeEntry> _entries = new(StringComparer.Ordinal);
     private readonly DedupeQueue _queue = new();
+    private readonly DedupeFailures _failures = new();
     private readonly int _batchSize;
     private readonly ILogger _logger;
     private readonly Meter _meter;
@@ -76,7 +89,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
             "watchersync.dedupe.updates.coalesced", () => Observe(UpdatesCoalesced), "{update}", "Updates merged into a queued one or dropped as moot.");
     }
 
-    /// <summary>Gets how many items (updates, statuses and failures) wait for the sink. Never more than the distinct keys plus the statuses and failures between them.</summary>
+    /// <summary>Gets how many items (updates, statuses and failures) wait for the sink. Never more than the distinct keys, plus one parse failure per raw key that failed and one sync failure, plus a status between any two of them.</summary>
     public int QueueLength
     {
         get
@@ -173,12 +186,15 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
         wake?.TrySetResult();
     }
 
-    /// <summary>Queues a parse failure, to reach the sink after everything queued before it.</summary>
+    /// <summary>
+    /// Queues a parse failure, to reach the sink after everything queued before it; a queued failure of the same raw
+    /// key is dropped (the newest report of a bad key is kept).
+    /// </summary>
     /// <param name="rawKey">The raw key that could not be parsed.</param>
     /// <param name="rawValue">Its raw value, if any.</param>
     public void ParseFailed(string rawKey, string? rawValue) => EnqueueFailure(DedupeItemKind.ParseFailed, new ParseFailure(rawKey, rawValue));
 
-    /// <summary>Queues a sync failure, to reach the sink after everything queued before it.</summary>
+    /// <summary>Queues a sync failure, to reach the sink after everything queued before it; a queued sync failure is dropped (the newest is kept).</summary>
     /// <param name="error">Why the upstream lost the datastore.</param>
     /// <exception cref="ArgumentNullException"><paramref name="error"/> is null.</exception>
     public void SyncFailed(Exception error)
@@ -249,31 +265,6 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
             LogShrink(shrunk);
             wake?.TrySetResult();
         }
-    }
-
-    /// <summary>
-    /// Tells the buffer the upstream reconnected and will resync. The updates and statuses queued and not yet handed to
-    /// the sink are discarded (failures are kept, in order), so nothing stale reaches the sink during the resync;
-    /// the sink keeps what it holds. Keys the sink holds that no update mentions before the next
-    /// <see cref="SyncStatus.InSync"/> are deleted just before that InSync. A second call before that InSync starts
-    /// the count again, discarding the first partial resync.
-    /// </summary>
-    public void OnConnectionRestarted()
-    {
-        int discarded;
-        lock (_sync)
-        {
-            if (_stopped || _completed)
-            {
-                return;
-            }
-
-            _resyncInProgress = true;
-            _resyncEpoch++;
-            discarded = DiscardQueued();
-        }
-
-        Log.ConnectionRestarted(_logger, discarded);
     }
 
     /// <summary>
@@ -363,6 +354,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
 
             Volatile.Write(ref _disposed, true);
             _queue.Clear();
+            _failures.Clear();
             _entries.Clear();
             _entries.TrimExcess();
         }
@@ -387,10 +379,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
                 return;
             }
 
-            DedupeEntry node = _queue.Rent();
-            node.Kind = kind;
-            node.Failure = failure;
-            _queue.Append(node);
+            _failures.Enqueue(_queue, kind, failure);
             wake = TakeWaiter();
         }
 
@@ -441,7 +430,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
             if (isDelete && !entry.Held)
             {
                 // Queued but never sent: the sink need hear nothing of this key.
-                _queue.RemoveUpdate(entry);
+                _queue.Remove(entry);
                 _entries.Remove(entry.Key);
                 _queue.Return(entry);
                 _coalesced += 2;
@@ -458,76 +447,6 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
         entry.KeyObject = kv.Key;
         entry.Pending = kv;
         entry.PendingDelete = isDelete;
-    }
-
-    /// <summary>
-    /// Under the lock: empties the queue. A held key keeps its entry (the sink still has it) without its pending
-    /// update; a key the sink never had is forgotten. The last status received becomes the sink's, so the new
-    /// connection's statuses are compared with what the sink was really told. Returns how many updates were discarded.
-    /// </summary>
-    private int DiscardQueued()
-    {
-        int discarded = 0;
-        List<DedupeEntry>? failures = null;
-        while (_queue.Dequeue() is { } node)
-        {
-            if (node.IsStatus)
-            {
-                _queue.Return(node);
-                continue;
-            }
-
-            if (!node.IsKey)
-            {
-                // A failure is news about the datastore, not a stale picture of it: it is kept, in order.
-                (failures ??= []).Add(node);
-                continue;
-            }
-
-            discarded++;
-            node.Pending = null;
-            node.PendingDelete = false;
-            if (!node.Held)
-            {
-                _entries.Remove(node.Key);
-                _queue.Return(node);
-            }
-        }
-
-        foreach (DedupeEntry failure in failures ?? [])
-        {
-            _queue.Append(failure);
-        }
-
-        _coalesced += discarded;
-        _lastStatusReceived = _sinkStatus;
-        return discarded;
-    }
-
-    /// <summary>Under the lock: deletes every key not mentioned since the last restart. Returns how many.</summary>
-    private int FinishResync()
-    {
-        _resyncInProgress = false;
-        List<DedupeEntry>? stale = null;
-        foreach (DedupeEntry entry in _entries.Values)
-        {
-            if (entry.SeenEpoch != _resyncEpoch && !(entry.Queued && entry.PendingDelete))
-            {
-                (stale ??= []).Add(entry);
-            }
-        }
-
-        if (stale is null)
-        {
-            return 0;
-        }
-
-        foreach (DedupeEntry entry in stale)
-        {
-            Apply(entry, new KVPair(entry.KeyObject!, null), isDelete: true);
-        }
-
-        return stale.Count;
     }
 
     /// <summary>

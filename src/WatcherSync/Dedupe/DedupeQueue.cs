@@ -101,12 +101,12 @@ internal sealed class DedupeQueue
     }
 
     /// <summary>
-    /// Unlinks an update from anywhere in the queue. When that leaves two statuses side by side the earlier one is
-    /// dropped (a later status replaces an earlier one), so cancelled updates cannot pile statuses up.
+    /// Unlinks an update or a failure from anywhere in the queue. When that leaves two statuses side by side the earlier
+    /// one is dropped (a later status replaces an earlier one), so cancelled items cannot pile statuses up.
     /// </summary>
-    public void RemoveUpdate(DedupeEntry node)
+    public void Remove(DedupeEntry node)
     {
-        Debug.Assert(node.IsKey, "Statuses and failures leave the queue only at its head.");
+        Debug.Assert(!node.IsStatus, "Statuses leave the queue only at its head.");
         DedupeEntry? previous = node.Previous;
         DedupeEntry? next = node.Next;
         Unlink(node);

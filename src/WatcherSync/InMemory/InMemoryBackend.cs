@@ -150,6 +150,7 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
     public Task<IReadOnlyList<KVPair>> DeletePrefixAsync(string prefix, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prefix);
+        KeyText.ThrowIfNotValidUtf16(prefix, nameof(prefix));
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromCanceled<IReadOnlyList<KVPair>>(cancellationToken);
@@ -215,7 +216,7 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
     public Task<KVPairList> ListAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(list);
-        string prefix = list.DefaultPathRoot ?? throw new ArgumentException("The list options have no path root.", nameof(list));
+        string prefix = ListRoot(list);
         long at = Revisions.ParseOptional(revision, nameof(revision));
         if (cancellationToken.IsCancellationRequested)
         {
@@ -265,7 +266,7 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
     {
         ArgumentNullException.ThrowIfNull(list);
         ArgumentNullException.ThrowIfNull(options);
-        string prefix = list.DefaultPathRoot ?? throw new ArgumentException("The list options have no path root.", nameof(list));
+        string prefix = ListRoot(list);
         long after = Revisions.ParseOptional(options.Revision, nameof(options));
         if (cancellationToken.IsCancellationRequested)
         {
@@ -587,6 +588,13 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
     private static ResourceUpdateConflictException Conflict(string path, long expected, long actual) =>
         new($"Key '{path}' is at revision {(actual == 0 ? "(absent)" : Revisions.Format(actual))}, not {expected}.");
 
+    private static string ListRoot(IListOptions list)
+    {
+        string prefix = list.DefaultPathRoot ?? throw new ArgumentException("The list options have no path root.", nameof(list));
+        KeyText.ThrowIfNotValidUtf16(prefix, nameof(list));
+        return prefix;
+    }
+
     private static string ValidateKey(IKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -596,6 +604,7 @@ public sealed class InMemoryBackend : IBackendClient, IPrefixDeleter
             throw new ArgumentException("The key's path is empty.", nameof(key));
         }
 
+        KeyText.ThrowIfNotValidUtf16(path, nameof(key));
         return path;
     }
 

@@ -1,10 +1,11 @@
 namespace WatcherSync;
 
 /// <summary>
-/// Finds resource types that would list the same keys twice: two equal list options, or two plain prefixes of which
-/// one starts with the other (<c>/a/</c> twice, or <c>/a/</c> and <c>/a/b/</c>). Each key must belong to one
-/// resource type, or it is reported New twice and a stray Deleted at stop. Custom list options with overlapping roots
-/// are allowed: their <see cref="IListOptions.KeyFromDefaultPath"/> is what keeps them apart.
+/// Finds resource types that would list the same keys twice: two equal list options, or a plain prefix under which
+/// the other's root lies (<c>/a/</c> twice, <c>/a/</c> and <c>/a/b/</c>, or <c>/a/</c> and custom list options rooted
+/// at <c>/a/</c> or below: the plain prefix takes every key under it). Each key must belong to one resource type, or
+/// it is reported New twice and a stray Deleted at stop. Custom list options with overlapping roots, or a custom root
+/// above a plain prefix, are allowed: the custom <see cref="IListOptions.KeyFromDefaultPath"/> may keep them apart.
 /// </summary>
 internal static class ResourceTypeOverlap
 {
@@ -28,7 +29,12 @@ internal static class ResourceTypeOverlap
     }
 
     private static bool Overlap(IListOptions a, IListOptions b) =>
-        a.Equals(b)
-        || (a is PrefixListOptions pa && b is PrefixListOptions pb
-            && (pa.Prefix.StartsWith(pb.Prefix, StringComparison.Ordinal) || pb.Prefix.StartsWith(pa.Prefix, StringComparison.Ordinal)));
+        a.Equals(b) || Covers(a, b) || Covers(b, a);
+
+    /// <summary>
+    /// Whether plain prefix <paramref name="plain"/> takes every key of <paramref name="other"/>: a plain prefix takes
+    /// every key under it, and every key of list options lies under their root.
+    /// </summary>
+    private static bool Covers(IListOptions plain, IListOptions other) =>
+        plain is PrefixListOptions p && other.DefaultPathRoot is { } root && root.StartsWith(p.Prefix, StringComparison.Ordinal);
 }

@@ -364,6 +364,9 @@ internal sealed class WatcherCache
             throw;
         }
 
+        // The watch's open time was contact; a failure classified next counts from here (ContactClock).
+        _contact.Closed();
+
         // A backend whose dispose throws has a watch that failed: the cache survives it like any other watch error.
         Exception? disposeError = await DisposeWatchAsync(watch, reported: outcome.Error is not null).ConfigureAwait(false);
         return (outcome.Error ?? disposeError, outcome.Progressed);

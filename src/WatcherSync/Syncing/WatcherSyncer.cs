@@ -121,6 +121,8 @@ public sealed class WatcherSyncer : ISyncer
                 throw new InvalidOperationException("The syncer has already been started.");
             }
 
+            // A syncer is reported by the meter's gauges from its start, not its construction (SyncerMetrics).
+            _metrics.Start();
             CancellationToken token = _stopping.Token;
             var caches = new Task[_caches.Length];
             for (int i = 0; i < _caches.Length; i++)

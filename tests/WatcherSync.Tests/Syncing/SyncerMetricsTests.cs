@@ -51,6 +51,35 @@ public sealed class SyncerMetricsTests
         stopped.Count(s => s.IsAlive).Should().Be(0, "the factory's meter outlives the syncers but does not hold them");
     }
 
+    [Fact]
+    public void SyncersNeverStarted_OnAnApplicationsMeterFactory_ReportNothingAndAreCollectable()
+    {
+        // The gauges report "exactly the syncers started on this meter and not yet stopped": a syncer built from a
+        // configuration that is then abandoned (never started) is neither.
+        using var factory = new TestMeterFactory();
+        using var status = new MetricCollector<int>(factory, WatcherSyncMeter.Name, "watchersync.syncer.status");
+        WeakReference[] abandoned = BuildSyncersNeverStarted(factory, 20);
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        status.RecordObservableInstruments();
+        status.GetMeasurementSnapshot().Should().BeEmpty("a syncer that never started reports nothing");
+        abandoned.Count(s => s.IsAlive).Should().Be(0, "the factory's meter outlives the syncers but does not hold them");
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference[] BuildSyncersNeverStarted(TestMeterFactory factory, int count)
+    {
+        var built = new WeakReference[count];
+        for (int i = 0; i < count; i++)
+        {
+            built[i] = new WeakReference(new WatcherSyncer(new ScriptedBackend(), [new ResourceType(new PrefixListOptions("/a/"))], new RecordingCallbacks(), new WatcherSyncerOptions { TimeProvider = new FakeTimeProvider(), MeterFactory = factory, Name = $"n{i}" }));
+        }
+
+        return built;
+    }
+
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static async Task<WeakReference[]> StartAndStopSyncersAsync(TestMeterFactory factory, int count)
     {

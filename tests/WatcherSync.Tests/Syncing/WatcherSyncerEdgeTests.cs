@@ -33,6 +33,36 @@ public sealed partial class WatcherSyncerTests
     }
 
     [Fact]
+    public async Task WatchesThatOpenAndFailAtOnce_ForLongerThanTheRetryTimeout_AreALostDatastore()
+    {
+        Script a = _backend.For("/a/");
+        Start(new WatcherSyncerOptions { WatchRetryTimeout = TimeSpan.FromMinutes(1) }, new ResourceType(new PrefixListOptions("/a/")));
+        a.List(10, Pair("/a/k1", "1", 1));
+        ScriptedWatch watch = a.Watch();
+        await Until(() => _callbacks.LastStatus == SyncStatus.InSync && a.WatchRevisions.Count == 1, "in sync and watching");
+
+        // A datastore (or a proxy before it) that accepts every watch and drops it at once, hearing nothing, for
+        // five minutes: no event, no bookmark, no list ever succeeds in that time. Each watch is dropped at once: the
+        // clock moves only once the cache has taken the error (time in an open watch is contact, time between
+        // watches is not).
+        bool Lost() => _callbacks.Calls.OfType<RecordingCallbacks.SyncFailedCall>().Any();
+        for (int i = 2; i <= 16 && !Lost(); i++)
+        {
+            watch.Error(new DatastoreUnavailableException("accepted, then dropped at once"));
+            ScriptedWatch dropped = watch;
+            await Until(() => dropped.Disposed, $"the cache has taken the error of watch {i - 1}");
+            _time.Advance(TimeSpan.FromSeconds(20));
+            watch = a.Watch();
+            int opened = i;
+            await Until(() => a.WatchRevisions.Count == opened || Lost(), $"watch {opened} is opened, or the datastore is lost");
+        }
+
+        await Until(Lost, "five minutes of watches that never deliver anything is a lost datastore (WatchRetryTimeout one minute)");
+        a.WatchRevisions.Count.Should().BeLessThanOrEqualTo(5, "the loss counts from the first failure: 3 × 20 s between watches reach the one-minute timeout");
+        _callbacks.LastStatus.Should().Be(SyncStatus.WaitForDatastore);
+    }
+
+    [Fact]
     public async Task WatchDisposeThrows_IsAWatchFailureTheCacheSurvives_AndStopStillDeletesEveryKey()
     {
         Script a = _backend.For("/a/");
@@ -114,6 +144,26 @@ public sealed partial class WatcherSyncerTests
         syncer.Status.Should().Be(SyncStatus.WaitForDatastore);
     }
 
+    [Theory]
+    [InlineData("/a/", "/a/")]
+    [InlineData("/a/", "/a/b/")]
+    [InlineData("", "/x/")]
+    public void Constructor_APlainPrefixCoveringACustomListsRoot_ThrowsNamingBoth(string prefix, string customRoot)
+    {
+        // The plain prefix takes every key under it, so every key the custom list options select is listed twice.
+        Func<WatcherSyncer> build = () => new WatcherSyncer(_backend, [new ResourceType(new PrefixListOptions(prefix)), new ResourceType(new UnderKeepOptions(customRoot))], _callbacks);
+        build.Should().Throw<ArgumentException>().WithMessage($"*0 ('{prefix}') and 1 ('{customRoot}') overlap*");
+    }
+
+    [Fact]
+    public async Task Constructor_CustomListsWithTheSameRoot_OrACustomRootAboveAPlainPrefix_AreAccepted()
+    {
+        // Their KeyFromDefaultPath keeps them apart (a custom root above a plain prefix may skip the prefix's keys).
+        await using var custom = new WatcherSyncer(_backend, [new ResourceType(new UnderKeepOptions("/a/")), new ResourceType(new UnderKeepOptions("/a/", "other/"))], _callbacks);
+        await using var above = new WatcherSyncer(_backend, [new ResourceType(new UnderKeepOptions("/a/")), new ResourceType(new PrefixListOptions("/a/b/"))], _callbacks);
+        above.Status.Should().Be(SyncStatus.WaitForDatastore);
+    }
+
     private static KVPair Bad(string key, long revision) =>
         new(new PathKey(key), new InvalidValue(new ValueParseException(key, "junk", "not JSON")), revision.ToString(CultureInfo.InvariantCulture));
 
@@ -126,5 +176,13 @@ public sealed partial class WatcherSyncerTests
         public void OnSyncerStarting()
         {
         }
+    }
+
+    /// <summary>Custom list options: the keys under <c>root + part</c> only.</summary>
+    private sealed class UnderKeepOptions(string root, string part = "keep/") : IListOptions
+    {
+        public string DefaultPathRoot => root;
+
+        public IKey? KeyFromDefaultPath(string path) => path.StartsWith(root + part, StringComparison.Ordinal) ? new PathKey(path) : null;
     }
 }
