@@ -55,7 +55,10 @@ public sealed class RelayServerOptions
     /// <summary>Gets or sets how often the relay pings each client. Default 10 s.</summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Gets or sets how long a client may go without answering (or sending anything) before it is dropped. Default 30 s.</summary>
+    /// <summary>
+    /// Gets or sets how long a client may go without answering (or sending anything) before it is dropped, plus the time
+    /// to read at 256 KiB/s what was sent to it since it was last heard (its pong waits behind that). Default 30 s.
+    /// </summary>
     public TimeSpan PingTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets how long a new connection has to send its hello. Default 10 s.</summary>

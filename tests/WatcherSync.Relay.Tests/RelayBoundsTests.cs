@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
 using WatcherSync.InMemory;
 using WatcherSync.Relay.Server;
 using WatcherSync.Testing;
@@ -81,6 +84,50 @@ public sealed class RelayBoundsTests
         syncer.Start();
         await Relays.ConvergedAsync(callbacks.Recorded, store, "slow client", TimeSpan.FromSeconds(40));
         syncer.Resyncs.Should().Be(1, "a client that reads steadily is never cut off");
+    }
+
+    [Fact]
+    public async Task SlowConsumerOfALongSnapshot_IsNotCutOffAsSilent_DuringOrAfterIt()
+    {
+        await using var store = new InMemoryBackend();
+        string value = new('p', 1024);
+        for (int i = 0; i < 3000; i++)
+        {
+            await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(i % 2, i)), value));
+        }
+
+        await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store, options =>
+        {
+            options.PingInterval = TimeSpan.FromMilliseconds(100);
+            options.PingTimeout = TimeSpan.FromSeconds(1);
+        }));
+        object scope = relay.Services.GetRequiredService<IMeterFactory>();
+        int cutOff = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == scope && instrument.Name == "watchersync.relay.clients_cut_off")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, v, _, _) => Interlocked.Add(ref cutOff, (int)v));
+        listener.Start();
+
+        // The consumer takes about 3 s over the picture: three ping timeouts, spent inside the client's read loop.
+        var callbacks = new SlowCallbacks(TimeSpan.FromMilliseconds(20));
+        RelaySyncerOptions client = Relays.Client(relay.Address);
+        client.MaxUpdatesPerBatch = 20;
+        await using var syncer = new RelaySyncer(client, callbacks);
+        syncer.Start();
+        await Relays.ConvergedAsync(callbacks.Recorded, store, "slow client", TimeSpan.FromSeconds(60));
+
+        // A cut-off for silence can come after the picture is delivered (a pong waiting behind the deliveries), so the
+        // relay is watched for two more ping timeouts.
+        var watched = Stopwatch.StartNew();
+        await Eventually.True(() => watched.Elapsed > TimeSpan.FromSeconds(2) || Volatile.Read(ref cutOff) > 0, "two ping timeouts pass or a client is cut off", TimeSpan.FromSeconds(30));
+        Volatile.Read(ref cutOff).Should().Be(0, "a client that reads steadily is never cut off as silent");
+        syncer.Resyncs.Should().Be(1, "the client never had to reconnect");
     }
 
     [Fact]

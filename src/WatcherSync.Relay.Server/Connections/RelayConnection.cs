@@ -17,6 +17,13 @@ internal sealed class RelayConnection : IDisposable
 {
     private const int MaxEntriesPerRead = 256;
     private const int MaxDeltaBytes = 64 * 1024;
+    /// <summary>
+    /// The slowest read rate the relay assumes of a live client: a pong may wait behind everything sent before its
+    /// ping, so a client is judged silent only after PingTimeout plus the time to read, at this rate, what was sent to
+    /// it since it was last heard. A dead client is still found: within PingTimeout plus that backlog's time, or at
+    /// WriteTimeout once its window is full.
+    /// </summary>
+    private const double MinReadBytesPerSecond = 256 * 1024;
     private const string SupersededDetail =
         "Cut off: the snapshot this client was reading was superseded while more than MaxSupersededSnapshots superseded snapshots were being read; reconnect and take the latest.";
 
@@ -35,6 +42,7 @@ internal sealed class RelayConnection : IDisposable
     private FeedSnapshot? _reading;
     private long _cursor;
     private long _lastHeard;
+    private long _sentSinceHeard;
     private long _lastPing;
     private long _writeStarted;
     private ulong _pingId;
@@ -354,7 +362,9 @@ internal sealed class RelayConnection : IDisposable
         Volatile.Write(ref _writeStarted, _time.GetTimestamp());
         await _responses.WriteAsync(message, token).ConfigureAwait(false);
         Volatile.Write(ref _writeStarted, 0);
-        _metrics.BytesSent(message.CalculateSize());
+        int size = message.CalculateSize();
+        Interlocked.Add(ref _sentSinceHeard, size);
+        _metrics.BytesSent(size);
     }
 
     private async Task ReadLoopAsync(CancellationToken token)
@@ -364,6 +374,7 @@ internal sealed class RelayConnection : IDisposable
             while (await _requests.MoveNext(token).ConfigureAwait(false))
             {
                 Volatile.Write(ref _lastHeard, _time.GetTimestamp());
+                Interlocked.Exchange(ref _sentSinceHeard, 0);
                 if (_requests.Current.KindCase != ClientMessage.KindOneofCase.Pong)
                 {
                     CutOff(StatusCode.InvalidArgument, $"Unexpected {_requests.Current.KindCase} after the hello; only pongs may follow it.", "malformed", abort: false);
@@ -406,7 +417,10 @@ internal sealed class RelayConnection : IDisposable
             return;
         }
 
-        if (_time.GetElapsedTime(Volatile.Read(ref _lastHeard)) > (Feed is null ? _options.HelloTimeout : _options.PingTimeout))
+        TimeSpan silenceLimit = Feed is null
+            ? _options.HelloTimeout
+            : _options.PingTimeout + TimeSpan.FromSeconds(Interlocked.Read(ref _sentSinceHeard) / MinReadBytesPerSecond);
+        if (_time.GetElapsedTime(Volatile.Read(ref _lastHeard)) > silenceLimit)
         {
             CutOff(StatusCode.DeadlineExceeded, Feed is null ? "No hello in time." : "No pong in time.", Feed is null ? "no-hello" : "silent", abort: Feed is not null);
             return;
