@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using FluentAssertions;
-using Microsoft.Extensions.DependencyInjection;
 using WatcherSync.InMemory;
 using WatcherSync.Relay.Server;
 using WatcherSync.Testing;
@@ -101,18 +99,7 @@ public sealed class RelayBoundsTests
             options.PingInterval = TimeSpan.FromMilliseconds(100);
             options.PingTimeout = TimeSpan.FromSeconds(1);
         }));
-        object scope = relay.Services.GetRequiredService<IMeterFactory>();
-        int cutOff = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Scope == scope && instrument.Name == "watchersync.relay.clients_cut_off")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, v, _, _) => Interlocked.Add(ref cutOff, (int)v));
-        listener.Start();
+        using var cutOffs = new CutOffCounter(relay);
 
         // The consumer takes about 3 s over the picture: three ping timeouts, spent inside the client's read loop.
         var callbacks = new SlowCallbacks(TimeSpan.FromMilliseconds(20));
@@ -125,8 +112,8 @@ public sealed class RelayBoundsTests
         // A cut-off for silence can come after the picture is delivered (a pong waiting behind the deliveries), so the
         // relay is watched for two more ping timeouts.
         var watched = Stopwatch.StartNew();
-        await Eventually.True(() => watched.Elapsed > TimeSpan.FromSeconds(2) || Volatile.Read(ref cutOff) > 0, "two ping timeouts pass or a client is cut off", TimeSpan.FromSeconds(30));
-        Volatile.Read(ref cutOff).Should().Be(0, "a client that reads steadily is never cut off as silent");
+        await Eventually.True(() => watched.Elapsed > TimeSpan.FromSeconds(2) || cutOffs.Count() > 0, "two ping timeouts pass or a client is cut off", TimeSpan.FromSeconds(30));
+        cutOffs.Count().Should().Be(0, "a client that reads steadily is never cut off as silent");
         syncer.Resyncs.Should().Be(1, "the client never had to reconnect");
     }
 

@@ -1,6 +1,4 @@
-using System.Diagnostics.Metrics;
 using FluentAssertions;
-using Microsoft.Extensions.DependencyInjection;
 using WatcherSync.InMemory;
 using WatcherSync.Relay.Server;
 using WatcherSync.Testing;
@@ -35,27 +33,7 @@ public sealed class RelayMemoryBoundTests
             options.PingTimeout = TimeSpan.FromMinutes(5);
         }));
         await Eventually.True(() => relay.Feed().Status == SyncStatus.InSync, "the relay is in sync");
-        object scope = relay.Services.GetRequiredService<IMeterFactory>();
-        int superseded = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Scope == scope && instrument.Name == "watchersync.relay.clients_cut_off")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (KeyValuePair<string, object?> tag in tags)
-            {
-                if (tag.Key == "reason" && Equals(tag.Value, "superseded"))
-                {
-                    Interlocked.Add(ref superseded, (int)value);
-                }
-            }
-        });
-        listener.Start();
+        using var cutOffs = new CutOffCounter(relay);
 
         var gates = new List<ManualResetEventSlim>();
         var clients = new List<(RelaySyncer Syncer, RecordingCallbacks Callbacks)>();
@@ -113,7 +91,7 @@ public sealed class RelayMemoryBoundTests
                 clients[c].Callbacks.Violations.Should().BeEmpty();
             }
 
-            Volatile.Read(ref superseded).Should().Be(1, "the reader of the oldest snapshot, and only it, was cut off (and came back for the latest, which the others still read)");
+            cutOffs.Count("superseded").Should().Be(1, "the reader of the oldest snapshot, and only it, was cut off (and came back for the latest, which the others still read)");
             relay.Feed().PinnedSnapshots.Should().Be(0, "no client reads a snapshot any more");
         }
         finally
