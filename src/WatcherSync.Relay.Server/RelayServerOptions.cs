@@ -44,10 +44,21 @@ public sealed class RelayServerOptions
     /// </summary>
     public int MaxValueBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Gets or sets how many superseded snapshots a feed keeps alive for clients still reading them, besides its latest
+    /// one. When a new snapshot would make more than this many superseded snapshots pinned, the readers of the oldest
+    /// are cut off (<c>ResourceExhausted</c>; they reconnect and take the latest), so that slow clients that joined at
+    /// different times cannot each keep a whole snapshot alive. Default 2; 0 keeps only the latest.
+    /// </summary>
+    public int MaxSupersededSnapshots { get; set; } = 2;
+
     /// <summary>Gets or sets how often the relay pings each client. Default 10 s.</summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Gets or sets how long a client may go without answering (or sending anything) before it is dropped. Default 30 s.</summary>
+    /// <summary>
+    /// Gets or sets how long a client may go without answering (or sending anything) before it is dropped, plus the time
+    /// to read at 256 KiB/s what was sent to it since it was last heard (its pong waits behind that). Default 30 s.
+    /// </summary>
     public TimeSpan PingTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets how long a new connection has to send its hello. Default 10 s.</summary>
@@ -130,6 +141,11 @@ public sealed class RelayServerOptions
         if (MaxValueBytes < 1024 || MaxValueBytes > MaxValueBytesLimit)
         {
             throw new InvalidOperationException($"MaxValueBytes must be between 1024 and {MaxValueBytesLimit}; it is {MaxValueBytes}.");
+        }
+
+        if (MaxSupersededSnapshots < 0)
+        {
+            throw new InvalidOperationException($"MaxSupersededSnapshots must not be negative; it is {MaxSupersededSnapshots}.");
         }
 
         Positive(PingInterval, nameof(PingInterval));

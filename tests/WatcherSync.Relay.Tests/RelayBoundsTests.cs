@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FluentAssertions;
 using WatcherSync.InMemory;
 using WatcherSync.Relay.Server;
@@ -81,6 +82,39 @@ public sealed class RelayBoundsTests
         syncer.Start();
         await Relays.ConvergedAsync(callbacks.Recorded, store, "slow client", TimeSpan.FromSeconds(40));
         syncer.Resyncs.Should().Be(1, "a client that reads steadily is never cut off");
+    }
+
+    [Fact]
+    public async Task SlowConsumerOfALongSnapshot_IsNotCutOffAsSilent_DuringOrAfterIt()
+    {
+        await using var store = new InMemoryBackend();
+        string value = new('p', 1024);
+        for (int i = 0; i < 3000; i++)
+        {
+            await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(i % 2, i)), value));
+        }
+
+        await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store, options =>
+        {
+            options.PingInterval = TimeSpan.FromMilliseconds(100);
+            options.PingTimeout = TimeSpan.FromSeconds(1);
+        }));
+        using var cutOffs = new CutOffCounter(relay);
+
+        // The consumer takes about 3 s over the picture: three ping timeouts, spent inside the client's read loop.
+        var callbacks = new SlowCallbacks(TimeSpan.FromMilliseconds(20));
+        RelaySyncerOptions client = Relays.Client(relay.Address);
+        client.MaxUpdatesPerBatch = 20;
+        await using var syncer = new RelaySyncer(client, callbacks);
+        syncer.Start();
+        await Relays.ConvergedAsync(callbacks.Recorded, store, "slow client", TimeSpan.FromSeconds(60));
+
+        // A cut-off for silence can come after the picture is delivered (a pong waiting behind the deliveries), so the
+        // relay is watched for two more ping timeouts.
+        var watched = Stopwatch.StartNew();
+        await Eventually.True(() => watched.Elapsed > TimeSpan.FromSeconds(2) || cutOffs.Count() > 0, "two ping timeouts pass or a client is cut off", TimeSpan.FromSeconds(30));
+        cutOffs.Count().Should().Be(0, "a client that reads steadily is never cut off as silent");
+        syncer.Resyncs.Should().Be(1, "the client never had to reconnect");
     }
 
     [Fact]

@@ -17,6 +17,15 @@ internal sealed class RelayConnection : IDisposable
 {
     private const int MaxEntriesPerRead = 256;
     private const int MaxDeltaBytes = 64 * 1024;
+    /// <summary>
+    /// The slowest read rate the relay assumes of a live client: a pong may wait behind everything sent before its
+    /// ping, so a client is judged silent only after PingTimeout plus the time to read, at this rate, what was sent to
+    /// it since it was last heard. A dead client is still found: within PingTimeout plus that backlog's time, or at
+    /// WriteTimeout once its window is full.
+    /// </summary>
+    private const double MinReadBytesPerSecond = 256 * 1024;
+    private const string SupersededDetail =
+        "Cut off: the snapshot this client was reading was superseded while more than MaxSupersededSnapshots superseded snapshots were being read; reconnect and take the latest.";
 
     private readonly RelayHost _host;
     private readonly RelayServerOptions _options;
@@ -30,8 +39,10 @@ internal sealed class RelayConnection : IDisposable
     private readonly string _peer;
     private TaskCompletionSource _nudge = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private StrongBox<Status>? _fault;
+    private FeedSnapshot? _reading;
     private long _cursor;
     private long _lastHeard;
+    private long _sentSinceHeard;
     private long _lastPing;
     private long _writeStarted;
     private ulong _pingId;
@@ -173,43 +184,8 @@ internal sealed class RelayConnection : IDisposable
 
     private async Task SendLoopAsync(RelayFeed feed, CancellationToken token)
     {
-        FeedSnapshot snapshot = await feed.GetSnapshotAsync().WaitAsync(token).ConfigureAwait(false);
-        (long head, long revision) = feed.Head;
-
-        // From here the client is at the snapshot's sequence: it is behind only once the log has dropped what follows.
-        Volatile.Write(ref _cursor, snapshot.Sequence);
-        var welcome = new Welcome
-        {
-            ProtocolVersion = RelayProtocol.Version,
-            ServerName = _options.ServerName,
-            Feed = feed.Name,
-            SnapshotSequence = (ulong)snapshot.Sequence,
-            PingIntervalMs = (uint)Math.Min(uint.MaxValue, _options.PingInterval.TotalMilliseconds),
-            HeadSequence = (ulong)head,
-            Revision = (ulong)revision,
-        };
-        welcome.Prefixes.AddRange(feed.Prefixes);
-        await WriteAsync(new ServerMessage { Welcome = welcome }, token).ConfigureAwait(false);
-        for (int bucket = 0; bucket < snapshot.Chunks.Length; bucket++)
-        {
-            if (!_wanted[bucket])
-            {
-                continue;
-            }
-
-            foreach (ByteString chunk in snapshot.Chunks[bucket])
-            {
-                // Liveness holds in every phase: a client reading a long snapshot is pinged like any other.
-                await PingIfDueAsync(token).ConfigureAwait(false);
-                await WriteAsync(new ServerMessage { SnapshotChunk = new SnapshotChunk { Sequence = (ulong)snapshot.Sequence, Entries = chunk } }, token).ConfigureAwait(false);
-            }
-        }
-
-        await WriteAsync(
-            new ServerMessage { SnapshotChunk = new SnapshotChunk { Sequence = (ulong)snapshot.Sequence, Last = true, Status = RelayProtocol.ToWire(snapshot.Status) } },
-            token).ConfigureAwait(false);
-        _metrics.SnapshotSent();
-
+        // In a method of its own, so that nothing in this one's state keeps the snapshot alive once it is sent.
+        await SendPinnedSnapshotAsync(feed, token).ConfigureAwait(false);
         var entries = new List<LogEntry>(MaxEntriesPerRead);
         while (true)
         {
@@ -236,6 +212,66 @@ internal sealed class RelayConnection : IDisposable
 
             await SendEntriesAsync(entries, token).ConfigureAwait(false);
         }
+    }
+
+    private async Task SendPinnedSnapshotAsync(RelayFeed feed, CancellationToken token)
+    {
+        FeedSnapshot snapshot = await feed.PinSnapshotAsync(token).ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref _reading, snapshot);
+            await SendSnapshotAsync(feed, snapshot, token).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The snapshot is no longer this client's to keep alive, whatever happened.
+            Volatile.Write(ref _reading, null);
+            feed.Unpin(snapshot);
+        }
+    }
+
+    private async Task SendSnapshotAsync(RelayFeed feed, FeedSnapshot snapshot, CancellationToken token)
+    {
+        (long head, long revision) = feed.Head;
+
+        // From here the client is at the snapshot's sequence: it is behind only once the log has dropped what follows.
+        Volatile.Write(ref _cursor, snapshot.Sequence);
+        var welcome = new Welcome
+        {
+            ProtocolVersion = RelayProtocol.Version,
+            ServerName = _options.ServerName,
+            Feed = feed.Name,
+            SnapshotSequence = (ulong)snapshot.Sequence,
+            PingIntervalMs = (uint)Math.Min(uint.MaxValue, _options.PingInterval.TotalMilliseconds),
+            HeadSequence = (ulong)head,
+            Revision = (ulong)revision,
+        };
+        welcome.Prefixes.AddRange(feed.Prefixes);
+        await WriteAsync(new ServerMessage { Welcome = welcome }, token).ConfigureAwait(false);
+        for (int bucket = 0; bucket < snapshot.Chunks.Length; bucket++)
+        {
+            if (!_wanted[bucket])
+            {
+                continue;
+            }
+
+            foreach (ByteString chunk in snapshot.Chunks[bucket])
+            {
+                if (snapshot.Evicted)
+                {
+                    throw CutOff(StatusCode.ResourceExhausted, SupersededDetail, "superseded", abort: false);
+                }
+
+                // Liveness holds in every phase: a client reading a long snapshot is pinged like any other.
+                await PingIfDueAsync(token).ConfigureAwait(false);
+                await WriteAsync(new ServerMessage { SnapshotChunk = new SnapshotChunk { Sequence = (ulong)snapshot.Sequence, Entries = chunk } }, token).ConfigureAwait(false);
+            }
+        }
+
+        await WriteAsync(
+            new ServerMessage { SnapshotChunk = new SnapshotChunk { Sequence = (ulong)snapshot.Sequence, Last = true, Status = RelayProtocol.ToWire(snapshot.Status) } },
+            token).ConfigureAwait(false);
+        _metrics.SnapshotSent();
     }
 
     private async Task PingIfDueAsync(CancellationToken token)
@@ -326,7 +362,9 @@ internal sealed class RelayConnection : IDisposable
         Volatile.Write(ref _writeStarted, _time.GetTimestamp());
         await _responses.WriteAsync(message, token).ConfigureAwait(false);
         Volatile.Write(ref _writeStarted, 0);
-        _metrics.BytesSent(message.CalculateSize());
+        int size = message.CalculateSize();
+        Interlocked.Add(ref _sentSinceHeard, size);
+        _metrics.BytesSent(size);
     }
 
     private async Task ReadLoopAsync(CancellationToken token)
@@ -336,6 +374,7 @@ internal sealed class RelayConnection : IDisposable
             while (await _requests.MoveNext(token).ConfigureAwait(false))
             {
                 Volatile.Write(ref _lastHeard, _time.GetTimestamp());
+                Interlocked.Exchange(ref _sentSinceHeard, 0);
                 if (_requests.Current.KindCase != ClientMessage.KindOneofCase.Pong)
                 {
                     CutOff(StatusCode.InvalidArgument, $"Unexpected {_requests.Current.KindCase} after the hello; only pongs may follow it.", "malformed", abort: false);
@@ -370,7 +409,18 @@ internal sealed class RelayConnection : IDisposable
             return;
         }
 
-        if (_time.GetElapsedTime(Volatile.Read(ref _lastHeard)) > (Feed is null ? _options.HelloTimeout : _options.PingTimeout))
+        if (writeStarted != 0 && Volatile.Read(ref _reading) is { Evicted: true })
+        {
+            // Blocked in a write of a snapshot the feed has given up: the stream is reset so that the snapshot (and the
+            // data queued for the client) can be freed now, not when the client reads again.
+            CutOff(StatusCode.ResourceExhausted, SupersededDetail, "superseded", abort: true);
+            return;
+        }
+
+        TimeSpan silenceLimit = Feed is null
+            ? _options.HelloTimeout
+            : _options.PingTimeout + TimeSpan.FromSeconds(Interlocked.Read(ref _sentSinceHeard) / MinReadBytesPerSecond);
+        if (_time.GetElapsedTime(Volatile.Read(ref _lastHeard)) > silenceLimit)
         {
             CutOff(StatusCode.DeadlineExceeded, Feed is null ? "No hello in time." : "No pong in time.", Feed is null ? "no-hello" : "silent", abort: Feed is not null);
             return;

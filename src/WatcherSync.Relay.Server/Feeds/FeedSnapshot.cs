@@ -5,6 +5,8 @@ namespace WatcherSync.Relay.Server;
 /// <summary>A feed's picture at one sequence number, encoded once into chunks per prefix bucket and shared by every client that takes it.</summary>
 internal sealed class FeedSnapshot(long sequence, SyncStatus status, ByteString[][] chunks, int keys, long bytes)
 {
+    private volatile bool _evicted;
+
     public long Sequence { get; } = sequence;
 
     public SyncStatus Status { get; } = status;
@@ -15,4 +17,12 @@ internal sealed class FeedSnapshot(long sequence, SyncStatus status, ByteString[
     public int Keys { get; } = keys;
 
     public long Bytes { get; } = bytes;
+
+    /// <summary>
+    /// Gets whether the feed has given this snapshot up: it was superseded while too many newer superseded snapshots
+    /// were still being read. Its readers are cut off, so that it can be collected; once set it stays set.
+    /// </summary>
+    public bool Evicted => _evicted;
+
+    public void Evict() => _evicted = true;
 }

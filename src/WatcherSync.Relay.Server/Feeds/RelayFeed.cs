@@ -23,6 +23,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     private readonly int _maxValueBytes;
     private readonly ILogger _logger;
     private readonly RelayServerMetrics _metrics;
+    private readonly SnapshotPins _pins;
     private LogEntry[] _ring = new LogEntry[256];
     private int _ringHead;
     private int _ringCount;
@@ -50,6 +51,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         _maxValueBytes = server.MaxValueBytes;
         _logger = logger;
         _metrics = metrics;
+        _pins = new SnapshotPins(server.MaxSupersededSnapshots);
     }
 
     public string Name { get; }
@@ -130,6 +132,9 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
 
     /// <summary>Gets how many values the feed refused: larger than <see cref="RelayServerOptions.MaxValueBytes"/>, or not encodable.</summary>
     public int RefusedValues => Volatile.Read(ref _refusedValues);
+
+    /// <summary>Gets how many distinct snapshots clients are reading now.</summary>
+    public int PinnedSnapshots => _pins.Pinned;
 
     public int LogEntries
     {
@@ -375,6 +380,26 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         }
     }
 
+    /// <summary>
+    /// Gets a snapshot as <see cref="GetSnapshotAsync"/> does and pins it for one reader, who must
+    /// <see cref="Unpin"/> it once it has sent it (or left).
+    /// </summary>
+    public async Task<FeedSnapshot> PinSnapshotAsync(CancellationToken token)
+    {
+        while (true)
+        {
+            FeedSnapshot snapshot = await GetSnapshotAsync().WaitAsync(token).ConfigureAwait(false);
+            if (_pins.TryPin(snapshot))
+            {
+                return snapshot;
+            }
+
+            // Superseded and evicted between being handed out and being pinned: the next one is the latest.
+        }
+    }
+
+    public void Unpin(FeedSnapshot snapshot) => _pins.Unpin(snapshot);
+
     private FeedSnapshot Build(PictureEntry[] entries, long sequence, SyncStatus status)
     {
         FeedSnapshot snapshot;
@@ -402,6 +427,8 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             _snapshot = snapshot;
             _snapshotsEncoded++;
         }
+
+        _pins.Publish(snapshot);
 
         _metrics.SnapshotEncoded(snapshot.Bytes);
         RelayServerLog.SnapshotEncoded(_logger, Name, sequence, entries.Length, snapshot.Bytes);
