@@ -8,16 +8,18 @@ using Xunit;
 namespace WatcherSync.Etcd.Tests;
 
 /// <summary>
-/// etcd 3.4 sends a progress notification to at most ~128 watchers of one stream per tick: 10,000 quiet watches on one
-/// client must stay alive through many progress intervals and a compaction (liveness is judged per stream).
+/// etcd 3.4 sends a progress notification to at most ~128 watchers of one stream per tick: thousands of quiet watches on
+/// one client must stay alive through many progress intervals and a compaction (liveness is judged per stream). The
+/// default run uses 3,000 watches (over 20 times what one tick reaches), which two cores shared by every test project
+/// create in seconds; WATCHERSYNC_SOAK=1 runs the 10,000 of the benchmark figures.
 /// </summary>
 [Collection(HeavyCollection.Name)]
 public sealed class EtcdManyWatchesTests
 {
-    private const int Watches = 10_000;
+    private static readonly int Watches = Environment.GetEnvironmentVariable("WATCHERSYNC_SOAK") == "1" ? 10_000 : 3_000;
 
     [Fact]
-    public async Task TenThousandQuietWatches_OneClient_NoExpiryNoReconnectOverManyProgressIntervalsAndACompaction()
+    public async Task ThousandsOfQuietWatches_OneClient_NoExpiryNoReconnectOverManyProgressIntervalsAndACompaction()
     {
         await using EtcdProcess etcd = await EtcdProcess.StartAsync();
         var logs = new FakeLogCollector();
@@ -26,7 +28,7 @@ public sealed class EtcdManyWatchesTests
         options.LoggerFactory = loggerFactory;
 
         // What is tested is liveness against etcd's dropped progress notifications, not request timeouts: on a shared,
-        // loaded machine a member answering 10,000 creates may take longer than the usual 5 s to answer a status call.
+        // loaded machine a member answering thousands of creates may take longer than the usual 5 s to answer a status call.
         options.RequestTimeout = TimeSpan.FromSeconds(20);
         await using var client = new EtcdBackendClient(options);
         await client.CreateAsync(new KVPair(new PathKey("/other/seed"), "s"));
@@ -36,7 +38,7 @@ public sealed class EtcdManyWatchesTests
         Task<IWatch[]> creating = Task.WhenAll(Enumerable.Range(0, Watches).Select(i => client.WatchAsync(new PrefixListOptions($"/q/{i:D5}/"), new WatchOptions(from))));
         try
         {
-            await Eventually.True(() => creating.IsCompleted, "10,000 watches are created on one stream", TimeSpan.FromSeconds(120));
+            await Eventually.True(() => creating.IsCompleted, $"{Watches:N0} watches are created on one stream", TimeSpan.FromSeconds(120));
         }
         catch (TimeoutException ex)
         {
@@ -52,7 +54,7 @@ public sealed class EtcdManyWatchesTests
             await client.CompactAsync(null);
 
             // Five progress intervals (1 s each) and more than the watchdog's silence (2 × 1 s + 2 s): etcd notifies only
-            // about 128 of the 10,000 watchers per tick, so a per-watch watchdog would fire on most of them.
+            // about 128 of the watchers per tick, so a per-watch watchdog would fire on most of them.
             var window = Stopwatch.StartNew();
             await Eventually.True(
                 () => Broken(logs) > 0 || window.Elapsed > TimeSpan.FromSeconds(6),
@@ -61,7 +63,7 @@ public sealed class EtcdManyWatchesTests
             Broken(logs).Should().Be(0, $"no quiet watch may be declared dead or reconnect (created in {created.TotalSeconds:0.0} s); first: {First(logs)}");
 
             // Every watch is still alive: a write under a sample of prefixes is delivered, and no watch holds an error.
-            int[] sample = [0, 1, 127, 128, 129, 4_999, 9_998, 9_999];
+            int[] sample = [0, 1, 127, 128, 129, Watches / 2, Watches - 2, Watches - 1];
             foreach (int i in sample)
             {
                 await client.CreateAsync(new KVPair(new PathKey($"/q/{i:D5}/k"), "v"));

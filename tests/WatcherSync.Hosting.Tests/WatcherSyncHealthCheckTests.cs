@@ -135,6 +135,24 @@ public sealed class WatcherSyncHealthCheckTests
         await host.StartAsync();
         await Eventually.True(() => sink.LastStatus == SyncStatus.InSync, "the hosted syncer is in sync");
 
+        // The watch opens after the list, once the cache's pass pacing (MinResyncInterval, on the fake clock) is over,
+        // on the syncer's own thread. The hour starts once it is open and idle, so that its bookmarks run on the fake
+        // clock from the first second: a watch opened late, while the loop below has already moved the clock far,
+        // would be judged by an hour it did not see. Move the clock in small steps until the watch is open.
+        InMemory.InMemoryBackend store = host.Services.GetRequiredService<InMemory.InMemoryBackend>();
+        await Eventually.True(
+            () =>
+            {
+                if (store.WaiterCount == 1)
+                {
+                    return true;
+                }
+
+                time.Advance(TimeSpan.FromMilliseconds(50));
+                return false;
+            },
+            "the syncer's watch is open and waiting for changes");
+
         // An hour without a single write, a second at a time: the store's bookmarks keep the watch heard from.
         for (int second = 1; second <= 3600; second++)
         {

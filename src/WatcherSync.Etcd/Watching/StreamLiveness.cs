@@ -9,7 +9,7 @@ namespace WatcherSync.Etcd.Watching;
 /// and in any case when it has heard nothing for twice the silence limit: a member that answers its status proves the
 /// member alive (a loaded machine may delay a progress answer), not this stream, so it buys one more silence limit and
 /// no more (a stalled stream on a healthy member would otherwise never end, and its watches would miss every event for
-/// ever). Waiting creates are dead when neither the stream nor its member answered for the create timeout (a busy
+/// ever); while creates wait, that bound is the create timeout when it is longer. Waiting creates are dead when neither the stream nor its member answered for the create timeout (a busy
 /// member answers thousands of creates slowly, but it answers its status).
 /// </summary>
 internal sealed class StreamLiveness
@@ -128,9 +128,18 @@ internal sealed class StreamLiveness
                 return $"was silent for more than {_silence.TotalSeconds:0.###} s";
             }
 
-            if (_silence != Timeout.InfiniteTimeSpan && _time.GetElapsedTime(_streamHeard) > _silence * 2)
+            // While creates wait, the stream is busy with them: a member that answers thousands of creates on a loaded
+            // machine may say nothing on the stream for longer than twice the silence limit, so the limit of a silent
+            // stream whose member answers is then the create timeout, if that is longer (still bounded).
+            TimeSpan limit = _silence * 2;
+            if (_pendingCreates > 0 && _createTimeout != Timeout.InfiniteTimeSpan && _createTimeout > limit)
             {
-                return $"was silent for more than {(_silence * 2).TotalSeconds:0.###} s, though its member answers";
+                limit = _createTimeout;
+            }
+
+            if (_silence != Timeout.InfiniteTimeSpan && _time.GetElapsedTime(_streamHeard) > limit)
+            {
+                return $"was silent for more than {limit.TotalSeconds:0.###} s, though its member answers";
             }
 
             return null;

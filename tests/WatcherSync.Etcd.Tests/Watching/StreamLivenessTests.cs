@@ -55,6 +55,26 @@ public sealed class StreamLivenessTests
     }
 
     [Fact]
+    public void MemberAnswers_WhileCreatesWait_KeepASilentStreamAliveUpToTheCreateTimeout_NotForEver()
+    {
+        // A member answering thousands of creates on a loaded machine may say nothing on the stream for longer than
+        // twice the silence limit; while creates wait and the member answers, the bound is the create timeout.
+        var liveness = new StreamLiveness(_time, Silence, CreateTimeout);
+        liveness.CreateSent();
+        TimeSpan bound = CreateTimeout > Silence * 2 ? CreateTimeout : Silence * 2;
+        for (var elapsed = TimeSpan.Zero; elapsed < bound; elapsed += TimeSpan.FromSeconds(1))
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            liveness.MemberAnswered();
+            liveness.Verdict().Should().BeNull($"creates wait and the member answered {elapsed + TimeSpan.FromSeconds(1)} in");
+        }
+
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        liveness.MemberAnswered();
+        liveness.Verdict().Should().NotBeNull("a stream stalled with waiting creates still ends, after the create timeout");
+    }
+
+    [Fact]
     public void MemberAnswers_StreamHeardAgain_StartsAFreshLimit()
     {
         var liveness = new StreamLiveness(_time, Silence, CreateTimeout);
