@@ -20,6 +20,12 @@ public sealed class DataSyncOptions
     /// <summary>Gets or sets the clock for the timeouts. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// Gets or sets how many changes may queue in a registration for a subscriber that is behind before queued changes
+    /// are merged per key (the newest change of each key is kept). Default: <see cref="DataSyncDefaults.DefaultMaxQueuedChanges"/>.
+    /// </summary>
+    public int MaxQueuedChanges { get; set; } = DataSyncDefaults.DefaultMaxQueuedChanges;
+
     /// <summary>Gets or sets the logger factory; null for no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
@@ -29,5 +35,6 @@ public sealed class DataSyncOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(DeliveryTimeout, TimeSpan.Zero, nameof(DeliveryTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(AcknowledgementTimeout, TimeSpan.Zero, nameof(AcknowledgementTimeout));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedChanges, 1, nameof(MaxQueuedChanges));
     }
 }

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using FluentAssertions;
 using Microsoft.Extensions.Time.Testing;
 using WatcherSync.InMemory;
@@ -51,6 +52,56 @@ public sealed class DataSyncInMemoryTests : DataSyncContractTests
 
         await sub.NextChangesAsync(600);
         registration.Writes.Count.Should().Be(0, "no write is in flight and no key is left");
+    }
+
+    [Fact]
+    public async Task SubscriberThatNeverCallsDone_InboxHoldsOneUpdatePerKey_NotOnePerWrite()
+    {
+        await using var store = new InMemoryBackend();
+        var time = new FakeTimeProvider();
+        await using var engine = new DataSyncEngine(store, new DataSyncOptions { MaxQueuedChanges = 10, TimeProvider = time });
+        var changes = Channel.CreateUnbounded<ChangeEvent>();
+        var resyncs = Channel.CreateUnbounded<ResyncEvent>();
+        await using var writer = new DataSyncEngine(new SharedStoreClient(store));
+        await using var registration = (WatchRegistration)engine.Watch("behind", changes.Writer, resyncs.Writer, "/behind/");
+        (await resyncs.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30))).Done(null);
+
+        // The first change is taken and never acknowledged: every later write queues behind it.
+        await writer.PutAsync("/behind/0", 0);
+        ChangeEvent held = await changes.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Task<Exception>? merged = null;
+        for (int i = 1; i <= 200; i++)
+        {
+            if (i == 100)
+            {
+                // A write of the engine whose change is merged away: the later change of its key answers it.
+                merged = Record.ExceptionAsync(() => engine.PutAsync("/behind/3", -1));
+                await Eventually.True(() => registration.Writes.Count > 0, "the engine's write is pending");
+            }
+            else
+            {
+                await writer.PutAsync($"/behind/{i % 5}", i);
+            }
+        }
+
+        await Eventually.True(() => registration.InboxReceived >= 201, "every write reaches the registration");
+        registration.InboxCount.Should().BeLessThanOrEqualTo(10, "a subscriber that is behind costs one queued change per key, not one per write");
+
+        held.Done(null);
+        var last = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (last.Count < 5 || last["/behind/0"] != "200")
+        {
+            ChangeEvent next = await changes.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            foreach (IChangeValue change in next.Changes)
+            {
+                last[change.Key] = change.GetValue<int>().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            next.Done(null);
+        }
+
+        last.Should().Equal(new Dictionary<string, string> { ["/behind/0"] = "200", ["/behind/1"] = "196", ["/behind/2"] = "197", ["/behind/3"] = "198", ["/behind/4"] = "199" });
+        (await merged!.WaitAsync(TimeSpan.FromSeconds(30))).Should().BeNull("the write merged away is answered by the later change of its key");
     }
 
     [Fact]

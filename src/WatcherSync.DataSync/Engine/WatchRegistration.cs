@@ -12,7 +12,7 @@ internal sealed class WatchRegistration : IWatchRegistration
     private readonly DataSyncEngine _engine;
     private readonly ChannelWriter<ChangeEvent>? _changes;
     private readonly ChannelWriter<ResyncEvent>? _resyncs;
-    private readonly Channel<Input> _input = Channel.CreateUnbounded<Input>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly RegistrationInbox _input;
     private readonly CancellationTokenSource _closing = new();
     private readonly Lock _sync = new();
     private readonly List<string> _prefixes;
@@ -32,6 +32,7 @@ internal sealed class WatchRegistration : IWatchRegistration
         _changes = changes;
         _resyncs = resyncs;
         _prefixes = [.. prefixes];
+        _input = new RegistrationInbox(engine.Options.MaxQueuedChanges);
         Writes = new PendingWrites();
         _engine.LoopStarted();
         CancellationToken closing = _closing.Token;
@@ -45,12 +46,18 @@ internal sealed class WatchRegistration : IWatchRegistration
             // Nothing was registered: the loop ends, and the caller gets the error.
             _closed = true;
             _closing.Cancel();
-            _input.Writer.TryComplete();
+            _input.Complete();
             throw;
         }
     }
 
     public string Name { get; }
+
+    /// <summary>Gets how many updates wait in the inbox.</summary>
+    internal int InboxCount => _input.Count;
+
+    /// <summary>Gets how many updates reached the inbox.</summary>
+    internal long InboxReceived => _input.Received;
 
     /// <summary>Gets the writes of the engine this registration has still to answer.</summary>
     public PendingWrites Writes { get; }
@@ -180,7 +187,7 @@ internal sealed class WatchRegistration : IWatchRegistration
     private async Task CloseAsync(SyncerFeed? feed)
     {
         await _closing.CancelAsync().ConfigureAwait(false);
-        _input.Writer.TryComplete();
+        _input.Complete();
         Writes.Release();
         _engine.Remove(this);
         if (feed is not null)
@@ -279,7 +286,7 @@ internal sealed class WatchRegistration : IWatchRegistration
         long highest = 0;
         try
         {
-            await foreach (Input input in _input.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (InboxInput input in _input.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (input.Generation < generation)
                 {
@@ -460,9 +467,6 @@ internal sealed class WatchRegistration : IWatchRegistration
     private static long ParseRevision(string? revision) =>
         long.TryParse(revision, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) ? value : 0;
 
-    /// <summary>What the syncer of one generation said: a status, updates, or the revision it listed at.</summary>
-    private readonly record struct Input(int Generation, SyncStatus Status, IReadOnlyList<Update>? Updates, long? Listed = null);
-
     /// <summary>The callbacks of one syncer generation; it stops feeding the loop once replaced or closed.</summary>
     private sealed class SyncerFeed(WatchRegistration owner, int generation) : ISyncerCallbacks, IListedRevisionCallbacks
     {
@@ -474,7 +478,7 @@ internal sealed class WatchRegistration : IWatchRegistration
         {
             if (!_stopped)
             {
-                owner._input.Writer.TryWrite(new Input(generation, status, null));
+                owner._input.TryWrite(new InboxInput(generation, status, null));
             }
         }
 
@@ -482,7 +486,7 @@ internal sealed class WatchRegistration : IWatchRegistration
         {
             if (!_stopped)
             {
-                owner._input.Writer.TryWrite(new Input(generation, default, updates));
+                owner._input.TryWrite(new InboxInput(generation, default, updates));
             }
         }
 
@@ -490,7 +494,7 @@ internal sealed class WatchRegistration : IWatchRegistration
         {
             if (!_stopped)
             {
-                owner._input.Writer.TryWrite(new Input(generation, default, null, ParseRevision(revision)));
+                owner._input.TryWrite(new InboxInput(generation, default, null, ParseRevision(revision)));
             }
         }
 
