@@ -36,6 +36,40 @@ public sealed class RelayCommandTests
     }
 
     [Fact]
+    public async Task Relay_AsTheReadmeWritesIt_WithTheDefaultListenAddress_Serves()
+    {
+        // README: `watchersync relay --demo --allow-anonymous`, no --listen: the default address must be accepted.
+        using var stop = new CancellationTokenSource();
+        CliRunner relay = CliRunner.Start(stop.Token, "relay", "--demo", "--demo-keys", "100", "--allow-anonymous");
+        try
+        {
+            await Eventually.True(() => relay.Error.Contains("serving feed", StringComparison.Ordinal) || relay.Completion.IsCompleted, "the relay starts");
+            relay.Completion.IsCompleted.Should().BeFalse(relay.Error);
+            relay.Error.Should().Contain("http://127.0.0.1:5473");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+
+        int exit = await Eventually.Within(relay.Completion, "the relay stops on Ctrl+C");
+        exit.Should().Be(0, relay.Error);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:5473")]
+    [InlineData("http://127.0.0.1")]
+    [InlineData("ftp://127.0.0.1:5473")]
+    [InlineData("not a url")]
+    public async Task Relay_WithAListenAddressWithoutSchemeOrPort_IsAUsageError(string listen)
+    {
+        CliResult result = await CliRunner.RunAsync(TimeSpan.FromSeconds(30), "relay", "--demo", "--allow-anonymous", "--listen", listen);
+
+        result.ExitCode.Should().Be(2, result.Error);
+        result.Error.Should().Contain("--listen");
+    }
+
+    [Fact]
     public async Task Relay_WithNoWayToAuthenticateClients_IsAUsageError()
     {
         CliResult result = await CliRunner.RunAsync(TimeSpan.FromSeconds(30), "relay", "--demo", "--listen", $"http://127.0.0.1:{FreePort()}");

@@ -11,12 +11,11 @@ internal static class RelayCommand
     public static Command Create(CliConsole console)
     {
         var connection = new EtcdConnectionOptions();
-        var listen = new Option<string>("--listen")
-        {
-            Description = "Address to serve on: http://host:port (h2c) or https://host:port (with --tls-cert and --tls-key).",
-            HelpName = "url",
-            DefaultValueFactory = _ => "http://127.0.0.1:5473",
-        };
+        var listen = OptionRules.ListenAddress(
+            "--listen",
+            "url",
+            "Address to serve on: http://host:port (h2c) or https://host:port (with --tls-cert and --tls-key).",
+            "http://127.0.0.1:5473");
         var feed = new Option<string>("--feed")
         {
             Description = "Name of the feed clients ask for.",
@@ -60,12 +59,9 @@ internal static class RelayCommand
                 result.AddError("--tls-cert and --tls-key go together: give both or neither.");
             }
 
-            if (!Uri.TryCreate(result.GetValue(listen), UriKind.Absolute, out Uri? address)
-                || (address.Scheme != Uri.UriSchemeHttps && address.Scheme != Uri.UriSchemeHttp))
-            {
-                result.AddError("--listen must be an http:// or https:// address with a port, such as http://127.0.0.1:5473.");
-            }
-            else if (address.Scheme == Uri.UriSchemeHttps && result.GetValue(tlsCert) is null)
+            // Read the text: the value of a --listen that did not parse cannot be read (its parser has said why).
+            bool https = result.GetResult(listen)?.Tokens is [{ } given, ..] && given.Value.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+            if (https && result.GetValue(tlsCert) is null)
             {
                 result.AddError("An https --listen address needs --tls-cert and --tls-key.");
             }
@@ -80,7 +76,7 @@ internal static class RelayCommand
 
             var settings = new RelaySettings
             {
-                Listen = new Uri(parse.GetValue(listen)!),
+                Listen = parse.GetValue(listen)!,
                 Feed = parse.GetValue(feed) ?? "default",
                 Prefixes = parse.GetValue(prefixes) ?? [],
                 Demo = parse.GetValue(demo),
