@@ -70,6 +70,15 @@ public sealed class RelayCommandTests
     }
 
     [Fact]
+    public async Task Relay_OnHttpsWithoutACertificate_IsAUsageError()
+    {
+        CliResult result = await CliRunner.RunAsync(TimeSpan.FromSeconds(30), "relay", "--demo", "--allow-anonymous", "--listen", "https://127.0.0.1:5473");
+
+        result.ExitCode.Should().Be(2, result.Error);
+        result.Error.Should().Contain("needs --tls-cert and --tls-key");
+    }
+
+    [Fact]
     public async Task Relay_WithNoWayToAuthenticateClients_IsAUsageError()
     {
         CliResult result = await CliRunner.RunAsync(TimeSpan.FromSeconds(30), "relay", "--demo", "--listen", $"http://127.0.0.1:{FreePort()}");
