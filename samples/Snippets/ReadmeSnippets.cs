@@ -1,11 +1,11 @@
 using WatcherSync;
 using WatcherSync.Etcd;
+using WatcherSync.Relay;
 
-/// <summary>
-/// The README's smaller examples, compiled so that they cannot rot. A test checks that README.md shows each region
-/// between a "snippet:" line and an "end" line exactly as written here.
-/// </summary>
-internal static class Snippets
+namespace WatcherSync.Snippets;
+
+/// <summary>The smaller examples of README.md (see Snippets.csproj for how they are checked).</summary>
+public static class ReadmeSnippets
 {
     public static async Task EtcdAsync(ISyncerCallbacks callbacks)
     {
@@ -38,5 +38,14 @@ internal static class Snippets
             OnDeleted = previous => { Console.WriteLine($"{previous.Key} is gone"); return ValueTask.CompletedTask; },
         }, cancellationToken);
         // end
+    }
+
+    public static ISyncer RelayClient(ISyncerCallbacks callbacks)
+    {
+        // snippet:relay_client
+        // ISyncer syncer = new WatcherSyncer(backend, resourceTypes, callbacks);
+        ISyncer syncer = new RelaySyncer(new RelaySyncerOptions { Endpoints = { new("https://relay-a:5473"), new("https://relay-b:5473") } }, callbacks);
+        // end
+        return syncer;
     }
 }

@@ -1,0 +1,80 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
+using WatcherSync.Relay;
+using WatcherSync.Relay.Server;
+
+namespace WatcherSync.Snippets;
+
+/// <summary>The examples of docs/*.md (see Snippets.csproj for how they are checked).</summary>
+public static class DocsSnippets
+{
+    public static async Task HostingHostAsync(string[] args)
+    {
+        // snippet:hosting_host
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+        builder.Services.AddWatcherSync(builder.Configuration.GetSection("WatcherSync"))
+            .AddBufferedSink<MirrorSink>();             // your ISyncerCallbacks, behind a DedupeBuffer
+        builder.Services.AddHealthChecks().AddWatcherSync(tags: ["ready"]);
+        await builder.Build().RunAsync();
+        // end
+    }
+
+    public static void HostingBuilder(IServiceCollection services)
+    {
+        // snippet:hosting_builder
+        services.AddWatcherSync(o => o.Syncer.Name = "pods")
+            .UseEtcd(o => o.Endpoints.Add("http://127.0.0.1:2379"))   // default: UseInMemoryBackend()
+            .AddPrefix("/registry/pods/")
+            .AddResourceType(new ResourceType(new PrefixListOptions("/registry/nodes/"), new MyProcessor()))
+            .AddSink<AuditSink>()                                        // called on the syncer's loop
+            .AddBufferedSink<SlowSink>(b => b.BatchSize = 500);          // behind a DedupeBuffer of its own
+        // end
+    }
+
+    public static void MetricsOpenTelemetry(HostApplicationBuilder builder)
+    {
+        // snippet:metrics_opentelemetry
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics.AddMeter(WatcherSyncMeter.Name).AddConsoleExporter());   // or your exporter
+        // end
+    }
+
+    public static void RelayServer(string[] args, X509Certificate2 serverCertificate, Func<X509Certificate2, bool> IssuedByOurCa)
+    {
+        // snippet:relay_server
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+        builder.WebHost.ConfigureKestrel(k => k.ListenAnyIP(5473, l =>
+        {
+            l.Protocols = HttpProtocols.Http2;
+            l.UseHttps(serverCertificate, https => https.ClientCertificateMode = ClientCertificateMode.AllowCertificate);
+        }));
+        builder.Services.AddWatcherSyncRelay(options =>
+        {
+            var feed = new RelayFeedOptions { Name = "felix", BackendFactory = sp => sp.GetRequiredService<IBackendClient>() };
+            feed.ResourceTypes.Add(new ResourceType(new PrefixListOptions("/calico/v1/host/")));
+            feed.ResourceTypes.Add(new ResourceType(new PrefixListOptions("/calico/v1/policy/"), new PolicyProcessor()));
+            options.Feeds.Add(feed);
+            options.ClientCertificateValidator = cert => IssuedByOurCa(cert);
+        });
+        builder.Services.AddHealthChecks().AddWatcherSyncRelay();
+        WebApplication app = builder.Build();
+        app.MapWatcherSyncRelay();
+        app.MapHealthChecks("/healthz");
+        app.Run();
+        // end
+    }
+
+    public static ISyncer RelayFeedClient(ISyncerCallbacks callbacks)
+    {
+        // snippet:relay_feed_client
+        // ISyncer syncer = new WatcherSyncer(backend, resourceTypes, callbacks);
+        ISyncer syncer = new RelaySyncer(new RelaySyncerOptions { Endpoints = { new("https://relay-a:5473"), new("https://relay-b:5473") }, Feed = "felix" }, callbacks);
+        // end
+        return syncer;
+    }
+}
