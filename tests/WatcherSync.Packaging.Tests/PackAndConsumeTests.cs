@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.IO.Compression;
 using System.Xml.Linq;
 using FluentAssertions;
@@ -8,67 +7,68 @@ using Xunit;
 namespace WatcherSync.Packaging.Tests;
 
 /// <summary>
-/// Packs every project under src/ into a folder, checks each package's metadata, then restores the packages from that
-/// folder (dependencies from the usual feeds) into a fresh console project outside the checkout and runs it.
+/// Packs every project under src/ with scripts/pack.sh (once, shared by the tests), checks each package's metadata,
+/// then consumes the packages from fresh projects outside the checkout: one with a plain nuget.config, one through the
+/// README's "Use from source" steps run as written.
 /// </summary>
-public sealed class PackAndConsumeTests : IDisposable
+public sealed class PackAndConsumeTests(PackedFeed packed) : IClassFixture<PackedFeed>
 {
-    private static readonly string[] Libraries = ["WatcherSync", "WatcherSync.Etcd", "WatcherSync.DataSync", "WatcherSync.Hosting", "WatcherSync.Relay", "WatcherSync.Relay.Server"];
-    private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
+    private static readonly string[] Libraries = PackedFeed.Libraries;
 
-    // A version no earlier run used, so the global packages folder never serves a stale copy.
-    private readonly string _version = "0.0.1-pack." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
-    private readonly string _work = Directory.CreateTempSubdirectory("watchersync-pack-").FullName;
-
-    public void Dispose()
-    {
-        Directory.Delete(_work, recursive: true);
-        string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        foreach (string id in Libraries)
-        {
-            string restored = Path.Combine(packages, id.ToLowerInvariant(), _version);
-            if (Directory.Exists(restored))
-            {
-                Directory.Delete(restored, recursive: true);
-            }
-        }
-    }
+    private readonly string _version = packed.Version;
 
     [Fact]
     public async Task Pack_EveryPackage_HasMetadataAndRestoresAndRunsInAFreshConsumer()
     {
-        string feed = Path.Combine(_work, "feed");
-        string[] projects = Directory.GetDirectories(Path.Combine(RepositoryRoot.Path, "src"))
-            .Select(d => Path.Combine(d, Path.GetFileName(d) + ".csproj"))
-            .Where(File.Exists)
-            .Order(StringComparer.Ordinal)
-            .ToArray();
-        string filter = Path.Combine(_work, "packages.slnf");
-        await File.WriteAllTextAsync(filter, SolutionFilter(projects));
-
-        (int packExit, string packOutput) = await DotnetCli.RunAsync(
-            _work, StepTimeout, "pack", filter, "-c", "Release", "--artifacts-path", Path.Combine(_work, "artifacts"),
-            $"-p:Version={_version}", $"-p:PackageOutputPath={feed}", "-nologo");
-        packExit.Should().Be(0, packOutput);
-
+        string feed = packed.Feed;
         foreach (string id in Libraries)
         {
             CheckPackage(feed, id);
         }
 
-        // The watchersync tool gets the same settings once its project exists (it is built on another branch).
-        Directory.GetFiles(feed, "*.nupkg").Should().HaveCount(projects.Length, "every project under src/ is a package");
+        Directory.GetFiles(feed, "*.nupkg").Should().HaveCount(PackedFeed.Projects.Length, "every project under src/ is a package");
 
-        string consumer = Path.Combine(_work, "consumer");
+        string consumer = Path.Combine(packed.Work, "consumer");
         Directory.CreateDirectory(consumer);
         await File.WriteAllTextAsync(Path.Combine(consumer, "nuget.config"), NuGetConfig(feed));
         await File.WriteAllTextAsync(Path.Combine(consumer, "Consumer.csproj"), ConsumerProject(_version));
         await File.WriteAllTextAsync(Path.Combine(consumer, "Program.cs"), ConsumerProgram);
 
-        (int runExit, string runOutput) = await DotnetCli.RunAsync(consumer, StepTimeout, "run", "-c", "Release");
+        (int runExit, string runOutput) = await ChildProcess.DotnetAsync(consumer, PackedFeed.StepTimeout, "run", "-c", "Release");
         runExit.Should().Be(0, runOutput);
         runOutput.Should().Contain("consumer ok: keys=2 health=Healthy");
+    }
+
+    [Fact]
+    public async Task UseFromSource_AsTheReadmeWritesIt_GivesAProjectThePackagesAndTheTool()
+    {
+        // The README's block, run by bash in the checkout with a home folder of its own (the tool installs there).
+        string block = Documents.UseFromSourceBlock();
+        string home = Path.Combine(packed.Work, "home");
+        string app = Path.Combine(home, "src", "YourApp");
+        Directory.CreateDirectory(app);
+        Dictionary<string, string> environment = packed.Environment(home);
+        (int newExit, string newOutput) = await ChildProcess.RunAsync("dotnet", app, PackedFeed.StepTimeout, environment, "new", "console");
+        newExit.Should().Be(0, newOutput);
+
+        (int exit, string output) = await ChildProcess.RunAsync("bash", RepositoryRoot.Path, 2 * PackedFeed.StepTimeout, environment, "-euo", "pipefail", "-c", block);
+        exit.Should().Be(0, output);
+
+        string project = await File.ReadAllTextAsync(Path.Combine(app, "YourApp.csproj"));
+        project.Should().MatchRegex(@"<PackageReference Include=""WatcherSync"" Version=""0\.1\.0-dev\.\d{14}"" />");
+        await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), """
+            await using var store = new WatcherSync.InMemory.InMemoryBackend();
+            await store.CreateAsync(new WatcherSync.KVPair(new WatcherSync.PathKey("/a"), "1"));
+            Console.WriteLine($"from source ok: {(await store.ListAsync(new WatcherSync.PrefixListOptions("/"))).KVPairs.Count} key");
+            """);
+        (int runExit, string runOutput) = await ChildProcess.RunAsync("dotnet", app, PackedFeed.StepTimeout, environment, "run");
+        runExit.Should().Be(0, runOutput);
+        runOutput.Should().Contain("from source ok: 1 key");
+
+        string tool = Path.Combine(home, ".dotnet", "tools", "watchersync");
+        (int versionExit, string version) = await ChildProcess.RunAsync(tool, app, PackedFeed.StepTimeout, environment, "--version");
+        versionExit.Should().Be(0, version);
+        version.Should().StartWith("0.1.0-dev.");
     }
 
     private void CheckPackage(string feed, string id)

@@ -3,12 +3,16 @@ using System.Text;
 
 namespace WatcherSync.Packaging.Tests;
 
-/// <summary>Runs the dotnet CLI as a child process with a deadline, keeping its output for the failure message.</summary>
-internal static class DotnetCli
+/// <summary>Runs a program (the dotnet CLI, bash) as a child process with a deadline, keeping its output for the failure message.</summary>
+internal static class ChildProcess
 {
-    public static async Task<(int ExitCode, string Output)> RunAsync(string workingDirectory, TimeSpan timeout, params string[] arguments)
+    public static Task<(int ExitCode, string Output)> DotnetAsync(string workingDirectory, TimeSpan timeout, params string[] arguments) =>
+        RunAsync("dotnet", workingDirectory, timeout, new Dictionary<string, string>(), arguments);
+
+    public static async Task<(int ExitCode, string Output)> RunAsync(
+        string program, string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -28,6 +32,10 @@ internal static class DotnetCli
         start.Environment.Remove("MSBuildExtensionsPath");
         start.Environment.Remove("MSBUILD_EXE_PATH");
         start.Environment.Remove("MSBuildSDKsPath");
+        foreach ((string name, string value) in environment)
+        {
+            start.Environment[name] = value;
+        }
 
         var output = new StringBuilder();
         using var process = new Process { StartInfo = start };
@@ -45,7 +53,7 @@ internal static class DotnetCli
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
-            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish within {timeout.TotalSeconds:0} s:{Environment.NewLine}{Text(output)}");
+            throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not finish within {timeout.TotalSeconds:0} s:{Environment.NewLine}{Text(output)}");
         }
 
         return (process.ExitCode, Text(output));
