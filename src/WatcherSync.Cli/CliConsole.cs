@@ -1,3 +1,4 @@
+using System.Text;
 using Spectre.Console;
 
 namespace WatcherSync.Cli;
@@ -26,12 +27,18 @@ internal sealed class CliConsole
     /// <summary>Gets a value indicating whether <see cref="Out"/> is an interactive terminal (live displays allowed).</summary>
     public bool IsTerminal { get; }
 
-    /// <summary>The process's console; a terminal only when stdout is not redirected and TERM is not "dumb".</summary>
-    public static CliConsole FromProcess()
+    /// <summary>
+    /// The process's console; a terminal only when stdout is not redirected and TERM is not "dumb". When stdout is a
+    /// pipe or a file, <paramref name="onBrokenPipe"/> is called once its reader has gone (EPIPE), as a Unix tool ends.
+    /// </summary>
+    public static CliConsole FromProcess(Action onBrokenPipe)
     {
         bool terminal = !Console.IsOutputRedirected
             && !string.Equals(Environment.GetEnvironmentVariable("TERM"), "dumb", StringComparison.Ordinal);
-        return new CliConsole(Console.Out, Console.Error, terminal);
+        TextWriter output = Console.IsOutputRedirected
+            ? new StreamWriter(new BrokenPipeStream(onBrokenPipe), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { AutoFlush = true }
+            : Console.Out;
+        return new CliConsole(output, Console.Error, terminal);
     }
 
     /// <summary>A Spectre console on <see cref="Out"/>: colours and cursor movement only on a terminal, never when NO_COLOR is set.</summary>

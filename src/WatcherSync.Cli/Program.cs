@@ -26,7 +26,12 @@ internal static class Program
         });
         try
         {
-            return await CliApp.RunAsync(args, CliConsole.FromProcess(), interrupted.Token);
+            // A closed stdout pipe (`watchersync mirror | head -1`) ends the command as Ctrl+C does; the callbacks of the
+            // token run on the thread pool, not on the writer (which may be a syncer callback).
+            CliConsole console = CliConsole.FromProcess(onBrokenPipe: () => _ = interrupted.CancelAsync());
+            int exitCode = await CliApp.RunAsync(args, console, interrupted.Token);
+            await console.Out.FlushAsync(CancellationToken.None);
+            return exitCode;
         }
         finally
         {

@@ -1,0 +1,96 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace WatcherSync.Cli;
+
+/// <summary>
+/// Standard output as a stream that notices a closed pipe. The framework's console stream ignores EPIPE on Unix (a
+/// write to a reader that has gone is dropped silently), so <c>watchersync mirror | head -1</c> would run for ever.
+/// Written by hand because no framework type reports it: this stream writes to file descriptor 1 and, on the first
+/// EPIPE, calls <c>onBrokenPipe</c> (the tool ends as on Ctrl+C) and drops what is written after.
+/// </summary>
+internal sealed class BrokenPipeStream(Action onBrokenPipe) : Stream
+{
+    private const int BrokenPipe = 32; // EPIPE on Linux and macOS
+
+    private readonly FileStream _output = new(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+    private volatile bool _broken;
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        if (_broken)
+        {
+            return;
+        }
+
+        try
+        {
+            _output.Write(buffer);
+        }
+        catch (IOException error) when (error.HResult == BrokenPipe)
+        {
+            Break();
+        }
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_broken)
+        {
+            return;
+        }
+
+        try
+        {
+            await _output.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException error) when (error.HResult == BrokenPipe)
+        {
+            Break();
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _output.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private void Break()
+    {
+        _broken = true;
+        onBrokenPipe();
+    }
+}
