@@ -6,6 +6,13 @@ namespace WatcherSync.Etcd.Diagnostics;
 /// <summary>The etcd backend's instruments on the shared <c>WatcherSync</c> meter.</summary>
 internal sealed class EtcdMetrics : IDisposable
 {
+    // OpenTelemetry's buckets for request durations in seconds (its semantic conventions for HTTP and RPC): without
+    // advice, exporters fall back to buckets meant for milliseconds and every request lands in the first one.
+    private static readonly InstrumentAdvice<double> DurationBuckets = new()
+    {
+        HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+    };
+
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
     private readonly Counter<long> _requests;
@@ -21,7 +28,7 @@ internal sealed class EtcdMetrics : IDisposable
         _ownsMeter = meterFactory is null;
         _meter = WatcherSyncMeter.Create(meterFactory);
         _requests = _meter.CreateCounter<long>("watchersync.etcd.requests", "{request}", "Requests sent to etcd, by operation and outcome.");
-        _duration = _meter.CreateHistogram<double>("watchersync.etcd.request.duration", "s", "Duration of requests to etcd, failover included.");
+        _duration = _meter.CreateHistogram("watchersync.etcd.request.duration", "s", "Duration of requests to etcd, failover included.", tags: null, advice: DurationBuckets);
         _failovers = _meter.CreateCounter<long>("watchersync.etcd.failovers", "{failover}", "Moves to another etcd endpoint after a failure.");
         _watchEvents = _meter.CreateCounter<long>("watchersync.etcd.watch.events", "{event}", "Events delivered by etcd watches.");
         _watchReconnects = _meter.CreateCounter<long>("watchersync.etcd.watch.reconnects", "{reconnect}", "Watch streams re-opened after a break.");
