@@ -91,6 +91,20 @@ public sealed class PackAndConsumeTests(PackedFeed packed) : IClassFixture<Packe
         Value("authors").Should().NotBeNullOrWhiteSpace(id);
         Element("repository")?.Attribute("type")?.Value.Should().Be("git", $"{id} names its repository");
         zip.GetEntry($"lib/net10.0/{id}.dll").Should().NotBeNull(id);
+
+        // Packages that share internals must come in the same version: a sibling dependency is pinned exactly. No
+        // package drags build tools (Grpc.Tools, through Grpc.AspNetCore) into its consumers.
+        XElement[] dependencies = [.. metadata.Descendants().Where(e => e.Name.LocalName == "dependency")];
+        foreach (XElement dependency in dependencies)
+        {
+            string dependencyId = dependency.Attribute("id")!.Value;
+            if (dependencyId.StartsWith("WatcherSync", StringComparison.Ordinal))
+            {
+                dependency.Attribute("version")!.Value.Should().Be($"[{_version}]", $"{id} depends on {dependencyId} of exactly its own version");
+            }
+
+            new[] { "Grpc.AspNetCore", "Grpc.Tools" }.Should().NotContain(dependencyId, $"{id} must not bring build tools to its consumers");
+        }
         zip.GetEntry($"lib/net10.0/{id}.xml").Should().NotBeNull($"{id} ships its XML docs");
     }
 
