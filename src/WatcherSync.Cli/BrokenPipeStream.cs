@@ -6,14 +6,36 @@ namespace WatcherSync.Cli;
 /// Standard output as a stream that notices a closed pipe. The framework's console stream ignores EPIPE on Unix (a
 /// write to a reader that has gone is dropped silently), so <c>watchersync mirror | head -1</c> would run for ever.
 /// Written by hand because no framework type reports it: this stream writes to file descriptor 1 and, on the first
-/// EPIPE, calls <c>onBrokenPipe</c> (the tool ends as on Ctrl+C) and drops what is written after.
+/// EPIPE, calls <c>onBrokenPipe</c> (the tool ends as on Ctrl+C) and drops what is written after. Only for a pipe or
+/// socket (<see cref="TryOpen"/>): on a seekable file a FileStream writes at offsets of its own and would overwrite
+/// what the shell writes to the same file after it, and a file has no reader to lose.
 /// </summary>
-internal sealed class BrokenPipeStream(Action onBrokenPipe) : Stream
+internal sealed class BrokenPipeStream : Stream
 {
     private const int BrokenPipe = 32; // EPIPE on Linux and macOS
 
-    private readonly FileStream _output = new(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+    private readonly FileStream _output;
+    private readonly Action _onBrokenPipe;
     private volatile bool _broken;
+
+    private BrokenPipeStream(FileStream output, Action onBrokenPipe)
+    {
+        _output = output;
+        _onBrokenPipe = onBrokenPipe;
+    }
+
+    /// <summary>Gets a stream on standard output when it is a pipe or socket; otherwise null.</summary>
+    public static BrokenPipeStream? TryOpen(Action onBrokenPipe)
+    {
+        var output = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        if (output.CanSeek)
+        {
+            output.Dispose();
+            return null;
+        }
+
+        return new BrokenPipeStream(output, onBrokenPipe);
+    }
 
     public override bool CanRead => false;
 
@@ -91,6 +113,6 @@ internal sealed class BrokenPipeStream(Action onBrokenPipe) : Stream
     private void Break()
     {
         _broken = true;
-        onBrokenPipe();
+        _onBrokenPipe();
     }
 }

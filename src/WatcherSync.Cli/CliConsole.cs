@@ -35,8 +35,8 @@ internal sealed class CliConsole
     {
         bool terminal = !Console.IsOutputRedirected
             && !string.Equals(Environment.GetEnvironmentVariable("TERM"), "dumb", StringComparison.Ordinal);
-        TextWriter output = Console.IsOutputRedirected
-            ? new StreamWriter(new BrokenPipeStream(onBrokenPipe), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { AutoFlush = true }
+        TextWriter output = Console.IsOutputRedirected && BrokenPipeStream.TryOpen(onBrokenPipe) is { } pipe
+            ? new StreamWriter(pipe, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { AutoFlush = true }
             : Console.Out;
         return new CliConsole(output, Console.Error, terminal);
     }

@@ -46,4 +46,27 @@ public sealed class BrokenPipeTests(EtcdFixture etcd)
         (await firstLine).Should().StartWith("{\"key\":\"" + _prefix);
         (await error).Should().Contain("exit 0", "a closed pipe ends the mirror as Ctrl+C does");
     }
+
+    [Fact]
+    public async Task Output_RedirectedToAFileSharedWithTheShell_IsNotOverwritten()
+    {
+        // The shell and the tool write to one open file in turn: each must append where the other stopped.
+        string tool = Path.Combine(AppContext.BaseDirectory, "WatcherSync.Cli.dll");
+        string file = Path.Combine(Path.GetTempPath(), $"watchersync-out-{Guid.NewGuid():N}.txt");
+        try
+        {
+            var start = new ProcessStartInfo("bash") { ArgumentList = { "-c", $"{{ echo before; dotnet exec '{tool}' --help; echo after; }} > '{file}'" } };
+            using Process shell = Process.Start(start)!;
+            await Eventually.Within(shell.WaitForExitAsync(), "the shell ends");
+
+            string[] lines = await File.ReadAllLinesAsync(file);
+            lines[0].Should().Be("before");
+            lines[1].Should().Be("Description:");
+            lines[^1].Should().Be("after");
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
