@@ -47,4 +47,19 @@ public sealed class CommandLineTests
         result.Out.Should().Contain("demo").And.Contain("mirror");
         result.Error.Should().BeEmpty();
     }
+
+    [Theory]
+    [InlineData("--endpoints", "mirror", "--relay", "http://127.0.0.1:5473", "--endpoints", "http://127.0.0.1:2379", "--count")]
+    [InlineData("--user", "mirror", "--relay", "http://127.0.0.1:5473", "--user", "root:pw", "--count")]
+    [InlineData("--feed goes with --relay", "mirror", "--feed", "felix", "--count")]
+    [InlineData("--token goes with --relay", "mirror", "--token", "t", "--count")]
+    [InlineData("--endpoints", "relay", "--demo", "--allow-anonymous", "--endpoints", "http://127.0.0.1:2379")]
+    [InlineData("--demo-keys goes with --demo", "relay", "--allow-anonymous", "--demo-keys", "10")]
+    public async Task OptionsThatContradictEachOther_AreAUsageError(string message, params string[] args)
+    {
+        CliResult result = await CliRunner.RunAsync(TimeSpan.FromSeconds(30), args);
+
+        result.ExitCode.Should().Be(2, result.Error);
+        result.Error.Should().Contain(message);
+    }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine.Parsing;
 using System.CommandLine;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -75,6 +76,23 @@ internal sealed class EtcdConnectionOptions
                 result.AddError("--cert and --key go together: give both or neither.");
             }
         });
+    }
+
+    /// <summary>Gets the names of the etcd connection options given on the command line (not left to their defaults).</summary>
+    public IEnumerable<string> Given(CommandResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        Option[] options = [_endpoints, _user, _password, _caCert, _cert, _key, _requestTimeout];
+        return options.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name);
+    }
+
+    /// <summary>Adds the error of etcd connection options given where etcd is not used (<paramref name="instead"/> names the source used).</summary>
+    public void RefuseWith(CommandResult result, string instead)
+    {
+        if (Given(result).ToArray() is { Length: > 0 } given)
+        {
+            result.AddError($"{string.Join(", ", given)} {(given.Length == 1 ? "is an etcd option" : "are etcd options")}, and {instead} does not use etcd.");
+        }
     }
 
     /// <summary>The endpoints as given, for messages.</summary>

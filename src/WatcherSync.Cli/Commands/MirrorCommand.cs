@@ -58,6 +58,18 @@ internal static class MirrorCommand
             {
                 result.AddError("--table and --count do not go together.");
             }
+
+            if (result.GetResult(relay) is { Implicit: false })
+            {
+                connection.RefuseWith(result, "--relay");
+            }
+            else
+            {
+                foreach (Option relayOnly in new Option[] { feed, token }.Where(o => result.GetResult(o) is { Implicit: false }))
+                {
+                    result.AddError($"{relayOnly.Name} goes with --relay.");
+                }
+            }
         });
         command.SetAction(async (parse, cancellationToken) =>
         {

@@ -54,6 +54,15 @@ internal static class RelayCommand
         connection.AddTo(command);
         command.Validators.Add(result =>
         {
+            if (result.GetValue(demo))
+            {
+                connection.RefuseWith(result, "--demo");
+            }
+            else if (result.GetResult(demoKeys) is { Implicit: false })
+            {
+                result.AddError("--demo-keys goes with --demo.");
+            }
+
             if ((result.GetValue(tlsCert) is null) != (result.GetValue(tlsKey) is null))
             {
                 result.AddError("--tls-cert and --tls-key go together: give both or neither.");
