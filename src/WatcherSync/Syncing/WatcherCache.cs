@@ -21,6 +21,7 @@ internal sealed class WatcherCache
     private readonly CacheOutbox _outbox;
     private readonly CacheKeySet _keys;
     private readonly RawPairApplier _applier;
+    private readonly ExponentialBackoff _backoff;
 
     // The cache's own state, all of it written by its one loop (RunAsync) only; _keyCount is also read by others.
     // The state machine (State below) is the local variable of RunAsync; these fields say where it stands.
@@ -34,6 +35,8 @@ internal sealed class WatcherCache
     // _watchErrors: errors in a row while the watch is stuck at one revision, 0 ≤ _watchErrors <
     //   MaxWatchErrorsBeforeRelist in Watching; reset by a successful list and by a watch that progressed.
     // _lastPassStart: when the last pass began (-1 before the first), to pace passes by MinResyncInterval.
+    // _retryDelay: the wait before the next pass after a failure, drawn from _backoff (zero after a success); set by
+    //   the state that failed, consumed by the next pass's pacing.
     // The small types hold the rest, each with its own invariants: _resume (where the next watch starts), _contact
     // (in contact / failing since / expired), _keys (keys and revisions, with the list epoch), _outbox (what is
     // applied but not yet handed over), _applier (the processor, bad writes reported once, and whether revisions are
@@ -41,6 +44,7 @@ internal sealed class WatcherCache
     private readonly ContactClock _contact;
     private readonly ResumePoint _resume = new();
     private long _lastPassStart = -1;
+    private TimeSpan _retryDelay;
     private bool _canWatch = true;
     private RelistReason _relistReason = RelistReason.Initial;
     private bool _resyncAnnounced;
@@ -65,6 +69,7 @@ internal sealed class WatcherCache
         _metrics = metrics;
         _syncerName = options.Name;
         _contact = new ContactClock(_time, options.WatchRetryTimeout);
+        _backoff = new ExponentialBackoff(options.Backoff, _time);
         _outbox = new CacheOutbox(index, options.MaxUpdatesPerBatch, output);
         _keys = new CacheKeySet(_outbox);
         _applier = new RawPairApplier(resourceType.UpdateProcessor, _keys, _outbox, logger, _syncerName, resourceType.ListInterface.DefaultPathRoot);
@@ -124,6 +129,7 @@ internal sealed class WatcherCache
                     // set still matches what was handed over, and a relist puts the rest right.
                     SyncerLog.CacheFailed(_logger, _syncerName, Prefix, ex);
                     state = Relist(RelistReason.WatchErrors);
+                    Retry(_options.MinResyncInterval);
                 }
             }
         }
@@ -137,13 +143,12 @@ internal sealed class WatcherCache
         }
     }
 
-    /// <summary>The Listing state: a full sync; on failure, list again after the retry interval.</summary>
+    /// <summary>The Listing state: a full sync; on failure, list again after a backoff above the list retry interval.</summary>
     private async Task<State> ListAsync(CancellationToken cancellationToken)
     {
         if (!await FullSyncAsync(cancellationToken).ConfigureAwait(false))
         {
-            await FlushAsync().ConfigureAwait(false);
-            await Task.Delay(_options.ListRetryInterval, _time, cancellationToken).ConfigureAwait(false);
+            Retry(_options.ListRetryInterval);
             return State.Listing;
         }
 
@@ -171,8 +176,9 @@ internal sealed class WatcherCache
 
         if (error is null)
         {
-            // The stream ended without an error: resume from the last revision seen.
+            // The stream ended without an error: resume from the last revision seen (a reconnect like any other).
             SyncerLog.WatchEnded(_logger, _syncerName, Prefix, _resume.Revision);
+            Retry(_options.MinResyncInterval);
             return State.Watching;
         }
 
@@ -215,7 +221,21 @@ internal sealed class WatcherCache
                 break;
         }
 
+        if (next != State.Polling)
+        {
+            // A watch reconnect or a relist after an error: spaced by the backoff, so that a fleet cut off together
+            // does not come back in step. (Polling waits its own interval.)
+            Retry(_options.MinResyncInterval);
+        }
+
         return CheckContact(error) ? Relist(RelistReason.ContactLost) : next;
+    }
+
+    /// <summary>A failure (or a watch's end): the next pass waits a backoff delay above <paramref name="floor"/>.</summary>
+    private void Retry(TimeSpan floor)
+    {
+        _retryDelay = _backoff.Next(floor);
+        SyncerLog.Retrying(_logger, _syncerName, Prefix, _retryDelay, _backoff.Attempts);
     }
 
     /// <summary>
@@ -254,7 +274,9 @@ internal sealed class WatcherCache
 
     private async Task PaceAsync(CancellationToken cancellationToken)
     {
-        TimeSpan wait = _lastPassStart < 0 ? TimeSpan.Zero : _options.MinResyncInterval - _time.GetElapsedTime(_lastPassStart);
+        TimeSpan wait = _retryDelay > TimeSpan.Zero ? _retryDelay
+            : _lastPassStart < 0 ? TimeSpan.Zero : _options.MinResyncInterval - _time.GetElapsedTime(_lastPassStart);
+        _retryDelay = TimeSpan.Zero;
         if (wait > TimeSpan.Zero)
         {
             await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
