@@ -34,16 +34,15 @@ internal sealed class WatcherCache
     //   again by a lost contact (the loop then counts the cache out of sync by the ContactLost message).
     // _watchErrors: errors in a row while the watch is stuck at one revision, 0 ≤ _watchErrors <
     //   MaxWatchErrorsBeforeRelist in Watching; reset by a successful list and by a watch that progressed.
-    // _lastPassStart: when the last pass began (-1 before the first), to pace passes by MinResyncInterval.
-    // _retryDelay: the wait before the next pass after a failure, drawn from _backoff (zero after a success); set by
-    //   the state that failed, consumed by the next pass's pacing.
+    // _retryDelay: the wait before the next pass after a failure, drawn from _backoff; zero after a success, so that
+    //   nothing waits after one (the first watch after a list opens at once). Set by the state that failed, consumed
+    //   (and zeroed) at the start of the next pass.
     // The small types hold the rest, each with its own invariants: _resume (where the next watch starts), _contact
     // (in contact / failing since / expired), _keys (keys and revisions, with the list epoch), _outbox (what is
     // applied but not yet handed over), _applier (the processor, bad writes reported once, and whether revisions are
     // void after a reset).
     private readonly ContactClock _contact;
     private readonly ResumePoint _resume = new();
-    private long _lastPassStart = -1;
     private TimeSpan _retryDelay;
     private bool _canWatch = true;
     private RelistReason _relistReason = RelistReason.Initial;
@@ -111,9 +110,9 @@ internal sealed class WatcherCache
         {
             while (true)
             {
-                // Hand over what the last state left (a relist announcement among it) before pacing the next pass.
+                // Hand over what the last state left (a relist announcement among it) before waiting out a retry.
                 await FlushAsync().ConfigureAwait(false);
-                await PaceAsync(cancellationToken).ConfigureAwait(false);
+                await WaitBeforeRetryAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
                     state = state switch
@@ -272,10 +271,10 @@ internal sealed class WatcherCache
         return deletes;
     }
 
-    private async Task PaceAsync(CancellationToken cancellationToken)
+    /// <summary>Waits the backoff delay a failure drew (nothing after a success).</summary>
+    private async Task WaitBeforeRetryAsync(CancellationToken cancellationToken)
     {
-        TimeSpan wait = _retryDelay > TimeSpan.Zero ? _retryDelay
-            : _lastPassStart < 0 ? TimeSpan.Zero : _options.MinResyncInterval - _time.GetElapsedTime(_lastPassStart);
+        TimeSpan wait = _retryDelay;
         _retryDelay = TimeSpan.Zero;
         if (wait > TimeSpan.Zero)
         {
@@ -283,13 +282,11 @@ internal sealed class WatcherCache
         }
         else
         {
-            // With no pause to take (MinResyncInterval 0, or a long pass), still give the thread back once a pass:
-            // a backend that fails synchronously must not make this loop spin on the thread that resumed it.
+            // With no pause to take (a success, or a zero backoff), still give the thread back once a pass: a backend
+            // that fails synchronously must not make this loop spin on the thread that resumed it.
             await Task.Yield();
             cancellationToken.ThrowIfCancellationRequested();
         }
-
-        _lastPassStart = _time.GetTimestamp();
     }
 
     /// <summary>Lists at one revision and reconciles the cache with it. Returns false when the list failed.</summary>
