@@ -71,7 +71,7 @@ internal sealed class WatcherCache
         _backoff = new ExponentialBackoff(options.Backoff, _time);
         _outbox = new CacheOutbox(index, options.MaxUpdatesPerBatch, output);
         _keys = new CacheKeySet(_outbox);
-        _applier = new RawPairApplier(resourceType.UpdateProcessor, _keys, _outbox, logger, _syncerName, resourceType.ListInterface.DefaultPathRoot);
+        _applier = new RawPairApplier(resourceType.UpdateProcessor, options.Transform, _keys, _outbox, logger, _syncerName, resourceType.ListInterface.DefaultPathRoot);
     }
 
     /// <summary>What the cache is doing; each state is one method that returns the next state.</summary>
