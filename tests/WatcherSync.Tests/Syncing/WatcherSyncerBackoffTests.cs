@@ -140,20 +140,7 @@ public sealed class WatcherSyncerBackoffTests : IAsyncLifetime
         return values.Select(v => sum += v).ToArray();
     }
 
-    private async Task Until(Func<bool> condition, string because, TimeSpan? step = null)
-    {
-        using var deadline = new CancellationTokenSource(Eventually.DefaultTimeout);
-        while (!condition())
-        {
-            if (deadline.IsCancellationRequested)
-            {
-                throw new TimeoutException($"Not reached in time: {because}");
-            }
-
-            _time.Advance(step ?? TimeSpan.FromMilliseconds(100));
-            await Task.Delay(2);
-        }
-    }
+    private Task Until(Func<bool> condition, string because, TimeSpan? step = null) => Eventually.Advancing(_time, condition, because, step);
 
     /// <summary>Draws the top of every jitter window, so that the delays show the growth itself.</summary>
     private sealed class TopOfWindow : Random

@@ -132,20 +132,7 @@ public sealed class WatcherSyncerTransformTests : IAsyncLifetime
         _syncer.Start();
     }
 
-    private async Task Until(Func<bool> condition, string because)
-    {
-        using var deadline = new CancellationTokenSource(Eventually.DefaultTimeout);
-        while (!condition())
-        {
-            if (deadline.IsCancellationRequested)
-            {
-                throw new TimeoutException($"Not reached in time: {because}");
-            }
-
-            _time.Advance(TimeSpan.FromMilliseconds(100));
-            await Task.Delay(2);
-        }
-    }
+    private Task Until(Func<bool> condition, string because) => Eventually.Advancing(_time, condition, because);
 
     /// <summary>"a,b" → one pair per part, keyed path#i.</summary>
     private sealed class SplitProcessor : ISyncerUpdateProcessor
