@@ -67,6 +67,20 @@ internal static class Fixtures
         }
     }
 
+    /// <summary>
+    /// Starts a syncer of one resource type on <paramref name="store"/> with a counting sink, notes it in
+    /// <paramref name="started"/> (to be stopped later) and waits until it is in sync; returns the updates delivered.
+    /// </summary>
+    public static long InitialSync(InMemoryBackend store, List<ISyncer> started)
+    {
+        var sink = new CountingSink();
+        ISyncer syncer = store.CreateSyncer(ResourceTypes(1), sink);
+        started.Add(syncer);
+        syncer.Start();
+        sink.WaitForStatus(SyncStatus.InSync);
+        return sink.Updates;
+    }
+
     /// <summary>Stops every syncer in <paramref name="syncers"/> and empties the list.</summary>
     public static void StopAll(List<ISyncer> syncers)
     {

@@ -27,15 +27,7 @@ public class SyncerInitialSyncBenchmark : IAsyncDisposable
     public int List() => _store!.ListAsync(_list).GetAwaiter().GetResult().KVPairs.Count;
 
     [Benchmark]
-    public long InitialSync()
-    {
-        var sink = new CountingSink();
-        ISyncer syncer = _store!.CreateSyncer(Fixtures.ResourceTypes(1), sink);
-        _started.Add(syncer);
-        syncer.Start();
-        sink.WaitForStatus(SyncStatus.InSync);
-        return sink.Updates;
-    }
+    public long InitialSync() => Fixtures.InitialSync(_store!, _started);
 
     [IterationCleanup]
     public void StopSyncers() => Fixtures.StopAll(_started);

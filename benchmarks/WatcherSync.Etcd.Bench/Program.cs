@@ -14,6 +14,8 @@ using WatcherSync.Etcd.Bench;
 //   insync  EP PREFIX TYPES ROUNDS           syncer start -> InSync for 1 type and for TYPES types; TCP connections held
 //   watch   EP PREFIX SECONDS BATCH RATE     writer txns of BATCH puts at RATE txn/s; syncer and etcdctl watch side by side
 //   manywatches EP PREFIX COUNT SECONDS INTERVAL  COUNT quiet watches on one client: creation, memory, breaks over SECONDS
+//   restart EP PREFIX SYNCERS DOWN fixed|jittered  starts its own etcd on EP; SYNCERS direct syncers; etcd killed for
+//                                    DOWN s: reconnect attempts per second over a minute, time until all are back
 string mode = args[0];
 string endpoint = args[1];
 string prefix = args[2];
@@ -48,6 +50,10 @@ switch (mode)
 
     case "watch":
         await WatchBench.RunAsync(endpoint, prefix, kv, Int(args[3]), Int(args[4]), Int(args[5]));
+        break;
+
+    case "restart":
+        await RestartBench.RunAsync(endpoint, prefix, Int(args[3]), Int(args[4]), args[5]);
         break;
 
     case "manywatches":

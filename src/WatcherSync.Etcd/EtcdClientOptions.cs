@@ -65,6 +65,14 @@ public sealed class EtcdClientOptions
     /// </summary>
     public TimeSpan WatchReconnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Gets or sets how a watch whose stream broke spaces its reconnects within <see cref="WatchReconnectTimeout"/>:
+    /// each waits <c>uniform(0, min(InitialDelay × Factor^n, MaxDelay))</c>, so that the watches of a fleet broken by
+    /// one etcd restart come back spread over the window rather than in step. A healthy stream starts it again.
+    /// Default: 100 ms, factor 2, 5 s cap (every watch tries at least twice more in the last 10 s of the timeout).
+    /// </summary>
+    public BackoffOptions WatchReconnectBackoff { get; set; } = new() { InitialDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(5) };
+
     /// <summary>Gets or sets the TTL of the lease that lives as long as the client (kept alive at a third of it). Default: 30 s.</summary>
     public TimeSpan ClientLeaseTtl { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -153,6 +161,11 @@ public sealed class EtcdClientOptions
         if (WatchReconnectTimeout < TimeSpan.Zero)
         {
             problems.Add($"WatchReconnectTimeout: must not be negative, not {WatchReconnectTimeout}.");
+        }
+
+        if (WatchReconnectBackoff is null)
+        {
+            problems.Add("WatchReconnectBackoff: must be set.");
         }
 
         if (ClientLeaseTtl < TimeSpan.FromSeconds(2))

@@ -67,6 +67,7 @@ public sealed class EmbeddedStoreChaosTests(ITestOutputHelper output)
             LoggerFactory = FakeLogs.Factory(logs),
             MinResyncInterval = TimeSpan.FromMilliseconds(1),
             ListRetryInterval = TimeSpan.FromMilliseconds(1),
+            Backoff = { InitialDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(20) },
             MaxUpdatesPerBatch = c.Batch,
         };
         await using var mirror = new Mirror(faulty, StoreScript.Watched, options, new DedupeBufferOptions { BatchSize = c.BufferBatch });

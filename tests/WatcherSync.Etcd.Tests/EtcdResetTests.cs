@@ -50,7 +50,7 @@ public sealed class EtcdResetTests : IAsyncLifetime
         }
 
         var callbacks = new RecordingCallbacks();
-        var options = new WatcherSyncerOptions { MinResyncInterval = TimeSpan.FromMilliseconds(10), ListRetryInterval = TimeSpan.FromMilliseconds(100) };
+        var options = new WatcherSyncerOptions { MinResyncInterval = TimeSpan.FromMilliseconds(10), ListRetryInterval = TimeSpan.FromMilliseconds(100), Backoff = { InitialDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(500) } };
         await using var syncer = new WatcherSyncer(client, [new ResourceType(new PrefixListOptions("/s/"))], callbacks, options);
         syncer.Start();
         await Eventually.True(() => callbacks.LastStatus == SyncStatus.InSync && callbacks.Picture.Count == 20, "the first sync completes");

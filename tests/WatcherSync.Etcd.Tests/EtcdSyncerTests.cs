@@ -36,7 +36,7 @@ public sealed class EtcdSyncerTests(EtcdFixture etcd) : IAsyncLifetime
         }
 
         EtcdClientOptions options = TestOptions.For(_proxy.Url);
-        options.SyncerOptions = new WatcherSyncerOptions { MinResyncInterval = TimeSpan.FromMilliseconds(50), ListRetryInterval = TimeSpan.FromMilliseconds(200) };
+        options.SyncerOptions = new WatcherSyncerOptions { MinResyncInterval = TimeSpan.FromMilliseconds(50), ListRetryInterval = TimeSpan.FromMilliseconds(200), Backoff = { InitialDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1) } };
         await using var client = new EtcdBackendClient(options);
         var sink = new RecordingCallbacks();
         await using ISyncer syncer = client.CreateSyncer([new ResourceType(new PrefixListOptions(_prefix))], sink);

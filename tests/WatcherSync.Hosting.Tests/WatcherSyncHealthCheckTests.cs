@@ -135,10 +135,10 @@ public sealed class WatcherSyncHealthCheckTests
         await host.StartAsync();
         await Eventually.True(() => sink.LastStatus == SyncStatus.InSync, "the hosted syncer is in sync");
 
-        // The watch opens after the list, once the cache's pass pacing (MinResyncInterval, on the fake clock) is over,
-        // on the syncer's own thread. The hour starts once it is open and idle, so that its bookmarks run on the fake
-        // clock from the first second: a watch opened late, while the loop below has already moved the clock far,
-        // would be judged by an hour it did not see. Move the clock in small steps until the watch is open.
+        // The watch opens right after the list, on the syncer's own thread. The hour starts once it is open and idle,
+        // so that its bookmarks run on the fake clock from the first second: a watch opened late, while the loop below
+        // has already moved the clock far, would be judged by an hour it did not see. Move the clock in small steps
+        // until the watch is open.
         InMemory.InMemoryBackend store = host.Services.GetRequiredService<InMemory.InMemoryBackend>();
         await Eventually.True(
             () =>

@@ -472,7 +472,7 @@ public abstract class DataSyncContractTests : IAsyncLifetime
             DeliveryTimeout = deliveryTimeout ?? DataSyncDefaults.DefaultNotifTimeout,
             TimeProvider = time ?? TimeProvider.System,
             LoggerFactory = FakeLogs.Factory(_logs),
-            SyncerOptions = new WatcherSyncerOptions { MinResyncInterval = TimeSpan.FromMilliseconds(10), ListRetryInterval = TimeSpan.FromMilliseconds(50), LoggerFactory = FakeLogs.Factory(_logs) },
+            SyncerOptions = new WatcherSyncerOptions { MinResyncInterval = TimeSpan.FromMilliseconds(10), ListRetryInterval = TimeSpan.FromMilliseconds(50), Backoff = { InitialDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(500) }, LoggerFactory = FakeLogs.Factory(_logs) },
         });
         _owned.Add(engine);
         return engine;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Time.Testing;
 
 namespace WatcherSync.Testing;
 
@@ -51,5 +52,29 @@ public static class Eventually
         {
             throw new TimeoutException($"Not done within {(timeout ?? DefaultTimeout).TotalSeconds:0.#} s: {because}", ex);
         }
+    }
+
+    /// <summary>
+    /// Moves the fake clock on by <paramref name="step"/> (100 ms by default) until <paramref name="condition"/> holds,
+    /// failing with <paramref name="because"/> after the real-time timeout.
+    /// </summary>
+    public static Task Advancing(FakeTimeProvider time, Func<bool> condition, string because, TimeSpan? step = null, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(condition);
+        TimeSpan by = step ?? TimeSpan.FromMilliseconds(100);
+        return True(
+            () =>
+            {
+                if (condition())
+                {
+                    return true;
+                }
+
+                time.Advance(by);
+                return false;
+            },
+            because,
+            timeout);
     }
 }

@@ -13,6 +13,7 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
     private readonly Lock _sync = new();
     private readonly List<FaultyWatch> _open = [];
     private int _injected;
+    private int _listCalls;
     private volatile bool _down;
 
     /// <summary>Gets the probability of a fault per watch event (twice that per list or watch call).</summary>
@@ -54,6 +55,9 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
     /// <summary>Gets how many faults have been injected.</summary>
     public int Injected => Volatile.Read(ref _injected);
 
+    /// <summary>Gets how many lists were asked for (failed ones included).</summary>
+    public int ListCalls => Volatile.Read(ref _listCalls);
+
     public Task<KVPair> CreateAsync(KVPair kv, CancellationToken cancellationToken = default) => inner.CreateAsync(kv, cancellationToken);
 
     public Task<KVPair> UpdateAsync(KVPair kv, CancellationToken cancellationToken = default) => inner.UpdateAsync(kv, cancellationToken);
@@ -66,6 +70,7 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
 
     public Task<KVPairList> ListAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default)
     {
+        Interlocked.Increment(ref _listCalls);
         if (_down || Roll(FaultRate * 2))
         {
             return Task.FromException<KVPairList>(new DatastoreUnavailableException("injected: list failed"));

@@ -17,9 +17,6 @@ namespace WatcherSync.Etcd.Watching;
 /// </summary>
 internal sealed class EtcdWatch : IWatch
 {
-    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
-
     private readonly EtcdTransport _transport;
     private readonly WatchHub _hub;
     private readonly EtcdClientOptions _options;
@@ -107,7 +104,9 @@ internal sealed class EtcdWatch : IWatch
     private async Task RunAsync()
     {
         int index = _transport.Current;
-        TimeSpan backoff = FirstBackoff;
+        // Jittered (EtcdClientOptions.WatchReconnectBackoff): the watches of a fleet broken by one etcd restart do not
+        // come back in step.
+        var backoff = new ExponentialBackoff(_options.WatchReconnectBackoff, _time);
         try
         {
             while (!_stop.IsCancellationRequested)
@@ -127,7 +126,7 @@ internal sealed class EtcdWatch : IWatch
                 if (_brokenSince is null)
                 {
                     _brokenSince = _time.GetTimestamp();
-                    backoff = FirstBackoff;
+                    backoff.Reset();
                 }
 
                 if (_time.GetElapsedTime(_brokenSince.Value) >= _options.WatchReconnectTimeout)
@@ -139,8 +138,7 @@ internal sealed class EtcdWatch : IWatch
                 Log.WatchReconnecting(_logger, _prefix, _translator.LastRevision, error.Message);
                 _metrics.WatchReconnected();
                 index = (index + 1) % _transport.EndpointCount;
-                await Task.Delay(backoff, _time, _stop.Token).ConfigureAwait(false);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                await Task.Delay(backoff.Next(TimeSpan.Zero), _time, _stop.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)

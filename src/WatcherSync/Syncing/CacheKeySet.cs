@@ -37,6 +37,10 @@ internal sealed class CacheKeySet(CacheOutbox outbox)
         outbox.Add(new Update(ReferenceEquals(pair.Revision, revision) ? pair : pair with { Revision = revision }, exists ? UpdateType.Updated : UpdateType.New));
     }
 
+    /// <summary>Gets whether <see cref="Upsert"/> of <paramref name="key"/> at <paramref name="revision"/> would be swallowed as a repeat.</summary>
+    public bool IsRepeat(IKey key, string? revision, bool revisionsVoid) =>
+        !revisionsVoid && _entries.TryGetValue(key.DefaultPath, out CacheEntry entry) && string.Equals(entry.Revision, revision, StringComparison.Ordinal);
+
     /// <summary>Deletes a key; a delete of an unknown key is swallowed.</summary>
     public void Delete(IKey key, string? revision)
     {

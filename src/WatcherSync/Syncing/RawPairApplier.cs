@@ -12,9 +12,14 @@ namespace WatcherSync;
 /// an <see cref="InvalidValue"/> from the backend) is a parse failure, reported once per write, and the key is
 /// deleted; any other exception from the processor is logged and the key is deleted too (a relist deletes a key whose
 /// pair was not applied, so the watch path does the same). The consumer never keeps a value that could not be processed.
+/// The syncer's transform (<see cref="WatcherSyncerOptions.Transform"/>) reshapes each pair the processor made before
+/// the key set hands it out (never a repeat the key set swallows); a transform that throws, or changes the key, is a
+/// bad write of the raw pair like a parse failure (reported once, the pair's key deleted), and the raw pair's other
+/// pairs are still applied.
 /// </remarks>
 internal sealed class RawPairApplier(
     ISyncerUpdateProcessor? processor,
+    Func<KVPair, KVPair?>? transform,
     CacheKeySet keys,
     CacheOutbox outbox,
     ILogger logger,
@@ -22,6 +27,7 @@ internal sealed class RawPairApplier(
     string prefix)
 {
     private readonly ISyncerUpdateProcessor? _processor = processor;
+    private readonly Func<KVPair, KVPair?>? _transform = transform;
     private readonly CacheKeySet _keys = keys;
     private readonly CacheOutbox _outbox = outbox;
     private readonly ILogger _logger = logger;
@@ -43,8 +49,7 @@ internal sealed class RawPairApplier(
 
         if (_processor is null)
         {
-            _badWrites.Forget(raw.Key.DefaultPath);
-            ApplyUpsert(raw, raw.Revision);
+            Applied(raw, ApplyUpsert(raw, raw.Revision));
             return;
         }
 
@@ -69,7 +74,7 @@ internal sealed class RawPairApplier(
             return;
         }
 
-        _badWrites.Forget(raw.Key.DefaultPath);
+        Exception? transformError = null;
         foreach (KVPair pair in pairs)
         {
             if (pair.Value is null)
@@ -78,8 +83,23 @@ internal sealed class RawPairApplier(
             }
             else
             {
-                ApplyUpsert(pair, pair.Revision ?? raw.Revision);
+                transformError ??= ApplyUpsert(pair, pair.Revision ?? raw.Revision);
             }
+        }
+
+        Applied(raw, transformError);
+    }
+
+    /// <summary>The raw pair's pairs are applied: a good write (the key leaves the bad writes) or one the transform refused.</summary>
+    private void Applied(KVPair raw, Exception? transformError)
+    {
+        if (transformError is null)
+        {
+            _badWrites.Forget(raw.Key.DefaultPath);
+        }
+        else
+        {
+            ReportOnce(raw, raw.Key.DefaultPath, (transformError as ValueParseException)?.RawValue ?? RawText(raw.Value), transformError);
         }
     }
 
@@ -120,12 +140,62 @@ internal sealed class RawPairApplier(
         }
     }
 
-    private void ApplyUpsert(KVPair pair, string? revision) => _keys.Upsert(pair, revision, RevisionsVoid);
+    /// <summary>Applies a pair through the transform; returns what the transform threw (the pair's key is then deleted).</summary>
+    private Exception? ApplyUpsert(KVPair pair, string? revision)
+    {
+        if (_transform is not null && !_keys.IsRepeat(pair.Key, revision, RevisionsVoid))
+        {
+            KVPair? shaped;
+            try
+            {
+                shaped = _transform(pair);
+                if (shaped is not null && !string.Equals(shaped.Key.DefaultPath, pair.Key.DefaultPath, StringComparison.Ordinal))
+                {
+                    throw new InvalidOperationException($"The transform changed the key {pair.Key.DefaultPath} to {shaped.Key.DefaultPath}.");
+                }
+            }
+#pragma warning disable CA1031 // A transform that throws must not stop the syncer: it is a bad write.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                SyncerLog.TransformFailed(_logger, _syncerName, pair.Key.DefaultPath, ex);
+                ApplyDelete(pair.Key, revision);
+                return ex;
+            }
+
+            if (shaped is null)
+            {
+                // Dropped: the consumer does not hold the key (a held one is deleted).
+                ApplyDelete(pair.Key, revision);
+                return null;
+            }
+
+            pair = shaped;
+        }
+
+        _keys.Upsert(pair, revision, RevisionsVoid);
+        return null;
+    }
+
+    private static string? RawText(object? value) => value switch
+    {
+        null => null,
+        string text => text,
+        byte[] bytes => System.Text.Encoding.UTF8.GetString(bytes),
+        _ => value.ToString(),
+    };
 
     private void ApplyDelete(IKey key, string? revision) => _keys.Delete(key, revision);
 
     /// <summary>A bad write: reported once (a replay of it is not), and the key it leaves behind is deleted.</summary>
     private void ReportBadWrite(KVPair raw, string rawKey, string? rawValue, Exception error)
+    {
+        ReportOnce(raw, rawKey, rawValue, error);
+        Delete(raw.Key, raw.Revision);
+    }
+
+    /// <summary>Reports a bad write as a parse failure, unless this write of the raw key was reported already.</summary>
+    private void ReportOnce(KVPair raw, string rawKey, string? rawValue, Exception error)
     {
         if (_badWrites.Note(raw.Key.DefaultPath, raw.Revision, _keys.Epoch, RevisionsVoid))
         {
@@ -134,8 +204,6 @@ internal sealed class RawPairApplier(
             // The failure keeps its place: the updates before it go out before it, the ones after it after.
             _outbox.Seal(CacheMessageKind.ParseFailed, parseFailure: new ParseFailure(rawKey, rawValue));
         }
-
-        Delete(raw.Key, raw.Revision);
     }
 
     /// <summary>Tells the processor a full sync starts.</summary>

@@ -43,6 +43,12 @@ internal static partial class SyncerLog
 
     [LoggerMessage(1012, LogLevel.Error, "Syncer {Syncer}: the watcher cache of {Prefix} failed unexpectedly; relisting")]
     public static partial void CacheFailed(ILogger logger, string syncer, string prefix, Exception error);
+
+    [LoggerMessage(1013, LogLevel.Debug, "Syncer {Syncer}: {Prefix} retries in {Delay} (retry {Attempt} in a row)")]
+    public static partial void Retrying(ILogger logger, string syncer, string prefix, TimeSpan delay, int attempt);
+
+    [LoggerMessage(1014, LogLevel.Warning, "Syncer {Syncer}: the transform failed on key {Key}; the write is reported as a parse failure")]
+    public static partial void TransformFailed(ILogger logger, string syncer, string key, Exception error);
 }
 
 /// <summary>Why a watcher cache lists again.</summary>

@@ -21,6 +21,7 @@ internal sealed class WatcherCache
     private readonly CacheOutbox _outbox;
     private readonly CacheKeySet _keys;
     private readonly RawPairApplier _applier;
+    private readonly ExponentialBackoff _backoff;
 
     // The cache's own state, all of it written by its one loop (RunAsync) only; _keyCount is also read by others.
     // The state machine (State below) is the local variable of RunAsync; these fields say where it stands.
@@ -33,14 +34,16 @@ internal sealed class WatcherCache
     //   again by a lost contact (the loop then counts the cache out of sync by the ContactLost message).
     // _watchErrors: errors in a row while the watch is stuck at one revision, 0 ≤ _watchErrors <
     //   MaxWatchErrorsBeforeRelist in Watching; reset by a successful list and by a watch that progressed.
-    // _lastPassStart: when the last pass began (-1 before the first), to pace passes by MinResyncInterval.
+    // _retryDelay: the wait before the next pass after a failure, drawn from _backoff; zero after a success, so that
+    //   nothing waits after one (the first watch after a list opens at once). Set by the state that failed, consumed
+    //   (and zeroed) at the start of the next pass.
     // The small types hold the rest, each with its own invariants: _resume (where the next watch starts), _contact
     // (in contact / failing since / expired), _keys (keys and revisions, with the list epoch), _outbox (what is
     // applied but not yet handed over), _applier (the processor, bad writes reported once, and whether revisions are
     // void after a reset).
     private readonly ContactClock _contact;
     private readonly ResumePoint _resume = new();
-    private long _lastPassStart = -1;
+    private TimeSpan _retryDelay;
     private bool _canWatch = true;
     private RelistReason _relistReason = RelistReason.Initial;
     private bool _resyncAnnounced;
@@ -65,9 +68,10 @@ internal sealed class WatcherCache
         _metrics = metrics;
         _syncerName = options.Name;
         _contact = new ContactClock(_time, options.WatchRetryTimeout);
+        _backoff = new ExponentialBackoff(options.Backoff, _time);
         _outbox = new CacheOutbox(index, options.MaxUpdatesPerBatch, output);
         _keys = new CacheKeySet(_outbox);
-        _applier = new RawPairApplier(resourceType.UpdateProcessor, _keys, _outbox, logger, _syncerName, resourceType.ListInterface.DefaultPathRoot);
+        _applier = new RawPairApplier(resourceType.UpdateProcessor, options.Transform, _keys, _outbox, logger, _syncerName, resourceType.ListInterface.DefaultPathRoot);
     }
 
     /// <summary>What the cache is doing; each state is one method that returns the next state.</summary>
@@ -106,9 +110,9 @@ internal sealed class WatcherCache
         {
             while (true)
             {
-                // Hand over what the last state left (a relist announcement among it) before pacing the next pass.
+                // Hand over what the last state left (a relist announcement among it) before waiting out a retry.
                 await FlushAsync().ConfigureAwait(false);
-                await PaceAsync(cancellationToken).ConfigureAwait(false);
+                await WaitBeforeRetryAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
                     state = state switch
@@ -124,6 +128,7 @@ internal sealed class WatcherCache
                     // set still matches what was handed over, and a relist puts the rest right.
                     SyncerLog.CacheFailed(_logger, _syncerName, Prefix, ex);
                     state = Relist(RelistReason.WatchErrors);
+                    Retry(_options.MinResyncInterval);
                 }
             }
         }
@@ -137,13 +142,12 @@ internal sealed class WatcherCache
         }
     }
 
-    /// <summary>The Listing state: a full sync; on failure, list again after the retry interval.</summary>
+    /// <summary>The Listing state: a full sync; on failure, list again after a backoff above the list retry interval.</summary>
     private async Task<State> ListAsync(CancellationToken cancellationToken)
     {
         if (!await FullSyncAsync(cancellationToken).ConfigureAwait(false))
         {
-            await FlushAsync().ConfigureAwait(false);
-            await Task.Delay(_options.ListRetryInterval, _time, cancellationToken).ConfigureAwait(false);
+            Retry(_options.ListRetryInterval);
             return State.Listing;
         }
 
@@ -171,8 +175,9 @@ internal sealed class WatcherCache
 
         if (error is null)
         {
-            // The stream ended without an error: resume from the last revision seen.
+            // The stream ended without an error: resume from the last revision seen (a reconnect like any other).
             SyncerLog.WatchEnded(_logger, _syncerName, Prefix, _resume.Revision);
+            Retry(_options.MinResyncInterval);
             return State.Watching;
         }
 
@@ -215,7 +220,21 @@ internal sealed class WatcherCache
                 break;
         }
 
+        if (next != State.Polling)
+        {
+            // A watch reconnect or a relist after an error: spaced by the backoff, so that a fleet cut off together
+            // does not come back in step. (Polling waits its own interval.)
+            Retry(_options.MinResyncInterval);
+        }
+
         return CheckContact(error) ? Relist(RelistReason.ContactLost) : next;
+    }
+
+    /// <summary>A failure (or a watch's end): the next pass waits a backoff delay above <paramref name="floor"/>.</summary>
+    private void Retry(TimeSpan floor)
+    {
+        _retryDelay = _backoff.Next(floor);
+        SyncerLog.Retrying(_logger, _syncerName, Prefix, _retryDelay, _backoff.Attempts);
     }
 
     /// <summary>
@@ -252,22 +271,22 @@ internal sealed class WatcherCache
         return deletes;
     }
 
-    private async Task PaceAsync(CancellationToken cancellationToken)
+    /// <summary>Waits the backoff delay a failure drew (nothing after a success).</summary>
+    private async Task WaitBeforeRetryAsync(CancellationToken cancellationToken)
     {
-        TimeSpan wait = _lastPassStart < 0 ? TimeSpan.Zero : _options.MinResyncInterval - _time.GetElapsedTime(_lastPassStart);
+        TimeSpan wait = _retryDelay;
+        _retryDelay = TimeSpan.Zero;
         if (wait > TimeSpan.Zero)
         {
             await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            // With no pause to take (MinResyncInterval 0, or a long pass), still give the thread back once a pass:
-            // a backend that fails synchronously must not make this loop spin on the thread that resumed it.
+            // With no pause to take (a success, or a zero backoff), still give the thread back once a pass: a backend
+            // that fails synchronously must not make this loop spin on the thread that resumed it.
             await Task.Yield();
             cancellationToken.ThrowIfCancellationRequested();
         }
-
-        _lastPassStart = _time.GetTimestamp();
     }
 
     /// <summary>Lists at one revision and reconciles the cache with it. Returns false when the list failed.</summary>

@@ -6,11 +6,24 @@ namespace WatcherSync;
 /// <summary>Options of a <see cref="WatcherSyncer"/>.</summary>
 public sealed class WatcherSyncerOptions
 {
-    /// <summary>Gets or sets the shortest time between two passes of a watcher cache's list-then-watch loop. Default: 500 ms.</summary>
+    /// <summary>
+    /// Gets or sets the floor of the wait before a watch is opened again after it failed or ended, and before a relist
+    /// after an error (compaction, reset, repeated watch errors); <see cref="Backoff"/> adds jitter and growth above it.
+    /// Nothing waits after a success: the first watch after a successful list opens at once. Default: 500 ms.
+    /// </summary>
     public TimeSpan MinResyncInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Gets or sets how long to wait before retrying a failed list. Default: 1 s.</summary>
+    /// <summary>
+    /// Gets or sets the floor of the wait before a failed list is retried; <see cref="Backoff"/> adds jitter and growth
+    /// above it. Default: 1 s.
+    /// </summary>
     public TimeSpan ListRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Gets or sets how retries in a row are spaced above their floor: exponential, full jitter, capped, reset after a
+    /// healthy period. Default: client-go's reflector's (800 ms, factor 2, 30 s cap, reset after 2 min).
+    /// </summary>
+    public BackoffOptions Backoff { get; set; } = new();
 
     /// <summary>Gets or sets how often to relist a resource type whose backend cannot watch. Default: 5 s.</summary>
     public TimeSpan WatchPollInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -26,6 +39,16 @@ public sealed class WatcherSyncerOptions
 
     /// <summary>Gets or sets the largest number of updates in one <see cref="ISyncerCallbacks.OnUpdates"/> call. Default: 1000.</summary>
     public int MaxUpdatesPerBatch { get; set; } = 1000;
+
+    /// <summary>
+    /// Gets or sets a transform applied once to each pair the syncer hands out as New or Updated, after the resource
+    /// type's processor and before any callback sees it (deletes are not transformed). It returns the pair to hand out
+    /// in its place (with the same key), or null to drop it (the consumer then does not hold the key: a held one is
+    /// deleted). One that throws, or changes the key, is contained like a parse failure: the write is reported once
+    /// through <see cref="ISyncerParseFailCallbacks.ParseFailed"/>, the key is deleted, and the syncer goes on. It runs on
+    /// the resource type's watcher cache, one call at a time per resource type. Default: null (none).
+    /// </summary>
+    public Func<KVPair, KVPair?>? Transform { get; set; }
 
     /// <summary>Gets or sets the clock for every delay and timeout. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -48,6 +71,8 @@ public sealed class WatcherSyncerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxWatchErrorsBeforeRelist, 1, nameof(MaxWatchErrorsBeforeRelist));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxUpdatesPerBatch, 1, nameof(MaxUpdatesPerBatch));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        ArgumentNullException.ThrowIfNull(Backoff, nameof(Backoff));
+        Backoff.Validate();
         ArgumentException.ThrowIfNullOrEmpty(Name, nameof(Name));
     }
 }

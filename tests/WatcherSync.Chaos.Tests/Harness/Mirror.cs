@@ -57,6 +57,7 @@ internal sealed class Mirror : IAsyncDisposable
     {
         MinResyncInterval = TimeSpan.FromMilliseconds(10),
         ListRetryInterval = TimeSpan.FromMilliseconds(100),
+        Backoff = { InitialDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(500) },
     };
 
     public void Start()

@@ -16,6 +16,7 @@ internal static class Relays
         Name = name,
         MinResyncInterval = TimeSpan.FromMilliseconds(10),
         ListRetryInterval = TimeSpan.FromMilliseconds(20),
+        Backoff = { InitialDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(300) },
     };
 
     /// <summary>Relay options with one anonymous feed over <paramref name="backend"/>.</summary>

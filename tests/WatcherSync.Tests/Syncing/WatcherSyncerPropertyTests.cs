@@ -57,6 +57,7 @@ public sealed class WatcherSyncerPropertyTests(ITestOutputHelper output)
         {
             MinResyncInterval = TimeSpan.FromMilliseconds(1),
             ListRetryInterval = TimeSpan.FromMilliseconds(1),
+            Backoff = { InitialDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(20) },
             MaxUpdatesPerBatch = c.Batch,
         };
         await using var syncer = new WatcherSyncer(faulty, StoreScript.Watched.Select(p => new ResourceType(new PrefixListOptions(p))), callbacks, options);

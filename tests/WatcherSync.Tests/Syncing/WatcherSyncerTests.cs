@@ -46,6 +46,21 @@ public sealed partial class WatcherSyncerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task InSync_AWriteRightAfter_IsDeliveredWithoutTheClockMoving()
+    {
+        Script a = _backend.For("/a/");
+        a.List(10, Pair("/a/k1", "1", 1));
+        ScriptedWatch watch = a.Watch();
+        Start("/a/");
+
+        // The fake clock never moves in this test: nothing may wait on it after a successful list.
+        await Eventually.True(() => _callbacks.LastStatus == SyncStatus.InSync, "the list is applied and the syncer in sync");
+        watch.Added("/a/k2", "2", 11);
+        await Eventually.True(() => _callbacks.AllUpdates.Count == 2, "the write after InSync is delivered", TimeSpan.FromSeconds(5));
+        a.WatchRevisions.Should().Equal("10");
+    }
+
+    [Fact]
     public async Task Compaction_Relists_EmitsOnlyTheDifference()
     {
         Script a = _backend.For("/a/");

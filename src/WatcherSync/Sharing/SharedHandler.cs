@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Logging;
+
+namespace WatcherSync;
+
+/// <summary>
+/// One handler of a shared syncer: its <see cref="DedupeBuffer"/> (inputs from the shared picture, never waiting for
+/// the handler) and the loop that drives the handler from it. It notes the first InSync the handler is told.
+/// </summary>
+/// <remarks>
+/// State: <see cref="Synced"/> completes once, when the handler is first told InSync, or is cancelled when the handler
+/// ends before that. <c>_pump</c> is null until <see cref="Start"/>; <c>_removal</c> is set once (the first removal),
+/// after which the buffer takes no more input.
+/// </remarks>
+internal sealed class SharedHandler : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks
+{
+    private readonly ISyncerCallbacks _callbacks;
+    private readonly ILogger _logger;
+    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _pump;
+    private Task? _removal;
+
+    public SharedHandler(ISyncerCallbacks callbacks, SyncerHandlerOptions options, ILogger logger)
+    {
+        _callbacks = callbacks;
+        _logger = logger;
+        DeleteOnRemove = options.DeleteOnRemove;
+        Buffer = new DedupeBuffer(options.Buffer);
+    }
+
+    /// <summary>Gets the handler's buffer: the shared picture writes to it.</summary>
+    public DedupeBuffer Buffer { get; }
+
+    public bool DeleteOnRemove { get; }
+
+    /// <summary>Gets the handler's type name, for logs.</summary>
+    public string Name => _callbacks.GetType().Name;
+
+    public bool HasSynced => _synced.Task.IsCompletedSuccessfully;
+
+    public Task Synced => _synced.Task;
+
+    /// <summary>Starts the loop that drives the handler from its buffer.</summary>
+    public void Start() => _pump = Task.Run(PumpAsync);
+
+    /// <summary>
+    /// Ends the handler once everything queued for it is delivered; returns the same task every time. The caller has
+    /// already queued what the handler must still get (the deletes, when <see cref="DeleteOnRemove"/>).
+    /// </summary>
+    public Task EndAsync(Lock sync)
+    {
+        lock (sync)
+        {
+            return _removal ??= EndCoreAsync();
+        }
+    }
+
+    void ISyncerCallbacks.OnStatusUpdated(SyncStatus status)
+    {
+        _callbacks.OnStatusUpdated(status);
+        if (status == SyncStatus.InSync)
+        {
+            _synced.TrySetResult();
+        }
+    }
+
+    void ISyncerCallbacks.OnUpdates(IReadOnlyList<Update> updates) => _callbacks.OnUpdates(updates);
+
+    void ISyncerParseFailCallbacks.ParseFailed(string rawKey, string? rawValue) => (_callbacks as ISyncerParseFailCallbacks)?.ParseFailed(rawKey, rawValue);
+
+    void ISyncFailCallbacks.SyncFailed(Exception error) => (_callbacks as ISyncFailCallbacks)?.SyncFailed(error);
+
+    private async Task EndCoreAsync()
+    {
+        Buffer.Complete();
+        if (_pump is not null)
+        {
+            await _pump.ConfigureAwait(false);
+        }
+
+        _synced.TrySetCanceled();
+        Buffer.Dispose();
+    }
+
+    private async Task PumpAsync()
+    {
+        while (true)
+        {
+            try
+            {
+                // Returns once the buffer is complete and drained.
+                await Buffer.SendToSinkForeverAsync(this).ConfigureAwait(false);
+                return;
+            }
+#pragma warning disable CA1031 // A handler that throws is its own bug: it is logged, and it goes on with the next batch.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                SharedSyncerLog.HandlerFailed(_logger, _callbacks.GetType().Name, ex);
+            }
+        }
+    }
+}
