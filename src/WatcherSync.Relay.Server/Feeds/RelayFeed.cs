@@ -17,17 +17,12 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     private readonly Dictionary<string, PictureEntry> _picture = new(StringComparer.Ordinal);
     private readonly string[] _prefixes;
     private readonly IValueCodec _codec;
-    private readonly int _maxLogEntries;
-    private readonly long _maxLogBytes;
     private readonly int _chunkBytes;
     private readonly int _maxValueBytes;
     private readonly ILogger _logger;
     private readonly RelayServerMetrics _metrics;
     private readonly SnapshotPins _pins;
-    private LogEntry[] _ring = new LogEntry[256];
-    private int _ringHead;
-    private int _ringCount;
-    private long _logBytes;
+    private readonly FeedLog _log;
     private long _sequence;
     private SyncStatus _status = SyncStatus.WaitForDatastore;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -45,8 +40,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         Name = options.Name;
         _prefixes = [.. options.ResourceTypes.Select(t => t.ListInterface.DefaultPathRoot).Distinct(StringComparer.Ordinal)];
         _codec = options.Codec;
-        _maxLogEntries = server.MaxLogEntries;
-        _maxLogBytes = server.MaxLogBytes;
+        _log = new FeedLog(server.MaxLogEntries, server.MaxLogBytes);
         _chunkBytes = server.SnapshotChunkBytes;
         _maxValueBytes = server.MaxValueBytes;
         _logger = logger;
@@ -142,7 +136,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         {
             lock (_sync)
             {
-                return _ringCount;
+                return _log.Count;
             }
         }
     }
@@ -153,7 +147,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         {
             lock (_sync)
             {
-                return _logBytes;
+                return _log.Bytes;
             }
         }
     }
@@ -210,7 +204,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
 
             _status = status;
             _announced = true;
-            Append(new LogEntry(++_sequence, status));
+            _log.Append(new LogEntry(++_sequence, status));
             wake = SwapChanged();
         }
 
@@ -269,7 +263,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             }
 
             _revision = Math.Max(_revision, revision);
-            Append(new LogEntry(++_sequence, encoded, encoder.Bytes));
+            _log.Append(new LogEntry(++_sequence, encoded, encoder.Bytes));
             wake = SwapChanged();
         }
 
@@ -332,20 +326,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     {
         lock (_sync)
         {
-            long first = FirstSequenceLocked();
-            if (after + 1 < first)
-            {
-                return false;
-            }
-
-            long next = after + 1;
-            while (next <= _sequence && into.Count < maxEntries)
-            {
-                into.Add(_ring[(_ringHead + (int)(next - first)) % _ring.Length]);
-                next++;
-            }
-
-            return true;
+            return _log.TryRead(after, _sequence, into, maxEntries);
         }
     }
 
@@ -452,52 +433,13 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         return best;
     }
 
-    private long FirstSequenceLocked() => _ringCount == 0 ? _sequence + 1 : _ring[_ringHead].Sequence;
+    private long FirstSequenceLocked() => _log.FirstSequence(_sequence);
 
     private TaskCompletionSource SwapChanged()
     {
         TaskCompletionSource old = _changed;
         _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         return old;
-    }
-
-    private void Append(LogEntry entry)
-    {
-        if (_ringCount == _ring.Length)
-        {
-            if (_ring.Length < _maxLogEntries)
-            {
-                var bigger = new LogEntry[Math.Min(_ring.Length * 2, _maxLogEntries)];
-                for (int i = 0; i < _ringCount; i++)
-                {
-                    bigger[i] = _ring[(_ringHead + i) % _ring.Length];
-                }
-
-                _ring = bigger;
-                _ringHead = 0;
-            }
-            else
-            {
-                DropOldest();
-            }
-        }
-
-        _ring[(_ringHead + _ringCount) % _ring.Length] = entry;
-        _ringCount++;
-        _logBytes += entry.Bytes;
-        while (_ringCount > 1 && _logBytes > _maxLogBytes)
-        {
-            DropOldest();
-        }
-    }
-
-    private void DropOldest()
-    {
-        LogEntry oldest = _ring[_ringHead];
-        _ring[_ringHead] = null!;
-        _ringHead = (_ringHead + 1) % _ring.Length;
-        _ringCount--;
-        _logBytes -= oldest.Bytes;
     }
 
     private readonly record struct PictureEntry(KeyValue Message, int Bucket);
