@@ -81,7 +81,7 @@ public sealed class RelayFleetTests
         int port = relay.Port;
         await relay.KillAsync();
         await using TestRelay restarted = await TestRelay.StartAsync(Relays.Feed(store), port);
-        await Eventually.True(() => syncer.Resyncs >= 2, "the client takes the restarted relay well before DisconnectedTimeout (1 min)");
+        await Eventually.True(() => syncer.Resyncs + syncer.Resumes >= 2, "the client takes the restarted relay well before DisconnectedTimeout (1 min)");
         await Relays.ConvergedAsync(callbacks, store, "client after the restart");
     }
 

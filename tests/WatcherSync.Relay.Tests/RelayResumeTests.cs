@@ -1,6 +1,8 @@
 using FluentAssertions;
 using WatcherSync.Etcd.Tests.Infrastructure;
 using WatcherSync.InMemory;
+using WatcherSync.Relay.Protocol;
+using WatcherSync.Relay.Server;
 using WatcherSync.Testing;
 using Xunit;
 
@@ -89,6 +91,7 @@ public sealed class RelayResumeTests
         var upstream = new FaultyBackend(original, seed: 3) { Faults = false };
         await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(upstream));
         await using ClientBehindProxy client = await ClientBehindProxy.StartAsync(relay, original);
+        string epoch = relay.Feed().DatastoreEpoch;
 
         await client.CutAsync();
         upstream.ResetTo(restored);
@@ -98,6 +101,7 @@ public sealed class RelayResumeTests
         await using var bystanderSyncer = new RelaySyncer(Relays.Client(relay.Address), bystander);
         bystanderSyncer.Start();
         await Relays.ConvergedAsync(bystander, restored, "the relay's bystander after the reset");
+        relay.Feed().DatastoreEpoch.Should().NotBe(epoch, "the relay saw the datastore's revisions name other values");
         long snapshotsBefore = client.Snapshots.Count();
 
         client.Proxy.Restore();
@@ -131,6 +135,53 @@ public sealed class RelayResumeTests
         client.Resumes.Count().Should().Be(0);
         client.Callbacks.Violations.Should().BeEmpty();
         client.Callbacks.AllUpdates.Where(u => u.UpdateType == UpdateType.Deleted).Should().BeEmpty("no key was deleted from the store");
+    }
+
+    [Theory]
+    [InlineData("future sequence")]
+    [InlineData("other log, no digest")]
+    [InlineData("other epoch")]
+    [InlineData("digest of another picture")]
+    [InlineData("short digest")]
+    public async Task PositionTheRelayCannotPlace_GetsASnapshot(string position)
+    {
+        await using var store = await StoreAsync(10);
+        await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store));
+        await Eventually.True(() => relay.Feed().Status == SyncStatus.InSync, "the relay is in sync");
+        RelayFeed feed = relay.Feed();
+        var hello = RawCalls.Hello();
+        hello.Hello.Position = position switch
+        {
+            "future sequence" => new Position { LogId = feed.LogId, DatastoreEpoch = feed.DatastoreEpoch, Sequence = (ulong)feed.Sequence + 5 },
+            "other log, no digest" => new Position { LogId = "another", DatastoreEpoch = feed.DatastoreEpoch, Sequence = 1 },
+            "other epoch" => new Position { LogId = feed.LogId, DatastoreEpoch = "elsewhere#0", Sequence = (ulong)feed.Sequence },
+            "digest of another picture" => new Position { LogId = "another", DatastoreEpoch = feed.DatastoreEpoch, Digest = PictureDigest.ToBytes(12345), Keys = 10 },
+            _ => new Position { LogId = "another", DatastoreEpoch = feed.DatastoreEpoch, Digest = Google.Protobuf.ByteString.CopyFrom(1, 2, 3) },
+        };
+
+        List<ServerMessage> messages = await RawCalls.FirstMessagesAsync(relay.Address, hello, 2);
+        messages[0].Welcome.Resumed.Should().BeFalse();
+        messages[0].Welcome.LogId.Should().Be(feed.LogId);
+        messages[1].KindCase.Should().Be(ServerMessage.KindOneofCase.SnapshotChunk, "a relay that cannot place the client sends the snapshot");
+    }
+
+    [Fact]
+    public async Task PositionAtTheHeadOfThisLog_IsContinued_WithNoSnapshotChunk()
+    {
+        await using var store = await StoreAsync(10);
+        await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store));
+        await Eventually.True(() => relay.Feed().Status == SyncStatus.InSync, "the relay is in sync");
+        RelayFeed feed = relay.Feed();
+        var hello = RawCalls.Hello();
+        hello.Hello.Position = new Position { LogId = feed.LogId, DatastoreEpoch = feed.DatastoreEpoch, Sequence = (ulong)feed.Sequence };
+        List<ServerMessage> messages = await RawCalls.FirstMessagesAsync(relay.Address, hello, 1);
+        messages[0].Welcome.Resumed.Should().BeTrue();
+        messages[0].Welcome.SnapshotSequence.Should().Be((ulong)feed.Sequence);
+        messages[0].Welcome.Status.Should().Be(FeedStatus.InSync);
+
+        await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 50)), "next"));
+        messages = await RawCalls.FirstMessagesAsync(relay.Address, hello, 2);
+        messages[1].KindCase.Should().Be(ServerMessage.KindOneofCase.Deltas, "the log follows the welcome, with no snapshot between");
     }
 
     private static async Task<InMemoryBackend> StoreAsync(int keys)

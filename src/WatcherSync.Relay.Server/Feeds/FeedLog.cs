@@ -77,6 +77,36 @@ internal sealed class FeedLog(int maxEntries, long maxBytes)
         return true;
     }
 
+    /// <summary>Gets the entry with <paramref name="sequence"/>, or null when the log does not hold it.</summary>
+    public LogEntry? Find(long sequence, long headSequence)
+    {
+        long first = FirstSequence(headSequence);
+        return sequence >= first && sequence <= headSequence ? this[(int)(sequence - first)] : null;
+    }
+
+    /// <summary>
+    /// Gets the newest entry that <paramref name="matches"/>, looking back only over entries at or above
+    /// <paramref name="minRevision"/> (a picture that holds a value at that revision cannot be found before it).
+    /// </summary>
+    public LogEntry? FindNewest(long minRevision, Func<LogEntry, bool> matches)
+    {
+        for (int i = _count - 1; i >= 0; i--)
+        {
+            LogEntry entry = this[i];
+            if (entry.Position.Revision < minRevision)
+            {
+                return null;
+            }
+
+            if (matches(entry))
+            {
+                return entry;
+            }
+        }
+
+        return null;
+    }
+
     private void DropOldest()
     {
         LogEntry oldest = _ring[_head];

@@ -6,7 +6,15 @@ namespace WatcherSync.Relay.Server;
 
 /// <summary>
 /// One feed: the callbacks of its <see cref="WatcherSyncer"/>. It keeps the current picture (each value encoded once)
-/// and a bounded, sequenced log of what happened since, and makes snapshots that are encoded once and shared.
+/// and a bounded, sequenced log of what happened since (<see cref="FeedLog"/>), and makes snapshots that are encoded
+/// once and shared. Each log entry records where the picture stands after it (<see cref="FeedPosition"/>), so that a
+/// client that says where it is can be continued without a snapshot.
+/// <para>
+/// State, under <see cref="_sync"/>: <see cref="_digests"/> and <see cref="_counts"/> are, per bucket, the digest and
+/// the number of the keys in <see cref="_picture"/>; <see cref="_position"/> is the position of the newest log entry
+/// (the picture now); <see cref="_resets"/> counts the datastore resets seen, and <see cref="_resetSeen"/> says one was
+/// seen since the feed was last in sync.
+/// </para>
 /// The syncer calls it from one thread; clients read it from many, under <see cref="_sync"/>.
 /// </summary>
 internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerParseFailCallbacks
@@ -23,6 +31,12 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     private readonly RelayServerMetrics _metrics;
     private readonly SnapshotPins _pins;
     private readonly FeedLog _log;
+    private readonly string _datastoreName;
+    private readonly UInt128[] _digests;
+    private readonly long[] _counts;
+    private FeedPosition _position;
+    private int _resets;
+    private bool _resetSeen;
     private long _sequence;
     private SyncStatus _status = SyncStatus.WaitForDatastore;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -46,6 +60,25 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         _logger = logger;
         _metrics = metrics;
         _pins = new SnapshotPins(server.MaxSupersededSnapshots);
+        _datastoreName = options.DatastoreEpoch;
+        _digests = new UInt128[BucketCount];
+        _counts = new long[BucketCount];
+        _position = new FeedPosition(0, SyncStatus.ResyncInProgress, [.. _digests], [.. _counts]);
+    }
+
+    /// <summary>Gets the name of this feed's log: sequences mean something only within one (a restarted relay has a new one).</summary>
+    public string LogId { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>Gets the datastore epoch: the configured datastore name and the number of datastore resets this feed has seen.</summary>
+    public string DatastoreEpoch
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return DatastoreEpochLocked();
+            }
+        }
     }
 
     public string Name { get; }
@@ -204,7 +237,16 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
 
             _status = status;
             _announced = true;
-            _log.Append(new LogEntry(++_sequence, status));
+            if (status == SyncStatus.InSync && _resetSeen)
+            {
+                // Revisions went back with the reset: the feed's revision is its picture's again.
+                _resetSeen = false;
+                _revision = _picture.Values.Max(static e => (long?)NumericRevision(e.Message.Revision)) ?? 0;
+                _position = _position.WithRevision(_revision);
+            }
+
+            _position = _position.WithStatus(status);
+            _log.Append(new LogEntry(++_sequence, status, _position));
             wake = SwapChanged();
         }
 
@@ -215,7 +257,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     public void OnUpdates(IReadOnlyList<Update> updates)
     {
         var encoder = new ChunkEncoder(BucketCount, _chunkBytes);
-        var changes = new List<(string Key, KeyValue Message, int Bucket)>(updates.Count);
+        var changes = new List<(string Key, KeyValue Message, int Bucket, UInt128 Hash)>(updates.Count);
         long revision = 0;
         foreach (Update update in updates)
         {
@@ -233,7 +275,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
                 revision = Math.Max(revision, NumericRevision(kv.Revision));
             }
             encoder.Add(bucket, message);
-            changes.Add((key, message, bucket));
+            changes.Add((key, message, bucket, message.Deleted ? UInt128.Zero : PictureDigest.Of(key, message.Revision, message.Value.Span)));
         }
 
         if (changes.Count == 0)
@@ -250,20 +292,34 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
                 return;
             }
 
-            foreach ((string key, KeyValue message, int bucket) in changes)
+            bool reset = false;
+            foreach ((string key, KeyValue message, int bucket, UInt128 hash) in changes)
             {
-                if (message.Deleted)
+                if (_picture.Remove(key, out PictureEntry old))
                 {
-                    _picture.Remove(key);
+                    _digests[bucket] -= old.Hash;
+                    _counts[bucket]--;
+                    reset |= IsReset(old.Message, message);
                 }
-                else
+
+                if (!message.Deleted)
                 {
-                    _picture[key] = new PictureEntry(message, bucket);
+                    _picture[key] = new PictureEntry(message, bucket, hash);
+                    _digests[bucket] += hash;
+                    _counts[bucket]++;
                 }
             }
 
+            if (reset && !_resetSeen)
+            {
+                _resetSeen = true;
+                _resets++;
+                RelayServerLog.DatastoreReset(_logger, Name, DatastoreEpochLocked());
+            }
+
             _revision = Math.Max(_revision, revision);
-            _log.Append(new LogEntry(++_sequence, encoded, encoder.Bytes));
+            _position = new FeedPosition(_revision, _position.Status, [.. _digests], [.. _counts]);
+            _log.Append(new LogEntry(++_sequence, encoded, encoder.Bytes, _position));
             wake = SwapChanged();
         }
 
@@ -299,6 +355,68 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         // The codec's bytes are never mutated after this (values handed out by WatcherSync are immutable), so they are
         // wrapped rather than copied.
         return new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Value = UnsafeByteOperations.UnsafeWrap(bytes) };
+    }
+
+    /// <summary>
+    /// Whether <paramref name="current"/> shows the datastore was reset since <paramref name="old"/>: its revision went
+    /// back, or the same revision now names other bytes. Neither happens to a datastore that was not reset.
+    /// </summary>
+    private static bool IsReset(KeyValue old, KeyValue current)
+    {
+        if (current.Deleted)
+        {
+            return false;
+        }
+
+        if (old.Revision == current.Revision)
+        {
+            return old.Revision.Length > 0 && !old.Value.Equals(current.Value);
+        }
+
+        long before = NumericRevision(old.Revision);
+        long now = NumericRevision(current.Revision);
+        return before > 0 && now > 0 && now < before;
+    }
+
+    /// <summary>
+    /// Finds where in its log this feed can continue a client whose picture is at <paramref name="position"/> (narrowed
+    /// to the <paramref name="wanted"/> buckets): by sequence when the position is in this log and the log still holds
+    /// it, otherwise by revision and digest at the newest in-sync entry whose picture is the client's. Null when the
+    /// client must take a snapshot: another datastore epoch, a position the log no longer covers, or no such entry.
+    /// </summary>
+    public ResumePoint? TryResume(Position position, bool[] wanted)
+    {
+        lock (_sync)
+        {
+            if (position.DatastoreEpoch != DatastoreEpochLocked())
+            {
+                return null;
+            }
+
+            long sequence = (long)Math.Min(position.Sequence, long.MaxValue);
+            if (position.LogId == LogId && sequence <= _sequence)
+            {
+                if (sequence == _sequence)
+                {
+                    return new ResumePoint(sequence, CurrentStatusLocked(), ResumePoint.BySequence);
+                }
+
+                if (_log.Find(sequence, _sequence) is { } at)
+                {
+                    return new ResumePoint(sequence, at.Position.Status, ResumePoint.BySequence);
+                }
+            }
+
+            if (PictureDigest.FromBytes(position.Digest) is not { } digest)
+            {
+                return null;
+            }
+
+            long keys = (long)Math.Min(position.Keys, long.MaxValue);
+            long revision = (long)Math.Min(position.Revision, long.MaxValue);
+            LogEntry? match = _log.FindNewest(revision, e => e.Position.Status == SyncStatus.InSync && e.Position.Matches(wanted, digest, keys));
+            return match is null ? null : new ResumePoint(match.Sequence, SyncStatus.InSync, ResumePoint.ByRevision);
+        }
     }
 
     /// <summary>A revision as a number where it is one (etcd's and the in-memory store's are); 0 otherwise.</summary>
@@ -354,8 +472,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
 
             entries = [.. _picture.Values];
             sequence = _sequence;
-            // Before its syncer announces anything the feed is starting its first list: to a client that is a resync.
-            status = _announced ? _status : SyncStatus.ResyncInProgress;
+            status = CurrentStatusLocked();
             _building = Task.Run(() => Build(entries, sequence, status));
             return _building;
         }
@@ -435,6 +552,11 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
 
     private long FirstSequenceLocked() => _log.FirstSequence(_sequence);
 
+    private string DatastoreEpochLocked() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_datastoreName}#{_resets}");
+
+    // Before its syncer announces anything the feed is starting its first list: to a client that is a resync.
+    private SyncStatus CurrentStatusLocked() => _announced ? _status : SyncStatus.ResyncInProgress;
+
     private TaskCompletionSource SwapChanged()
     {
         TaskCompletionSource old = _changed;
@@ -442,5 +564,5 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         return old;
     }
 
-    private readonly record struct PictureEntry(KeyValue Message, int Bucket);
+    private readonly record struct PictureEntry(KeyValue Message, int Bucket, UInt128 Hash);
 }

@@ -48,5 +48,5 @@ public sealed class FeedLogTests
         read.Should().BeEmpty();
     }
 
-    private static LogEntry Entry(long sequence, long bytes) => new(sequence, [[ByteString.Empty]], bytes);
+    private static LogEntry Entry(long sequence, long bytes) => new(sequence, [[ByteString.Empty]], bytes, new FeedPosition(sequence, SyncStatus.InSync, [UInt128.Zero], [0]));
 }
