@@ -285,11 +285,13 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         {
             value = codec.Decode(item.Key, item.Value.Memory);
         }
-        catch (ValueParseException ex)
+#pragma warning disable CA1031 // The codec is the consumer's code: whatever it throws is a value it cannot parse, as for a direct syncer.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
             // Like a direct syncer: the consumer hears of it and goes on with the other keys. It must not keep a value
             // the datastore no longer has, so a key it holds is deleted.
-            parseFailed(item.Key, ex.RawValue);
+            parseFailed(item.Key, ex is ValueParseException parse ? parse.RawValue : Preview(item.Value));
             if (held)
             {
                 Forget(item.Key);
@@ -314,6 +316,9 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
             updates.Add(new Update(kv, UpdateType.New));
         }
     }
+
+    /// <summary>The start of a value that could not be decoded, as text, for the parse failure (as a direct syncer reports it).</summary>
+    private static string Preview(ByteString value) => System.Text.Encoding.UTF8.GetString(value.Span[..Math.Min(value.Length, 1024)]);
 
     /// <summary>Removes a held key, and its hash from the digest.</summary>
     private bool Forget(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out KnownKey? known)
