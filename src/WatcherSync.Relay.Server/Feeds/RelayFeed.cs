@@ -5,15 +5,15 @@ using WatcherSync.Relay.Protocol;
 namespace WatcherSync.Relay.Server;
 
 /// <summary>
-/// One feed: the callbacks of its <see cref="WatcherSyncer"/>. It keeps the current picture (each value encoded once)
-/// and a bounded, sequenced log of what happened since (<see cref="FeedLog"/>), and makes snapshots that are encoded
-/// once and shared. Each log entry records where the picture stands after it (<see cref="FeedPosition"/>), so that a
-/// client that says where it is can be continued without a snapshot.
+/// One feed: the callbacks of its <see cref="WatcherSyncer"/>. It keeps the current picture (<see cref="FeedPicture"/>,
+/// each value encoded once) and a bounded, sequenced log of what happened since (<see cref="FeedLog"/>), and makes
+/// snapshots that are encoded once and shared. Each log entry records where the picture stands after it
+/// (<see cref="FeedPosition"/>), so that a client that says where it is can be continued without a snapshot.
 /// <para>
-/// State, under <see cref="_sync"/>: <see cref="_digests"/> and <see cref="_counts"/> are, per bucket, the digest and
-/// the number of the keys in <see cref="_picture"/>; <see cref="_position"/> is the position of the newest log entry
-/// (the picture now); <see cref="_resets"/> counts the datastore resets seen, and <see cref="_resetSeen"/> says one was
-/// seen since the feed was last in sync.
+/// State, under <see cref="_sync"/>: <see cref="_sequence"/> is the newest entry's, and <see cref="_position"/> its
+/// position (the picture now); <see cref="_revision"/> is the highest revision applied (recomputed from the picture
+/// once in sync after a reset); <see cref="_resets"/> counts the datastore resets seen, and <see cref="_resetSeen"/>
+/// says one was seen since the feed was last in sync.
 /// </para>
 /// The syncer calls it from one thread; clients read it from many, under <see cref="_sync"/>.
 /// </summary>
@@ -22,18 +22,15 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     private const int MinReplayEntries = 1024;
 
     private readonly Lock _sync = new();
-    private readonly Dictionary<string, PictureEntry> _picture = new(StringComparer.Ordinal);
+    private readonly FeedPicture _picture;
     private readonly string[] _prefixes;
-    private readonly IValueCodec _codec;
+    private readonly UpdateEncoder _encoder;
     private readonly int _chunkBytes;
-    private readonly int _maxValueBytes;
     private readonly ILogger _logger;
     private readonly RelayServerMetrics _metrics;
     private readonly SnapshotPins _pins;
     private readonly FeedLog _log;
     private readonly string _datastoreName;
-    private readonly UInt128[] _digests;
-    private readonly long[] _counts;
     private FeedPosition _position;
     private int _resets;
     private bool _resetSeen;
@@ -46,24 +43,21 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     private bool _announced;
     private int _snapshotsEncoded;
     private long _revision;
-    private int _refusedValues;
     private WatcherSyncer? _syncer;
 
     public RelayFeed(RelayFeedOptions options, RelayServerOptions server, ILogger logger, RelayServerMetrics metrics)
     {
         Name = options.Name;
         _prefixes = [.. options.ResourceTypes.Select(t => t.ListInterface.DefaultPathRoot).Distinct(StringComparer.Ordinal)];
-        _codec = options.Codec;
         _log = new FeedLog(server.MaxLogEntries, server.MaxLogBytes);
         _chunkBytes = server.SnapshotChunkBytes;
-        _maxValueBytes = server.MaxValueBytes;
         _logger = logger;
         _metrics = metrics;
         _pins = new SnapshotPins(server.MaxSupersededSnapshots);
         _datastoreName = options.DatastoreEpoch;
-        _digests = new UInt128[BucketCount];
-        _counts = new long[BucketCount];
-        _position = new FeedPosition(0, SyncStatus.ResyncInProgress, [.. _digests], [.. _counts]);
+        _picture = new FeedPicture(BucketCount);
+        _encoder = new UpdateEncoder(Name, options.Codec, server.MaxValueBytes, BucketCount, _chunkBytes, BucketOf, logger);
+        _position = _picture.Position(0, SyncStatus.ResyncInProgress);
     }
 
     /// <summary>Gets the name of this feed's log: sequences mean something only within one (a restarted relay has a new one).</summary>
@@ -158,7 +152,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     }
 
     /// <summary>Gets how many values the feed refused: larger than <see cref="RelayServerOptions.MaxValueBytes"/>, or not encodable.</summary>
-    public int RefusedValues => Volatile.Read(ref _refusedValues);
+    public int RefusedValues => _encoder.Refused;
 
     /// <summary>Gets how many distinct snapshots clients are reading now.</summary>
     public int PinnedSnapshots => _pins.Pinned;
@@ -241,7 +235,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             {
                 // Revisions went back with the reset: the feed's revision is its picture's again.
                 _resetSeen = false;
-                _revision = _picture.Values.Max(static e => (long?)NumericRevision(e.Message.Revision)) ?? 0;
+                _revision = _picture.MaxRevision();
                 _position = _position.WithRevision(_revision);
             }
 
@@ -256,34 +250,12 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
 
     public void OnUpdates(IReadOnlyList<Update> updates)
     {
-        var encoder = new ChunkEncoder(BucketCount, _chunkBytes);
-        var changes = new List<(string Key, KeyValue Message, int Bucket, UInt128 Hash)>(updates.Count);
-        long revision = 0;
-        foreach (Update update in updates)
-        {
-            KVPair kv = update.KVPair;
-            string key = kv.Key.DefaultPath;
-            int bucket = BucketOf(key);
-            KeyValue message = kv.Value is null || update.UpdateType == UpdateType.Deleted
-                ? new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Deleted = true }
-                : EncodeOrRefuse(key, kv);
-
-            // Only present values count towards the feed's revision: a relay that lists afresh never sees a delete's
-            // revision, and must not look behind a relay that did.
-            if (!message.Deleted)
-            {
-                revision = Math.Max(revision, NumericRevision(kv.Revision));
-            }
-            encoder.Add(bucket, message);
-            changes.Add((key, message, bucket, message.Deleted ? UInt128.Zero : PictureDigest.Of(key, message.Revision, message.Value.Span)));
-        }
-
-        if (changes.Count == 0)
+        // Encoded once, outside the lock: the clients' readers only wait for the picture and the log to change.
+        if (_encoder.Encode(updates) is not { } batch)
         {
             return;
         }
 
-        ByteString[]?[] encoded = encoder.Finish();
         TaskCompletionSource wake;
         lock (_sync)
         {
@@ -293,21 +265,9 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             }
 
             bool reset = false;
-            foreach ((string key, KeyValue message, int bucket, UInt128 hash) in changes)
+            foreach ((string key, KeyValue message, int bucket, UInt128 hash) in batch.Changes)
             {
-                if (_picture.Remove(key, out PictureEntry old))
-                {
-                    _digests[bucket] -= old.Hash;
-                    _counts[bucket]--;
-                    reset |= IsReset(old.Message, message);
-                }
-
-                if (!message.Deleted)
-                {
-                    _picture[key] = new PictureEntry(message, bucket, hash);
-                    _digests[bucket] += hash;
-                    _counts[bucket]++;
-                }
+                reset |= _picture.Apply(key, message, bucket, hash);
             }
 
             if (reset && !_resetSeen)
@@ -317,65 +277,13 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
                 RelayServerLog.DatastoreReset(_logger, Name, DatastoreEpochLocked());
             }
 
-            _revision = Math.Max(_revision, revision);
-            _position = new FeedPosition(_revision, _position.Status, [.. _digests], [.. _counts]);
-            _log.Append(new LogEntry(++_sequence, encoded, encoder.Bytes, _position));
+            _revision = Math.Max(_revision, batch.Revision);
+            _position = _picture.Position(_revision, _position.Status);
+            _log.Append(new LogEntry(++_sequence, batch.Chunks, batch.Bytes, _position));
             wake = SwapChanged();
         }
 
         wake.TrySetResult();
-    }
-
-    /// <summary>
-    /// Encodes a present value. One the codec cannot encode, or larger than MaxValueBytes, is refused here, once, with
-    /// an error naming the key: clients hear the key deleted, since they must not keep a value the datastore no
-    /// longer has, and no message can grow past the bound.
-    /// </summary>
-    private KeyValue EncodeOrRefuse(string key, KVPair kv)
-    {
-        byte[] bytes;
-        try
-        {
-            bytes = _codec.Encode(kv.Value!);
-        }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or NotSupportedException or FormatException or System.Text.Json.JsonException)
-        {
-            RelayServerLog.EncodeFailed(_logger, Name, key, ex);
-            Interlocked.Increment(ref _refusedValues);
-            return new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Deleted = true };
-        }
-
-        if (bytes.Length > _maxValueBytes)
-        {
-            RelayServerLog.ValueTooLarge(_logger, Name, key, bytes.Length, _maxValueBytes);
-            Interlocked.Increment(ref _refusedValues);
-            return new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Deleted = true };
-        }
-
-        // The codec's bytes are never mutated after this (values handed out by WatcherSync are immutable), so they are
-        // wrapped rather than copied.
-        return new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Value = UnsafeByteOperations.UnsafeWrap(bytes) };
-    }
-
-    /// <summary>
-    /// Whether <paramref name="current"/> shows the datastore was reset since <paramref name="old"/>: its revision went
-    /// back, or the same revision now names other bytes. Neither happens to a datastore that was not reset.
-    /// </summary>
-    private static bool IsReset(KeyValue old, KeyValue current)
-    {
-        if (current.Deleted)
-        {
-            return false;
-        }
-
-        if (old.Revision == current.Revision)
-        {
-            return old.Revision.Length > 0 && !old.Value.Equals(current.Value);
-        }
-
-        long before = NumericRevision(old.Revision);
-        long now = NumericRevision(current.Revision);
-        return before > 0 && now > 0 && now < before;
     }
 
     /// <summary>
@@ -419,10 +327,6 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         }
     }
 
-    /// <summary>A revision as a number where it is one (etcd's and the in-memory store's are); 0 otherwise.</summary>
-    private static long NumericRevision(string? revision) =>
-        long.TryParse(revision, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) ? value : 0;
-
     public void SyncFailed(Exception error) => RelayServerLog.FeedSyncFailed(_logger, Name, error);
 
     public void ParseFailed(string rawKey, string? rawValue) => RelayServerLog.FeedParseFailed(_logger, Name, rawKey);
@@ -454,7 +358,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     /// </summary>
     public Task<FeedSnapshot> GetSnapshotAsync()
     {
-        PictureEntry[] entries;
+        FeedPicture.Entry[] entries;
         long sequence;
         SyncStatus status;
         lock (_sync)
@@ -470,7 +374,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
                 return _building;
             }
 
-            entries = [.. _picture.Values];
+            entries = _picture.ToArray();
             sequence = _sequence;
             status = CurrentStatusLocked();
             _building = Task.Run(() => Build(entries, sequence, status));
@@ -498,13 +402,13 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
 
     public void Unpin(FeedSnapshot snapshot) => _pins.Unpin(snapshot);
 
-    private FeedSnapshot Build(PictureEntry[] entries, long sequence, SyncStatus status)
+    private FeedSnapshot Build(FeedPicture.Entry[] entries, long sequence, SyncStatus status)
     {
         FeedSnapshot snapshot;
         try
         {
             var encoder = new ChunkEncoder(BucketCount, _chunkBytes);
-            foreach (PictureEntry entry in entries)
+            foreach (FeedPicture.Entry entry in entries)
             {
                 encoder.Add(entry.Bucket, entry.Message);
             }
@@ -563,6 +467,4 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         return old;
     }
-
-    private readonly record struct PictureEntry(KeyValue Message, int Bucket, UInt128 Hash);
 }
