@@ -78,6 +78,35 @@ public sealed class RelayResumeTests
     }
 
     [Fact]
+    public async Task RelayRestart_ClientBackWhileTheRelayStillLists_ResumesByRevisionOnceItIsInSync()
+    {
+        await using var store = await StoreAsync(100);
+        TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store));
+        int port = relay.Port;
+        var callbacks = new RecordingCallbacks();
+        await using var syncer = new RelaySyncer(Relays.Client(relay.Address), callbacks);
+        syncer.Start();
+        await Relays.ConvergedAsync(callbacks, store, "client before the restart");
+        int before = callbacks.Calls.Count;
+        await relay.KillAsync();
+
+        // The relay comes back with an empty log, and cannot list until the client has reached it.
+        var upstream = new FaultyBackend(store, seed: 4) { Faults = false, Down = true };
+        await using TestRelay restarted = await TestRelay.StartAsync(Relays.Feed(upstream), port);
+        using var snapshots = new RelayCounter(restarted, "watchersync.relay.snapshots_sent");
+        using var resumes = new RelayCounter(restarted, "watchersync.relay.resumes", "by");
+        await Eventually.True(() => restarted.Host.Connections.Count == 1, "the client reaches the restarted relay while it cannot list");
+        upstream.Down = false;
+
+        await Eventually.True(() => syncer.Resumes + syncer.Resyncs >= 2, "the client is served by the restarted relay");
+        await Relays.ConvergedAsync(callbacks, store, "client after the restart");
+        snapshots.Count().Should().Be(0, "the client waited for the relay's first list, whose end is its own picture");
+        resumes.Count("revision").Should().Be(1);
+        callbacks.Calls.Skip(before).OfType<Update[]>().Should().BeEmpty("nothing changed in the store");
+        callbacks.Violations.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task DatastoreReset_ChangesTheEpoch_AndTheClientTakesASnapshot()
     {
         await using var original = await StoreAsync(20);
