@@ -184,9 +184,10 @@ internal sealed class RelayConnection : IDisposable
 
     private async Task SendLoopAsync(RelayFeed feed, Hello hello, CancellationToken token)
     {
-        if (hello.Position is { } position && feed.TryResume(position, _wanted) is { } resume)
+        ResumePoint? resume = hello.Position is { } position ? await TryResumeAsync(feed, position, token).ConfigureAwait(false) : null;
+        if (resume is { } point)
         {
-            await ResumeAsync(feed, resume, token).ConfigureAwait(false);
+            await ResumeAsync(feed, point, token).ConfigureAwait(false);
         }
         else
         {
@@ -236,6 +237,32 @@ internal sealed class RelayConnection : IDisposable
             Volatile.Write(ref _reading, null);
             feed.Unpin(snapshot);
         }
+    }
+
+    /// <summary>
+    /// Finds where the feed can continue a client at <paramref name="position"/>, or null (it takes a snapshot). A feed
+    /// that has never been in sync (a relay just started, still listing) is waited for, at most <c>HelloTimeout</c>,
+    /// pinging the client every second meanwhile (its silence bound before a welcome is its own, unknown here): the
+    /// client is then continued from the end of that first list rather than sent a snapshot of a partial picture.
+    /// </summary>
+    private async Task<ResumePoint?> TryResumeAsync(RelayFeed feed, Position position, CancellationToken token)
+    {
+        long started = _time.GetTimestamp();
+        TimeSpan step = Min(_options.PingInterval, TimeSpan.FromSeconds(1));
+        while (!feed.FirstInSync.IsCompleted && _time.GetElapsedTime(started) < _options.HelloTimeout)
+        {
+            try
+            {
+                await feed.FirstInSync.WaitAsync(step, _time, token).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Volatile.Write(ref _lastPing, _time.GetTimestamp());
+                await WriteAsync(new ServerMessage { Ping = new Ping { Id = ++_pingId } }, token).ConfigureAwait(false);
+            }
+        }
+
+        return feed.TryResume(position, _wanted);
     }
 
     /// <summary>

@@ -37,6 +37,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     private long _sequence;
     private SyncStatus _status = SyncStatus.WaitForDatastore;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _firstInSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private FeedSnapshot? _snapshot;
     private Task<FeedSnapshot>? _building;
     private bool _closed;
@@ -59,6 +60,9 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         _encoder = new UpdateEncoder(Name, options.Codec, server.MaxValueBytes, BucketCount, _chunkBytes, BucketOf, logger);
         _position = _picture.Position(0, SyncStatus.ResyncInProgress);
     }
+
+    /// <summary>Gets a task that completes when the feed is first in sync (or stops).</summary>
+    public Task FirstInSync => _firstInSync.Task;
 
     /// <summary>Gets the name of this feed's log: sequences mean something only within one (a restarted relay has a new one).</summary>
     public string LogId { get; } = Guid.NewGuid().ToString("N");
@@ -201,6 +205,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         }
 
         wake.TrySetResult();
+        _firstInSync.TrySetResult();
         if (_syncer is not null)
         {
             await _syncer.StopAsync().ConfigureAwait(false);
@@ -246,6 +251,10 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
 
         RelayServerLog.FeedStatus(_logger, Name, status);
         wake.TrySetResult();
+        if (status == SyncStatus.InSync)
+        {
+            _firstInSync.TrySetResult();
+        }
     }
 
     public void OnUpdates(IReadOnlyList<Update> updates)
