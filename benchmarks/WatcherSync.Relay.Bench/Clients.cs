@@ -10,9 +10,53 @@ internal static class Clients
 {
     public static async Task<int> RelayAsync(Uri relay, int count, int keys)
     {
+        var clock = Stopwatch.StartNew();
+        (LatencySink[] sinks, RelaySyncer[] syncers) = StartRelaySyncers(relay, count);
+        return await MeasureAsync(sinks, clock, keys, () => syncers.Sum(s => s.Resyncs + s.Resumes - 1), () => StopAsync(syncers));
+    }
+
+    /// <summary>
+    /// Relay clients that reach InSync, then, once the parent says the relay was restarted, report the time until
+    /// every one of them has been served again (a snapshot or a resume) and holds every key in sync.
+    /// </summary>
+    public static async Task<int> RelayRestartAsync(Uri relay, int count, int keys)
+    {
+        var clock = Stopwatch.StartNew();
+        (LatencySink[] sinks, RelaySyncer[] syncers) = StartRelaySyncers(relay, count);
+        await WaitInSyncAsync(sinks, keys, clock);
+        Console.WriteLine(FormattableString.Invariant($"all_insync_seconds={clock.Elapsed.TotalSeconds:0.00} keys_each={sinks[0].Count}"));
+        long[] sessions = [.. syncers.Select(s => s.Resyncs + s.Resumes)];
+        if (await Console.In.ReadLineAsync() is not "restarted")
+        {
+            await StopAsync(syncers);
+            return 1;
+        }
+
+        var back = Stopwatch.StartNew();
+        TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        while (Enumerable.Range(0, count).Any(i => syncers[i].Resyncs + syncers[i].Resumes <= sessions[i] || !sinks[i].InSync || sinks[i].Count < keys))
+        {
+            if (back.Elapsed > TimeSpan.FromMinutes(5))
+            {
+                Console.WriteLine($"all_back_seconds=timeout back={Enumerable.Range(0, count).Count(i => syncers[i].Resyncs + syncers[i].Resumes > sessions[i])}/{count}");
+                await StopAsync(syncers);
+                return 1;
+            }
+
+            await Task.Delay(20);
+        }
+
+        Console.WriteLine(FormattableString.Invariant(
+            $"all_back_seconds={back.Elapsed.TotalSeconds:0.00} resumes={syncers.Sum(s => s.Resumes)} snapshots={syncers.Sum(s => s.Resyncs) - count} client_cpu_seconds={(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:0.0}"));
+        await Console.In.ReadLineAsync();
+        await StopAsync(syncers);
+        return 0;
+    }
+
+    private static (LatencySink[] Sinks, RelaySyncer[] Syncers) StartRelaySyncers(Uri relay, int count)
+    {
         var sinks = new LatencySink[count];
         var syncers = new RelaySyncer[count];
-        var clock = Stopwatch.StartNew();
         for (int i = 0; i < count; i++)
         {
             sinks[i] = new LatencySink();
@@ -22,13 +66,30 @@ internal static class Clients
             syncers[i].Start();
         }
 
-        return await MeasureAsync(sinks, clock, keys, () => syncers.Sum(s => s.Resyncs - 1), async () =>
+        return (sinks, syncers);
+    }
+
+    private static async Task StopAsync(RelaySyncer[] syncers)
+    {
+        foreach (RelaySyncer syncer in syncers)
         {
-            foreach (RelaySyncer syncer in syncers)
+            await syncer.DisposeAsync();
+        }
+    }
+
+    private static async Task<bool> WaitInSyncAsync(LatencySink[] sinks, int keys, Stopwatch clock)
+    {
+        while (sinks.Any(s => !s.InSync || s.Count < keys))
+        {
+            if (clock.Elapsed > TimeSpan.FromMinutes(5))
             {
-                await syncer.DisposeAsync();
+                return false;
             }
-        });
+
+            await Task.Delay(20);
+        }
+
+        return true;
     }
 
     public static async Task<int> DirectAsync(string endpoint, string prefix, int count, int keys)
@@ -61,16 +122,11 @@ internal static class Clients
 
     private static async Task<int> MeasureAsync(LatencySink[] sinks, Stopwatch clock, int keys, Func<long> reconnects, Func<Task> stop)
     {
-        while (sinks.Any(s => !s.InSync || s.Count < keys))
+        if (!await WaitInSyncAsync(sinks, keys, clock))
         {
-            if (clock.Elapsed > TimeSpan.FromMinutes(5))
-            {
-                Console.WriteLine($"all_insync_seconds=timeout insync={sinks.Count(s => s.InSync)}/{sinks.Length}");
-                await stop();
-                return 1;
-            }
-
-            await Task.Delay(20);
+            Console.WriteLine($"all_insync_seconds=timeout insync={sinks.Count(s => s.InSync)}/{sinks.Length}");
+            await stop();
+            return 1;
         }
 
         Console.WriteLine(FormattableString.Invariant($"all_insync_seconds={clock.Elapsed.TotalSeconds:0.00} keys_each={sinks[0].Count} client_cpu_seconds={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} client_gc_pause_seconds={GC.GetTotalPauseDuration().TotalSeconds:0.0} client_heap_mib={GC.GetTotalMemory(false) / 1048576}"));

@@ -19,7 +19,14 @@ using WatcherSync.Relay.Server;
 //     child process, measures time to all InSync, etcd's watchers, CPU and memory, the relay's memory per client,
 //     then writes at WRITES_PER_SECOND for WRITE_SECONDS and reports commit-to-callback latency; with "direct", then
 //     runs CLIENTS direct syncers against etcd in a child process for the side-by-side figures.
+//   restart CLIENTS KEYS VALUE_BYTES resume|snapshot
+//     starts a throwaway etcd, loads KEYS keys, serves them to CLIENTS relay clients in a child process, then kills
+//     the relay and starts it again on the same port over the same etcd; reports the bytes the restarted relay sent
+//     and the time until every client is InSync again, continued from its position ("resume") or, with the restarted
+//     relay given another DatastoreEpoch as after a restore from backup, from a full snapshot ("snapshot").
 //   relay-clients URL CLIENTS EXPECTED_KEYS      (child) RelaySyncers; reports time to all InSync, then latencies
+//   relay-clients-restart URL CLIENTS EXPECTED_KEYS   (child) the same, then waits for "restarted" on stdin and
+//     reports the time until every client has been served again and is InSync
 //   direct-clients ENDPOINT PREFIX CLIENTS EXPECTED_KEYS   (child) WatcherSyncers straight on etcd
 switch (args[0])
 {
@@ -31,8 +38,16 @@ switch (args[0])
             int.Parse(args[4], CultureInfo.InvariantCulture),
             int.Parse(args[5], CultureInfo.InvariantCulture),
             args.Length > 6 && args[6] == "direct");
+    case "restart":
+        return await Restart.RunAsync(
+            int.Parse(args[1], CultureInfo.InvariantCulture),
+            int.Parse(args[2], CultureInfo.InvariantCulture),
+            int.Parse(args[3], CultureInfo.InvariantCulture),
+            args[4] == "resume");
     case "relay-clients":
         return await Clients.RelayAsync(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
+    case "relay-clients-restart":
+        return await Clients.RelayRestartAsync(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
     case "direct-clients":
         return await Clients.DirectAsync(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
     default:
@@ -54,30 +69,10 @@ internal static class Bench
 
         // --- relay ---
         EtcdSample before = await etcd.SampleAsync();
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
         int port = FreePort();
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.Limits.MaxConcurrentConnections = null;
-            k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2);
-        });
-        builder.Services.AddWatcherSyncRelay(options =>
-        {
-            var feed = new RelayFeedOptions { Name = "default", Backend = client };
-            feed.ResourceTypes.Add(new ResourceType(new PrefixListOptions(Prefix)));
-            options.Feeds.Add(feed);
-            options.AllowAnonymous = true;
-        });
-        await using WebApplication app = builder.Build();
-        app.MapWatcherSyncRelay();
-        await app.StartAsync();
+        await using WebApplication app = await StartRelayAsync(port, client);
         RelayHost host = app.Services.GetRequiredService<RelayHost>();
-        host.TryGetFeed("default", out RelayFeed? feedState);
-        while (feedState!.Status != SyncStatus.InSync)
-        {
-            await Task.Delay(10);
-        }
+        RelayFeed feedState = await InSyncAsync(app);
 
         // The relay's memory with its picture and no client: the baseline the per-client figure is measured from.
         await feedState.GetSnapshotAsync();
@@ -127,6 +122,41 @@ internal static class Bench
         return 0;
     }
 
+    /// <summary>Starts a relay on <paramref name="port"/> with one feed over <paramref name="backend"/>.</summary>
+    public static async Task<WebApplication> StartRelayAsync(int port, IBackendClient backend, string datastoreEpoch = "")
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxConcurrentConnections = null;
+            k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2);
+        });
+        builder.Services.AddWatcherSyncRelay(options =>
+        {
+            var feed = new RelayFeedOptions { Name = "default", Backend = backend, DatastoreEpoch = datastoreEpoch };
+            feed.ResourceTypes.Add(new ResourceType(new PrefixListOptions(Prefix)));
+            options.Feeds.Add(feed);
+            options.AllowAnonymous = true;
+        });
+        WebApplication app = builder.Build();
+        app.MapWatcherSyncRelay();
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>Waits until the relay's feed is in sync, and returns it.</summary>
+    public static async Task<RelayFeed> InSyncAsync(WebApplication app)
+    {
+        app.Services.GetRequiredService<RelayHost>().TryGetFeed("default", out RelayFeed? feed);
+        while (feed!.Status != SyncStatus.InSync)
+        {
+            await Task.Delay(10);
+        }
+
+        return feed;
+    }
+
     private static long Managed()
     {
         GC.Collect(2, GCCollectionMode.Forced, true, true);
@@ -135,7 +165,7 @@ internal static class Bench
         return GC.GetTotalMemory(true);
     }
 
-    private static async Task LoadAsync(EtcdBackendClient client, int keys, int valueBytes)
+    public static async Task LoadAsync(EtcdBackendClient client, int keys, int valueBytes)
     {
         byte[] value = Encoding.UTF8.GetBytes(new string('v', valueBytes));
         await Parallel.ForEachAsync(Enumerable.Range(0, keys), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
@@ -183,7 +213,7 @@ internal static class Bench
         return total;
     }
 
-    private static Process Child(params string[] arguments)
+    public static Process Child(params string[] arguments)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!)
         {
@@ -205,7 +235,7 @@ internal static class Bench
         return Process.Start(start)!;
     }
 
-    private static async Task<string?> WaitForLineAsync(Process process, string marker)
+    public static async Task<string?> WaitForLineAsync(Process process, string marker)
     {
         while (await process.StandardOutput.ReadLineAsync() is { } line)
         {

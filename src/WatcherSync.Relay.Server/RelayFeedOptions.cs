@@ -24,6 +24,14 @@ public sealed class RelayFeedOptions
     /// </summary>
     public IValueCodec Codec { get; set; } = RawBytesCodec.Instance;
 
+    /// <summary>
+    /// Gets or sets the name of the datastore the feed follows, the first part of its datastore epoch (the second is
+    /// the number of datastore resets the feed has seen). A client moving between relays is continued without a
+    /// snapshot only by a relay in the same epoch, so give every relay over one datastore the same name, and change it
+    /// when the datastore is restored from a backup. Default empty: relays over the same datastore agree on it.
+    /// </summary>
+    public string DatastoreEpoch { get; set; } = string.Empty;
+
     /// <summary>Gets or sets the options of the feed's syncer; null for the defaults (its name becomes the feed's).</summary>
     public WatcherSyncerOptions? SyncerOptions { get; set; }
 }

@@ -126,6 +126,7 @@ public sealed class RelayServerOptions
             }
 
             ArgumentNullException.ThrowIfNull(feed.Codec);
+            ArgumentNullException.ThrowIfNull(feed.DatastoreEpoch);
         }
 
         if (MaxConnections < 1 || MaxLogEntries < 1 || MaxLogBytes < 1 || SnapshotChunkBytes < 1024)

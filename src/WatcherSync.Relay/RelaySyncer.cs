@@ -34,6 +34,7 @@ public sealed class RelaySyncer : ISyncer
     private long _behindSince;
     private int _keyCount;
     private long _resyncs;
+    private long _resumes;
     private Uri? _connected;
     private Task? _running;
     private Task? _stop;
@@ -69,8 +70,11 @@ public sealed class RelaySyncer : ISyncer
     /// <summary>Gets the relay the syncer is connected to, or null between connections.</summary>
     public Uri? ConnectedEndpoint => Volatile.Read(ref _connected);
 
-    /// <summary>Gets how many snapshots the syncer has completed (one per successful connection).</summary>
+    /// <summary>Gets how many snapshots the syncer has completed.</summary>
     public long Resyncs => Interlocked.Read(ref _resyncs);
+
+    /// <summary>Gets how many times a relay continued the syncer's picture from where it was, without a snapshot.</summary>
+    public long Resumes => Interlocked.Read(ref _resumes);
 
     /// <inheritdoc />
     public void Start()
@@ -221,6 +225,7 @@ public sealed class RelaySyncer : ISyncer
 
         var hello = new Hello { ProtocolVersion = RelayProtocol.Version, ClientName = _options.ClientName, Feed = _options.Feed };
         hello.Prefixes.AddRange(_options.Prefixes);
+        hello.Position = _picture.Position();
         await call.RequestStream.WriteAsync(new ClientMessage { Hello = hello }, connection.Token).ConfigureAwait(false);
         IAsyncStreamReader<ServerMessage> responses = call.ResponseStream;
         bool welcomed = false;
@@ -236,7 +241,6 @@ public sealed class RelaySyncer : ISyncer
                 {
                     case ServerMessage.KindOneofCase.Welcome when !welcomed:
                         welcomed = true;
-                        inSnapshot = true;
                         if (message.Welcome.PingIntervalMs > 0)
                         {
                             silenceLimit = TimeSpan.FromTicks(Math.Max(silenceLimit.Ticks, TimeSpan.FromMilliseconds(message.Welcome.PingIntervalMs * 3.0).Ticks));
@@ -245,8 +249,26 @@ public sealed class RelaySyncer : ISyncer
                         RefuseIfBehind(endpoint, message.Welcome);
                         Volatile.Write(ref _connected, endpoint);
                         RelayClientLog.Connected(_logger, _options.ClientName, endpoint, message.Welcome.ServerName, message.Welcome.Feed, message.Welcome.SnapshotSequence);
-                        _picture.BeginResync((long)message.Welcome.HeadSequence);
-                        Announce(SyncStatus.ResyncInProgress);
+                        if (message.Welcome.Resumed)
+                        {
+                            // No snapshot: the log follows from where the consumer's picture is. It keeps its status,
+                            // as a direct syncer does when it watches again, until the replay says otherwise.
+                            SyncStatus resumedAt = ReadStatus(message.Welcome.Status);
+                            _picture.BeginResume(message.Welcome, resumedAt);
+                            if (resumedAt == SyncStatus.WaitForDatastore)
+                            {
+                                RelayLostDatastore(endpoint);
+                            }
+
+                            AfterResyncStep(session, resumedAt == SyncStatus.InSync ? null : resumedAt);
+                        }
+                        else
+                        {
+                            inSnapshot = true;
+                            _picture.BeginResync(message.Welcome);
+                            Announce(SyncStatus.ResyncInProgress);
+                        }
+
                         break;
 
                     case ServerMessage.KindOneofCase.SnapshotChunk when inSnapshot:
@@ -282,9 +304,9 @@ public sealed class RelaySyncer : ISyncer
                             RelayLostDatastore(endpoint);
                         }
 
+                        _picture.SetStatus((long)message.Status.Sequence, ReadStatus(message.Status.Status));
                         if (_picture.Resyncing)
                         {
-                            _picture.SetStatus((long)message.Status.Sequence, ReadStatus(message.Status.Status));
                             AfterResyncStep(session, ReadStatus(message.Status.Status));
                         }
                         else
@@ -329,14 +351,25 @@ public sealed class RelaySyncer : ISyncer
     private void AfterResyncStep(Session session, SyncStatus? feedStatus)
     {
         var updates = new List<Update>();
+        bool resuming = _picture.Resuming;
         if (_picture.TryFinishResync(updates, out int keys, out int deleted))
         {
             Deliver(updates);
             session.Resynced = true;
             Volatile.Write(ref _behindSince, 0);
-            Interlocked.Increment(ref _resyncs);
-            _metrics.Resync();
-            RelayClientLog.Resynced(_logger, _options.ClientName, keys, deleted);
+            if (resuming)
+            {
+                Interlocked.Increment(ref _resumes);
+                _metrics.Resume();
+                RelayClientLog.Resumed(_logger, _options.ClientName, keys);
+            }
+            else
+            {
+                Interlocked.Increment(ref _resyncs);
+                _metrics.Resync();
+                RelayClientLog.Resynced(_logger, _options.ClientName, keys, deleted);
+            }
+
             Announce(SyncStatus.InSync);
         }
         else if (feedStatus == SyncStatus.WaitForDatastore)

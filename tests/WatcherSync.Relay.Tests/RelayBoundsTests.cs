@@ -99,7 +99,7 @@ public sealed class RelayBoundsTests
             options.PingInterval = TimeSpan.FromMilliseconds(100);
             options.PingTimeout = TimeSpan.FromSeconds(1);
         }));
-        using var cutOffs = new CutOffCounter(relay);
+        using var cutOffs = new RelayCounter(relay, "watchersync.relay.clients_cut_off");
 
         // The consumer takes about 3 s over the picture: three ping timeouts, spent inside the client's read loop.
         var callbacks = new SlowCallbacks(TimeSpan.FromMilliseconds(20));

@@ -81,7 +81,7 @@ public sealed class RelayFleetTests
         int port = relay.Port;
         await relay.KillAsync();
         await using TestRelay restarted = await TestRelay.StartAsync(Relays.Feed(store), port);
-        await Eventually.True(() => syncer.Resyncs >= 2, "the client takes the restarted relay well before DisconnectedTimeout (1 min)");
+        await Eventually.True(() => syncer.Resyncs + syncer.Resumes >= 2, "the client takes the restarted relay well before DisconnectedTimeout (1 min)");
         await Relays.ConvergedAsync(callbacks, store, "client after the restart");
     }
 
@@ -104,6 +104,32 @@ public sealed class RelayFleetTests
 
         await Eventually.Within(syncer.StopAsync().ContinueWith(_ => true, TaskScheduler.Default), "stop completes");
         callbacks.Picture.Should().BeEmpty("stop reports every held key deleted");
+        callbacks.Violations.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task ValueTheClientsCodecCannotDecode_IsAParseFailure_AsFromADirectSyncer_AndTheClientGoesOn()
+    {
+        await using var store = new InMemoryBackend();
+        await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 1)), "fine"));
+        await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 2)), "undecodable"));
+        await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store));
+        var callbacks = new RecordingCallbacks();
+        RelaySyncerOptions options = Relays.Client(relay.Address);
+
+        // The consumer's codec is its own code: like a direct syncer, the client takes whatever it throws for a parse failure.
+        options.Codec = new FussyDecoder();
+        await using var syncer = new RelaySyncer(options, callbacks);
+        syncer.Start();
+        await Eventually.True(() => callbacks.LastStatus == SyncStatus.InSync && callbacks.Picture.ContainsKey(Relays.Key(0, 1)), "the client syncs the other keys");
+        callbacks.Calls.OfType<RecordingCallbacks.ParseFailedCall>().Should().ContainSingle(c => c.RawKey == Relays.Key(0, 2) && c.RawValue == "undecodable");
+
+        await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 1)), "undecodable"));
+        await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 3)), "later"));
+        await Eventually.True(
+            () => callbacks.Picture.ContainsKey(Relays.Key(0, 3)) && !callbacks.Picture.ContainsKey(Relays.Key(0, 1)),
+            "the client goes on, and drops a held key whose new value it cannot decode");
+        callbacks.Calls.OfType<RecordingCallbacks.ParseFailedCall>().Should().Contain(c => c.RawKey == Relays.Key(0, 1));
         callbacks.Violations.Should().BeEmpty();
     }
 
@@ -178,6 +204,16 @@ public sealed class RelayFleetTests
         await Eventually.True(() => callbacks.Calls.OfType<RecordingCallbacks.SyncFailedCall>().Any(), "a refusal that retrying cannot cure is reported at once, not after DisconnectedTimeout");
         callbacks.Calls.OfType<RecordingCallbacks.SyncFailedCall>().First().Error.Message.Should().Contain("no-such-feed");
         syncer.Status.Should().Be(SyncStatus.WaitForDatastore, "it has never been in sync");
+    }
+
+    /// <summary>A client codec that cannot decode the value "undecodable", and says so with a FormatException.</summary>
+    private sealed class FussyDecoder : IValueCodec
+    {
+        public object Decode(string key, ReadOnlyMemory<byte> data) => Encoding.UTF8.GetString(data.Span) == "undecodable"
+            ? throw new FormatException("This codec cannot decode that value.")
+            : data.ToArray();
+
+        public byte[] Encode(object value) => (byte[])value;
     }
 
     /// <summary>A codec that cannot encode the value "unencodable" (as a JSON codec cannot encode some objects).</summary>

@@ -33,7 +33,7 @@ public sealed class RelayMemoryBoundTests
             options.PingTimeout = TimeSpan.FromMinutes(5);
         }));
         await Eventually.True(() => relay.Feed().Status == SyncStatus.InSync, "the relay is in sync");
-        using var cutOffs = new CutOffCounter(relay);
+        using var cutOffs = new RelayCounter(relay, "watchersync.relay.clients_cut_off");
 
         var gates = new List<ManualResetEventSlim>();
         var clients = new List<(RelaySyncer Syncer, RecordingCallbacks Callbacks)>();

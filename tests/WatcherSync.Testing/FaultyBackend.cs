@@ -12,6 +12,7 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
     private readonly Random _random = new(seed);
     private readonly Lock _sync = new();
     private readonly List<FaultyWatch> _open = [];
+    private volatile IBackendClient _inner = inner;
     private int _injected;
     private int _listCalls;
     private volatile bool _down;
@@ -33,17 +34,7 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
         {
             if (value)
             {
-                FaultyWatch[] open;
-                lock (_sync)
-                {
-                    _down = true;
-                    open = [.. _open];
-                }
-
-                foreach (FaultyWatch watch in open)
-                {
-                    watch.Cut();
-                }
+                CutOpenWatches(() => _down = true, new DatastoreUnavailableException("injected: connection cut"));
             }
             else
             {
@@ -58,15 +49,15 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
     /// <summary>Gets how many lists were asked for (failed ones included).</summary>
     public int ListCalls => Volatile.Read(ref _listCalls);
 
-    public Task<KVPair> CreateAsync(KVPair kv, CancellationToken cancellationToken = default) => inner.CreateAsync(kv, cancellationToken);
+    public Task<KVPair> CreateAsync(KVPair kv, CancellationToken cancellationToken = default) => _inner.CreateAsync(kv, cancellationToken);
 
-    public Task<KVPair> UpdateAsync(KVPair kv, CancellationToken cancellationToken = default) => inner.UpdateAsync(kv, cancellationToken);
+    public Task<KVPair> UpdateAsync(KVPair kv, CancellationToken cancellationToken = default) => _inner.UpdateAsync(kv, cancellationToken);
 
-    public Task<KVPair> ApplyAsync(KVPair kv, CancellationToken cancellationToken = default) => inner.ApplyAsync(kv, cancellationToken);
+    public Task<KVPair> ApplyAsync(KVPair kv, CancellationToken cancellationToken = default) => _inner.ApplyAsync(kv, cancellationToken);
 
-    public Task<KVPair> DeleteAsync(IKey key, string? revision = null, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, revision, cancellationToken);
+    public Task<KVPair> DeleteAsync(IKey key, string? revision = null, CancellationToken cancellationToken = default) => _inner.DeleteAsync(key, revision, cancellationToken);
 
-    public Task<KVPair> GetAsync(IKey key, string? revision = null, CancellationToken cancellationToken = default) => inner.GetAsync(key, revision, cancellationToken);
+    public Task<KVPair> GetAsync(IKey key, string? revision = null, CancellationToken cancellationToken = default) => _inner.GetAsync(key, revision, cancellationToken);
 
     public Task<KVPairList> ListAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default)
     {
@@ -76,7 +67,7 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
             return Task.FromException<KVPairList>(new DatastoreUnavailableException("injected: list failed"));
         }
 
-        return inner.ListAsync(list, revision, cancellationToken);
+        return _inner.ListAsync(list, revision, cancellationToken);
     }
 
     public async Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default)
@@ -91,7 +82,7 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
             throw NextError();
         }
 
-        IWatch watch = await inner.WatchAsync(list, options, cancellationToken).ConfigureAwait(false);
+        IWatch watch = await _inner.WatchAsync(list, options, cancellationToken).ConfigureAwait(false);
         var faulty = new FaultyWatch(this, watch);
         bool cut;
         lock (_sync)
@@ -103,15 +94,39 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
 
         if (cut)
         {
-            faulty.Cut();
+            faulty.Cut(new DatastoreUnavailableException("injected: connection cut"));
         }
 
         return faulty;
     }
 
+    /// <summary>
+    /// Replaces the datastore with <paramref name="restored"/>, as a restore from backup does (revisions go back, and
+    /// recur with other values), and ends every open watch with the DatastoreResetException a backend reports for it,
+    /// so that a syncer lists the restored store and compares none of the revisions it knew.
+    /// </summary>
+    public void ResetTo(IBackendClient restored) =>
+        CutOpenWatches(() => _inner = restored, new DatastoreResetException("injected: the datastore was restored from a backup"));
+
+    /// <summary>Makes <paramref name="change"/> under the lock (so that no watch opens unseen meanwhile), then ends every open watch with <paramref name="error"/>.</summary>
+    private void CutOpenWatches(Action change, Exception error)
+    {
+        FaultyWatch[] open;
+        lock (_sync)
+        {
+            change();
+            open = [.. _open];
+        }
+
+        foreach (FaultyWatch watch in open)
+        {
+            watch.Cut(error);
+        }
+    }
+
     public ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) => new WatcherSyncer(this, resourceTypes, callbacks);
 
-    public Task EnsureInitializedAsync(CancellationToken cancellationToken = default) => inner.EnsureInitializedAsync(cancellationToken);
+    public Task EnsureInitializedAsync(CancellationToken cancellationToken = default) => _inner.EnsureInitializedAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
@@ -166,11 +181,13 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
             _pump = Task.Run(() => PumpAsync(owner));
         }
 
-        /// <summary>Ends the watch at once with a transient error, as a cut connection would.</summary>
-        public void Cut()
+        /// <summary>Ends the watch at once with <paramref name="error"/> (a cut connection, a compaction).</summary>
+        public void Cut(Exception error)
         {
+            // The error goes in before the pump stops, which would otherwise end the channel without it.
+            _events.Writer.TryWrite(WatchEvent.FromError(error));
+            _events.Writer.TryComplete();
             _stop.Cancel();
-            _events.Writer.TryWrite(WatchEvent.FromError(new DatastoreUnavailableException("injected: connection cut")));
             _events.Writer.TryComplete();
         }
 
@@ -216,9 +233,9 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
                     }
                 }
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
             {
-                // Disposed.
+                // Disposed, or cut.
             }
 
             _events.Writer.TryComplete();

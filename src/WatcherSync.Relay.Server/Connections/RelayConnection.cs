@@ -88,7 +88,7 @@ internal sealed class RelayConnection : IDisposable
             Task reading = ReadLoopAsync(token);
             try
             {
-                await SendLoopAsync(feed, token).ConfigureAwait(false);
+                await SendLoopAsync(feed, hello, token).ConfigureAwait(false);
             }
             finally
             {
@@ -182,10 +182,19 @@ internal sealed class RelayConnection : IDisposable
         return feed;
     }
 
-    private async Task SendLoopAsync(RelayFeed feed, CancellationToken token)
+    private async Task SendLoopAsync(RelayFeed feed, Hello hello, CancellationToken token)
     {
-        // In a method of its own, so that nothing in this one's state keeps the snapshot alive once it is sent.
-        await SendPinnedSnapshotAsync(feed, token).ConfigureAwait(false);
+        ResumePoint? resume = hello.Position is { } position ? await TryResumeAsync(feed, position, token).ConfigureAwait(false) : null;
+        if (resume is { } point)
+        {
+            await ResumeAsync(feed, point, token).ConfigureAwait(false);
+        }
+        else
+        {
+            // In a method of its own, so that nothing in this one's state keeps the snapshot alive once it is sent.
+            await SendPinnedSnapshotAsync(feed, token).ConfigureAwait(false);
+        }
+
         var entries = new List<LogEntry>(MaxEntriesPerRead);
         while (true)
         {
@@ -230,24 +239,72 @@ internal sealed class RelayConnection : IDisposable
         }
     }
 
-    private async Task SendSnapshotAsync(RelayFeed feed, FeedSnapshot snapshot, CancellationToken token)
+    /// <summary>
+    /// Finds where the feed can continue a client at <paramref name="position"/>, or null (it takes a snapshot). A feed
+    /// that has never been in sync (a relay just started, still listing) is waited for, at most <c>HelloTimeout</c>,
+    /// pinging the client every second meanwhile (its silence bound before a welcome is its own, unknown here): the
+    /// client is then continued from the end of that first list rather than sent a snapshot of a partial picture.
+    /// </summary>
+    private async Task<ResumePoint?> TryResumeAsync(RelayFeed feed, Position position, CancellationToken token)
+    {
+        long started = _time.GetTimestamp();
+        TimeSpan step = Min(_options.PingInterval, TimeSpan.FromSeconds(1));
+        while (!feed.FirstInSync.IsCompleted && _time.GetElapsedTime(started) < _options.HelloTimeout)
+        {
+            try
+            {
+                await feed.FirstInSync.WaitAsync(step, _time, token).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Volatile.Write(ref _lastPing, _time.GetTimestamp());
+                await WriteAsync(new ServerMessage { Ping = new Ping { Id = ++_pingId } }, token).ConfigureAwait(false);
+            }
+        }
+
+        return feed.TryResume(position, _wanted);
+    }
+
+    /// <summary>
+    /// Continues a client from the point of the log where the feed's picture is the client's: a welcome that says so,
+    /// then the log from there, with no snapshot.
+    /// </summary>
+    private async Task ResumeAsync(RelayFeed feed, ResumePoint resume, CancellationToken token)
+    {
+        Welcome welcome = NewWelcome(feed, resume.Sequence);
+        welcome.Resumed = true;
+        welcome.Status = RelayProtocol.ToWire(resume.Status);
+        await WriteAsync(new ServerMessage { Welcome = welcome }, token).ConfigureAwait(false);
+        _metrics.Resumed(resume.By);
+        RelayServerLog.ClientResumed(_logger, _client, _peer, feed.Name, resume.Sequence, resume.By);
+    }
+
+    /// <summary>A welcome for a client that is, from now on, at <paramref name="sequence"/> (the cursor is moved there).</summary>
+    private Welcome NewWelcome(RelayFeed feed, long sequence)
     {
         (long head, long revision) = feed.Head;
 
-        // From here the client is at the snapshot's sequence: it is behind only once the log has dropped what follows.
-        Volatile.Write(ref _cursor, snapshot.Sequence);
+        // From here the client is at this sequence: it is behind only once the log has dropped what follows.
+        Volatile.Write(ref _cursor, sequence);
         var welcome = new Welcome
         {
             ProtocolVersion = RelayProtocol.Version,
             ServerName = _options.ServerName,
             Feed = feed.Name,
-            SnapshotSequence = (ulong)snapshot.Sequence,
+            SnapshotSequence = (ulong)sequence,
             PingIntervalMs = (uint)Math.Min(uint.MaxValue, _options.PingInterval.TotalMilliseconds),
             HeadSequence = (ulong)head,
             Revision = (ulong)revision,
+            LogId = feed.LogId,
+            DatastoreEpoch = feed.DatastoreEpoch,
         };
         welcome.Prefixes.AddRange(feed.Prefixes);
-        await WriteAsync(new ServerMessage { Welcome = welcome }, token).ConfigureAwait(false);
+        return welcome;
+    }
+
+    private async Task SendSnapshotAsync(RelayFeed feed, FeedSnapshot snapshot, CancellationToken token)
+    {
+        await WriteAsync(new ServerMessage { Welcome = NewWelcome(feed, snapshot.Sequence) }, token).ConfigureAwait(false);
         for (int bucket = 0; bucket < snapshot.Chunks.Length; bucket++)
         {
             if (!_wanted[bucket])
@@ -293,6 +350,10 @@ internal sealed class RelayConnection : IDisposable
         Deltas? deltas = null;
         int deltaBytes = 0;
         long completed = Cursor;
+
+        // Whether the message being filled holds chunks of the entry being sent: one sent before that entry is
+        // complete is marked partial, so that the client knows its picture holds part of an entry.
+        bool holdsEntryPart = false;
         foreach (LogEntry entry in entries)
         {
             if (entry.IsStatus)
@@ -324,6 +385,7 @@ internal sealed class RelayConnection : IDisposable
                     {
                         // Split inside this entry: the message completes only the entries before it.
                         deltas.Sequence = (ulong)completed;
+                        deltas.Partial = holdsEntryPart;
                         await WriteAsync(new ServerMessage { Deltas = deltas }, token).ConfigureAwait(false);
                         deltas = null;
                         deltaBytes = 0;
@@ -332,10 +394,12 @@ internal sealed class RelayConnection : IDisposable
 
                     (deltas ??= new Deltas()).Batches.Add(chunk);
                     deltaBytes += chunk.Length;
+                    holdsEntryPart = true;
                 }
             }
 
             completed = entry.Sequence;
+            holdsEntryPart = false;
             if (deltas is not null)
             {
                 deltas.Sequence = (ulong)completed;

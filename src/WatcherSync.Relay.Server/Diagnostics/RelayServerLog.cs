@@ -39,6 +39,12 @@ internal static partial class RelayServerLog
     [LoggerMessage(7011, LogLevel.Error, "Relay feed {Feed}: the value of {Key} is {Bytes} bytes, more than MaxValueBytes ({Limit}); clients hear the key deleted")]
     public static partial void ValueTooLarge(ILogger logger, string feed, string key, int bytes, int limit);
 
+    [LoggerMessage(7012, LogLevel.Warning, "Relay feed {Feed}: the datastore was reset (a revision went back or names other bytes); its epoch is now {Epoch}, and clients of the earlier one take a snapshot")]
+    public static partial void DatastoreReset(ILogger logger, string feed, string epoch);
+
+    [LoggerMessage(7013, LogLevel.Information, "Relay: client {Client} at {Peer} continued on feed {Feed} from sequence {Sequence} (found by {By}) without a snapshot")]
+    public static partial void ClientResumed(ILogger logger, string client, string peer, string feed, long sequence, string by);
+
     [LoggerMessage(7010, LogLevel.Information, "Relay: feeds stopped")]
     public static partial void FeedsStopped(ILogger logger);
 }

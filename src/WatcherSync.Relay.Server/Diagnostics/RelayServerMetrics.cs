@@ -11,6 +11,7 @@ internal sealed class RelayServerMetrics : IDisposable
     private readonly Counter<long> _bytesSent;
     private readonly Counter<long> _cutOff;
     private readonly Counter<long> _refused;
+    private readonly Counter<long> _resumes;
 
     public RelayServerMetrics(IMeterFactory? meterFactory, RelayConnections connections)
     {
@@ -21,6 +22,7 @@ internal sealed class RelayServerMetrics : IDisposable
         _snapshotsEncoded = _meter.CreateCounter<long>("watchersync.relay.snapshots_encoded", "{snapshot}", "Snapshots encoded (each shared by every client that takes it).");
         _bytesSent = _meter.CreateCounter<long>("watchersync.relay.bytes_sent", "By", "Bytes of messages sent to clients.");
         _cutOff = _meter.CreateCounter<long>("watchersync.relay.clients_cut_off", "{client}", "Clients dropped for falling behind, not reading or not answering pings.");
+        _resumes = _meter.CreateCounter<long>("watchersync.relay.resumes", "{client}", "Clients continued from the position they sent, without a snapshot.");
         _refused = _meter.CreateCounter<long>("watchersync.relay.clients_refused", "{client}", "Connections refused (credentials, connection limit, bad hello).");
     }
 
@@ -31,6 +33,8 @@ internal sealed class RelayServerMetrics : IDisposable
     public void BytesSent(long bytes) => _bytesSent.Add(bytes);
 
     public void CutOff(string reason) => _cutOff.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void Resumed(string by) => _resumes.Add(1, new KeyValuePair<string, object?>("by", by));
 
     public void Refused(string reason) => _refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

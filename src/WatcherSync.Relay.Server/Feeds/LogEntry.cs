@@ -8,18 +8,20 @@ namespace WatcherSync.Relay.Server;
 /// </summary>
 internal sealed class LogEntry
 {
-    public LogEntry(long sequence, SyncStatus status)
+    public LogEntry(long sequence, SyncStatus status, FeedPosition position)
     {
         Sequence = sequence;
         IsStatus = true;
         Status = status;
+        Position = position;
     }
 
-    public LogEntry(long sequence, ByteString[]?[] batches, long bytes)
+    public LogEntry(long sequence, ByteString[]?[] batches, long bytes, FeedPosition position)
     {
         Sequence = sequence;
         Batches = batches;
         Bytes = bytes;
+        Position = position;
     }
 
     public long Sequence { get; }
@@ -32,4 +34,7 @@ internal sealed class LogEntry
     public ByteString[]?[]? Batches { get; }
 
     public long Bytes { get; }
+
+    /// <summary>Gets where the feed's picture stands once this entry is applied.</summary>
+    public FeedPosition Position { get; }
 }

@@ -5,8 +5,16 @@ using WatcherSync.Relay.Protocol;
 namespace WatcherSync.Relay.Server;
 
 /// <summary>
-/// One feed: the callbacks of its <see cref="WatcherSyncer"/>. It keeps the current picture (each value encoded once)
-/// and a bounded, sequenced log of what happened since, and makes snapshots that are encoded once and shared.
+/// One feed: the callbacks of its <see cref="WatcherSyncer"/>. It keeps the current picture (<see cref="FeedPicture"/>,
+/// each value encoded once) and a bounded, sequenced log of what happened since (<see cref="FeedLog"/>), and makes
+/// snapshots that are encoded once and shared. Each log entry records where the picture stands after it
+/// (<see cref="FeedPosition"/>), so that a client that says where it is can be continued without a snapshot.
+/// <para>
+/// State, under <see cref="_sync"/>: <see cref="_sequence"/> is the newest entry's, and <see cref="_position"/> its
+/// position (the picture now); <see cref="_revision"/> is the highest revision applied (recomputed from the picture
+/// once in sync after a reset); <see cref="_resets"/> counts the datastore resets seen, and <see cref="_resetSeen"/>
+/// says one was seen since the feed was last in sync.
+/// </para>
 /// The syncer calls it from one thread; clients read it from many, under <see cref="_sync"/>.
 /// </summary>
 internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerParseFailCallbacks
@@ -14,44 +22,61 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     private const int MinReplayEntries = 1024;
 
     private readonly Lock _sync = new();
-    private readonly Dictionary<string, PictureEntry> _picture = new(StringComparer.Ordinal);
+    private readonly FeedPicture _picture;
     private readonly string[] _prefixes;
-    private readonly IValueCodec _codec;
-    private readonly int _maxLogEntries;
-    private readonly long _maxLogBytes;
+    private readonly UpdateEncoder _encoder;
     private readonly int _chunkBytes;
-    private readonly int _maxValueBytes;
     private readonly ILogger _logger;
     private readonly RelayServerMetrics _metrics;
     private readonly SnapshotPins _pins;
-    private LogEntry[] _ring = new LogEntry[256];
-    private int _ringHead;
-    private int _ringCount;
-    private long _logBytes;
+    private readonly FeedLog _log;
+    private readonly string _datastoreName;
+    private FeedPosition _position;
+    private int _resets;
+    private bool _resetSeen;
     private long _sequence;
     private SyncStatus _status = SyncStatus.WaitForDatastore;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _firstInSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private FeedSnapshot? _snapshot;
     private Task<FeedSnapshot>? _building;
     private bool _closed;
     private bool _announced;
     private int _snapshotsEncoded;
     private long _revision;
-    private int _refusedValues;
     private WatcherSyncer? _syncer;
 
     public RelayFeed(RelayFeedOptions options, RelayServerOptions server, ILogger logger, RelayServerMetrics metrics)
     {
         Name = options.Name;
         _prefixes = [.. options.ResourceTypes.Select(t => t.ListInterface.DefaultPathRoot).Distinct(StringComparer.Ordinal)];
-        _codec = options.Codec;
-        _maxLogEntries = server.MaxLogEntries;
-        _maxLogBytes = server.MaxLogBytes;
+        _log = new FeedLog(server.MaxLogEntries, server.MaxLogBytes);
         _chunkBytes = server.SnapshotChunkBytes;
-        _maxValueBytes = server.MaxValueBytes;
         _logger = logger;
         _metrics = metrics;
         _pins = new SnapshotPins(server.MaxSupersededSnapshots);
+        _datastoreName = options.DatastoreEpoch;
+        _picture = new FeedPicture(BucketCount);
+        _encoder = new UpdateEncoder(Name, options.Codec, server.MaxValueBytes, BucketCount, _chunkBytes, BucketOf, logger);
+        _position = _picture.Position(0, SyncStatus.ResyncInProgress);
+    }
+
+    /// <summary>Gets a task that completes when the feed is first in sync (or stops).</summary>
+    public Task FirstInSync => _firstInSync.Task;
+
+    /// <summary>Gets the name of this feed's log: sequences mean something only within one (a restarted relay has a new one).</summary>
+    public string LogId { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>Gets the datastore epoch: the configured datastore name and the number of datastore resets this feed has seen.</summary>
+    public string DatastoreEpoch
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return DatastoreEpochLocked();
+            }
+        }
     }
 
     public string Name { get; }
@@ -131,7 +156,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     }
 
     /// <summary>Gets how many values the feed refused: larger than <see cref="RelayServerOptions.MaxValueBytes"/>, or not encodable.</summary>
-    public int RefusedValues => Volatile.Read(ref _refusedValues);
+    public int RefusedValues => _encoder.Refused;
 
     /// <summary>Gets how many distinct snapshots clients are reading now.</summary>
     public int PinnedSnapshots => _pins.Pinned;
@@ -142,7 +167,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         {
             lock (_sync)
             {
-                return _ringCount;
+                return _log.Count;
             }
         }
     }
@@ -153,7 +178,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         {
             lock (_sync)
             {
-                return _logBytes;
+                return _log.Bytes;
             }
         }
     }
@@ -180,6 +205,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         }
 
         wake.TrySetResult();
+        _firstInSync.TrySetResult();
         if (_syncer is not null)
         {
             await _syncer.StopAsync().ConfigureAwait(false);
@@ -210,44 +236,35 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
 
             _status = status;
             _announced = true;
-            Append(new LogEntry(++_sequence, status));
+            if (status == SyncStatus.InSync && _resetSeen)
+            {
+                // Revisions went back with the reset: the feed's revision is its picture's again.
+                _resetSeen = false;
+                _revision = _picture.MaxRevision();
+                _position = _position.WithRevision(_revision);
+            }
+
+            _position = _position.WithStatus(status);
+            _log.Append(new LogEntry(++_sequence, status, _position));
             wake = SwapChanged();
         }
 
         RelayServerLog.FeedStatus(_logger, Name, status);
         wake.TrySetResult();
+        if (status == SyncStatus.InSync)
+        {
+            _firstInSync.TrySetResult();
+        }
     }
 
     public void OnUpdates(IReadOnlyList<Update> updates)
     {
-        var encoder = new ChunkEncoder(BucketCount, _chunkBytes);
-        var changes = new List<(string Key, KeyValue Message, int Bucket)>(updates.Count);
-        long revision = 0;
-        foreach (Update update in updates)
-        {
-            KVPair kv = update.KVPair;
-            string key = kv.Key.DefaultPath;
-            int bucket = BucketOf(key);
-            KeyValue message = kv.Value is null || update.UpdateType == UpdateType.Deleted
-                ? new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Deleted = true }
-                : EncodeOrRefuse(key, kv);
-
-            // Only present values count towards the feed's revision: a relay that lists afresh never sees a delete's
-            // revision, and must not look behind a relay that did.
-            if (!message.Deleted)
-            {
-                revision = Math.Max(revision, NumericRevision(kv.Revision));
-            }
-            encoder.Add(bucket, message);
-            changes.Add((key, message, bucket));
-        }
-
-        if (changes.Count == 0)
+        // Encoded once, outside the lock: the clients' readers only wait for the picture and the log to change.
+        if (_encoder.Encode(updates) is not { } batch)
         {
             return;
         }
 
-        ByteString[]?[] encoded = encoder.Finish();
         TaskCompletionSource wake;
         lock (_sync)
         {
@@ -256,20 +273,22 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
                 return;
             }
 
-            foreach ((string key, KeyValue message, int bucket) in changes)
+            bool reset = false;
+            foreach ((string key, KeyValue message, int bucket, UInt128 hash) in batch.Changes)
             {
-                if (message.Deleted)
-                {
-                    _picture.Remove(key);
-                }
-                else
-                {
-                    _picture[key] = new PictureEntry(message, bucket);
-                }
+                reset |= _picture.Apply(key, message, bucket, hash);
             }
 
-            _revision = Math.Max(_revision, revision);
-            Append(new LogEntry(++_sequence, encoded, encoder.Bytes));
+            if (reset && !_resetSeen)
+            {
+                _resetSeen = true;
+                _resets++;
+                RelayServerLog.DatastoreReset(_logger, Name, DatastoreEpochLocked());
+            }
+
+            _revision = Math.Max(_revision, batch.Revision);
+            _position = _picture.Position(_revision, _position.Status);
+            _log.Append(new LogEntry(++_sequence, batch.Chunks, batch.Bytes, _position));
             wake = SwapChanged();
         }
 
@@ -277,39 +296,45 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     }
 
     /// <summary>
-    /// Encodes a present value. One the codec cannot encode, or larger than MaxValueBytes, is refused here, once, with
-    /// an error naming the key: clients hear the key deleted, since they must not keep a value the datastore no
-    /// longer has, and no message can grow past the bound.
+    /// Finds where in its log this feed can continue a client whose picture is at <paramref name="position"/> (narrowed
+    /// to the <paramref name="wanted"/> buckets): by sequence when the position is in this log and the log still holds
+    /// it, otherwise by revision and digest at the newest in-sync entry whose picture is the client's. Null when the
+    /// client must take a snapshot: another datastore epoch, a position the log no longer covers, or no such entry.
     /// </summary>
-    private KeyValue EncodeOrRefuse(string key, KVPair kv)
+    public ResumePoint? TryResume(Position position, bool[] wanted)
     {
-        byte[] bytes;
-        try
+        lock (_sync)
         {
-            bytes = _codec.Encode(kv.Value!);
-        }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or NotSupportedException or FormatException or System.Text.Json.JsonException)
-        {
-            RelayServerLog.EncodeFailed(_logger, Name, key, ex);
-            Interlocked.Increment(ref _refusedValues);
-            return new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Deleted = true };
-        }
+            if (position.DatastoreEpoch != DatastoreEpochLocked())
+            {
+                return null;
+            }
 
-        if (bytes.Length > _maxValueBytes)
-        {
-            RelayServerLog.ValueTooLarge(_logger, Name, key, bytes.Length, _maxValueBytes);
-            Interlocked.Increment(ref _refusedValues);
-            return new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Deleted = true };
-        }
+            long sequence = (long)Math.Min(position.Sequence, long.MaxValue);
+            if (position.LogId == LogId && sequence <= _sequence)
+            {
+                if (sequence == _sequence)
+                {
+                    return new ResumePoint(sequence, CurrentStatusLocked(), ResumePoint.BySequence);
+                }
 
-        // The codec's bytes are never mutated after this (values handed out by WatcherSync are immutable), so they are
-        // wrapped rather than copied.
-        return new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Value = UnsafeByteOperations.UnsafeWrap(bytes) };
+                if (_log.Find(sequence, _sequence) is { } at)
+                {
+                    return new ResumePoint(sequence, at.Position.Status, ResumePoint.BySequence);
+                }
+            }
+
+            if (PictureDigest.FromBytes(position.Digest) is not { } digest)
+            {
+                return null;
+            }
+
+            long keys = (long)Math.Min(position.Keys, long.MaxValue);
+            long revision = (long)Math.Min(position.Revision, long.MaxValue);
+            LogEntry? match = _log.FindNewest(revision, e => e.Position.Status == SyncStatus.InSync && e.Position.Matches(wanted, digest, keys));
+            return match is null ? null : new ResumePoint(match.Sequence, SyncStatus.InSync, ResumePoint.ByRevision);
+        }
     }
-
-    /// <summary>A revision as a number where it is one (etcd's and the in-memory store's are); 0 otherwise.</summary>
-    private static long NumericRevision(string? revision) =>
-        long.TryParse(revision, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) ? value : 0;
 
     public void SyncFailed(Exception error) => RelayServerLog.FeedSyncFailed(_logger, Name, error);
 
@@ -332,20 +357,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     {
         lock (_sync)
         {
-            long first = FirstSequenceLocked();
-            if (after + 1 < first)
-            {
-                return false;
-            }
-
-            long next = after + 1;
-            while (next <= _sequence && into.Count < maxEntries)
-            {
-                into.Add(_ring[(_ringHead + (int)(next - first)) % _ring.Length]);
-                next++;
-            }
-
-            return true;
+            return _log.TryRead(after, _sequence, into, maxEntries);
         }
     }
 
@@ -355,7 +367,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     /// </summary>
     public Task<FeedSnapshot> GetSnapshotAsync()
     {
-        PictureEntry[] entries;
+        FeedPicture.Entry[] entries;
         long sequence;
         SyncStatus status;
         lock (_sync)
@@ -371,10 +383,9 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
                 return _building;
             }
 
-            entries = [.. _picture.Values];
+            entries = _picture.ToArray();
             sequence = _sequence;
-            // Before its syncer announces anything the feed is starting its first list: to a client that is a resync.
-            status = _announced ? _status : SyncStatus.ResyncInProgress;
+            status = CurrentStatusLocked();
             _building = Task.Run(() => Build(entries, sequence, status));
             return _building;
         }
@@ -400,13 +411,13 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
 
     public void Unpin(FeedSnapshot snapshot) => _pins.Unpin(snapshot);
 
-    private FeedSnapshot Build(PictureEntry[] entries, long sequence, SyncStatus status)
+    private FeedSnapshot Build(FeedPicture.Entry[] entries, long sequence, SyncStatus status)
     {
         FeedSnapshot snapshot;
         try
         {
             var encoder = new ChunkEncoder(BucketCount, _chunkBytes);
-            foreach (PictureEntry entry in entries)
+            foreach (FeedPicture.Entry entry in entries)
             {
                 encoder.Add(entry.Bucket, entry.Message);
             }
@@ -452,7 +463,12 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         return best;
     }
 
-    private long FirstSequenceLocked() => _ringCount == 0 ? _sequence + 1 : _ring[_ringHead].Sequence;
+    private long FirstSequenceLocked() => _log.FirstSequence(_sequence);
+
+    private string DatastoreEpochLocked() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{_datastoreName}#{_resets}");
+
+    // Before its syncer announces anything the feed is starting its first list: to a client that is a resync.
+    private SyncStatus CurrentStatusLocked() => _announced ? _status : SyncStatus.ResyncInProgress;
 
     private TaskCompletionSource SwapChanged()
     {
@@ -460,45 +476,4 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         return old;
     }
-
-    private void Append(LogEntry entry)
-    {
-        if (_ringCount == _ring.Length)
-        {
-            if (_ring.Length < _maxLogEntries)
-            {
-                var bigger = new LogEntry[Math.Min(_ring.Length * 2, _maxLogEntries)];
-                for (int i = 0; i < _ringCount; i++)
-                {
-                    bigger[i] = _ring[(_ringHead + i) % _ring.Length];
-                }
-
-                _ring = bigger;
-                _ringHead = 0;
-            }
-            else
-            {
-                DropOldest();
-            }
-        }
-
-        _ring[(_ringHead + _ringCount) % _ring.Length] = entry;
-        _ringCount++;
-        _logBytes += entry.Bytes;
-        while (_ringCount > 1 && _logBytes > _maxLogBytes)
-        {
-            DropOldest();
-        }
-    }
-
-    private void DropOldest()
-    {
-        LogEntry oldest = _ring[_ringHead];
-        _ring[_ringHead] = null!;
-        _ringHead = (_ringHead + 1) % _ring.Length;
-        _ringCount--;
-        _logBytes -= oldest.Bytes;
-    }
-
-    private readonly record struct PictureEntry(KeyValue Message, int Bucket);
 }

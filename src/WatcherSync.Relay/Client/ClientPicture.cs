@@ -15,12 +15,23 @@ namespace WatcherSync.Relay;
 /// does not have are deleted). A consumer that held nothing is fed as the snapshot arrives, as a direct syncer's
 /// first list is.
 /// </para>
+/// <para>
+/// <see cref="_digest"/> is the digest of <see cref="_known"/> (<see cref="PictureDigest"/>). <see cref="_position"/>
+/// places <see cref="_known"/> in a relay's log (the log, its epoch, the last entry wholly applied, the feed's status
+/// there), or is null when it cannot be placed: before a first complete snapshot, and while a snapshot is fed straight
+/// to the consumer. <see cref="_midEntry"/> is set while the consumer holds part of a log entry (after a partial
+/// Deltas); then there is no position to send either. A resync that rebuilds the relay's picture aside leaves the
+/// position as it was until it ends, since the consumer's picture does not change until then.
+/// </para>
 /// Called from one thread at a time (the connection loop, then stop).
 /// </summary>
 internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec codec, Action<string, string?> parseFailed)
 {
     private readonly Dictionary<string, KnownKey> _known = new(StringComparer.Ordinal);
     private Resync? _resync;
+    private UInt128 _digest;
+    private LogPlace? _position;
+    private bool _midEntry;
 
     /// <summary>Gets the number of keys the consumer holds.</summary>
     public int Count => _known.Count;
@@ -43,9 +54,52 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         return max;
     }
 
+    /// <summary>
+    /// Gets where the consumer's picture is, for the hello: a relay that can place it continues from there without a
+    /// snapshot. Null when it cannot be placed.
+    /// </summary>
+    public Position? Position() => _position is not { } place || _midEntry || place.LogId.Length == 0
+        ? null
+        : new Position
+        {
+            LogId = place.LogId,
+            Sequence = (ulong)place.Sequence,
+            DatastoreEpoch = place.Epoch,
+            Revision = (ulong)HeldRevision(),
+            Digest = PictureDigest.ToBytes(_digest),
+            Keys = (ulong)_known.Count,
+        };
+
     /// <summary>Begins a resync against a relay that will send a snapshot and then its log from the snapshot on.</summary>
-    public void BeginResync(long headSequence) =>
-        _resync = new Resync(headSequence, _known.Count == 0 ? null : new Dictionary<string, KeyValue>(StringComparer.Ordinal));
+    public void BeginResync(Welcome welcome)
+    {
+        _resync = new Resync((long)welcome.HeadSequence, _known.Count == 0 ? null : new Dictionary<string, KeyValue>(StringComparer.Ordinal), welcome);
+        if (_resync.Pending is null)
+        {
+            // Fed straight from the snapshot: until it ends, the consumer holds part of one.
+            _position = null;
+        }
+    }
+
+    /// <summary>
+    /// Begins the replay of a relay that continues the consumer's picture from the welcome's sequence (no snapshot):
+    /// the log follows from there, and the resync ends once it reaches the head with the feed in sync.
+    /// </summary>
+    public void BeginResume(Welcome welcome, SyncStatus status)
+    {
+        _resync = new Resync((long)welcome.HeadSequence, null, welcome)
+        {
+            SnapshotDone = true,
+            Sequence = (long)welcome.SnapshotSequence,
+            Status = status,
+            Keys = _known.Count,
+        };
+        _position = new LogPlace(welcome.LogId, welcome.DatastoreEpoch, (long)welcome.SnapshotSequence);
+        _midEntry = false;
+    }
+
+    /// <summary>Gets whether the resync under way continues the consumer's picture rather than taking a snapshot.</summary>
+    public bool Resuming => _resync?.Welcome.Resumed == true;
 
     /// <summary>Abandons a resync whose connection ended: the consumer keeps the picture it had.</summary>
     public void AbandonResync() => _resync = null;
@@ -83,6 +137,11 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         resync.SnapshotDone = true;
         resync.Sequence = sequence;
         resync.Status = status;
+        if (resync.Pending is null)
+        {
+            _position = new LogPlace(resync.Welcome.LogId, resync.Welcome.DatastoreEpoch, sequence);
+            _midEntry = false;
+        }
     }
 
     public void ApplyDeltas(Deltas deltas, List<Update> updates)
@@ -104,7 +163,7 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
                 }
                 else if (item.Deleted)
                 {
-                    if (_known.Remove(item.Key, out KnownKey? known))
+                    if (Forget(item.Key, out KnownKey? known))
                     {
                         updates.Add(new Update(new KVPair(known.Key, null, item.Revision.Length > 0 ? item.Revision : known.Revision), UpdateType.Deleted));
                     }
@@ -122,6 +181,13 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         {
             resync.Sequence = Math.Max(resync.Sequence, (long)deltas.Sequence);
         }
+
+        // The consumer's picture moves with the relay's unless a resync rebuilds it aside.
+        _midEntry = deltas.Partial;
+        if (_resync?.Pending is null && _position is not null)
+        {
+            _position = _position with { Sequence = (long)deltas.Sequence };
+        }
     }
 
     public void SetStatus(long sequence, SyncStatus status)
@@ -130,6 +196,11 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         {
             resync.Sequence = Math.Max(resync.Sequence, sequence);
             resync.Status = status;
+        }
+
+        if (_resync?.Pending is null && _position is not null)
+        {
+            _position = _position with { Sequence = sequence };
         }
     }
 
@@ -167,10 +238,13 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
 
             foreach (string key in gone)
             {
-                _known.Remove(key);
+                Forget(key);
             }
 
             deleted = gone.Count;
+
+            // The consumer now holds the relay's picture at the resync's sequence.
+            _position = new LogPlace(resync.Welcome.LogId, resync.Welcome.DatastoreEpoch, resync.Sequence);
         }
 
         _resync = null;
@@ -187,13 +261,15 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
 
         _known.Clear();
         _resync = null;
+        _digest = UInt128.Zero;
+        _position = null;
     }
 
     private void Apply(KeyValue item, List<Update> updates, bool compare = true)
     {
         bool held = _known.TryGetValue(item.Key, out KnownKey? known);
-        int hash = Hash(item.Value);
-        if (held && compare && item.Revision.Length > 0 && item.Revision == known!.Revision && hash == known.ValueHash)
+        UInt128 hash = PictureDigest.Of(item.Key, item.Revision, item.Value.Span);
+        if (held && compare && item.Revision.Length > 0 && item.Revision == known!.Revision && hash == known.Hash)
         {
             return;
         }
@@ -209,14 +285,16 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         {
             value = codec.Decode(item.Key, item.Value.Memory);
         }
-        catch (ValueParseException ex)
+#pragma warning disable CA1031 // The codec is the consumer's code: whatever it throws is a value it cannot parse, as for a direct syncer.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
             // Like a direct syncer: the consumer hears of it and goes on with the other keys. It must not keep a value
             // the datastore no longer has, so a key it holds is deleted.
-            parseFailed(item.Key, ex.RawValue);
+            parseFailed(item.Key, ex is ValueParseException parse ? parse.RawValue : Preview(item.Value));
             if (held)
             {
-                _known.Remove(item.Key);
+                Forget(item.Key);
                 updates.Add(new Update(new KVPair(key, null, item.Revision), UpdateType.Deleted));
             }
 
@@ -226,41 +304,62 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         var kv = new KVPair(key, value, item.Revision.Length > 0 ? item.Revision : null);
         if (held)
         {
-            known!.Revision = item.Revision;
-            known.ValueHash = hash;
+            _digest = _digest - known!.Hash + hash;
+            known.Revision = item.Revision;
+            known.Hash = hash;
             updates.Add(new Update(kv, UpdateType.Updated));
         }
         else
         {
             _known.Add(item.Key, new KnownKey(key, item.Revision, hash));
+            _digest += hash;
             updates.Add(new Update(kv, UpdateType.New));
         }
     }
 
-    private static int Hash(ByteString value)
+    /// <summary>The start of a value that could not be decoded, as text, for the parse failure (as a direct syncer reports it).</summary>
+    private static string Preview(ByteString value) => System.Text.Encoding.UTF8.GetString(value.Span[..Math.Min(value.Length, 1024)]);
+
+    /// <summary>Removes a held key, and its hash from the digest.</summary>
+    private bool Forget(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out KnownKey? known)
     {
-        var hash = default(HashCode);
-        hash.AddBytes(value.Span);
-        return hash.ToHashCode();
+        if (!_known.Remove(key, out known))
+        {
+            return false;
+        }
+
+        _digest -= known.Hash;
+        return true;
     }
+
+    private void Forget(string key) => Forget(key, out _);
 
     private static long NumericRevision(string revision) =>
         long.TryParse(revision, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) ? value : 0;
 
-    /// <summary>A key the consumer holds: its parsed key, revision, and a hash of its value's bytes (revisions recur after a datastore reset).</summary>
-    private sealed class KnownKey(IKey key, string revision, int valueHash)
+    /// <summary>
+    /// A key the consumer holds: its parsed key, revision, and the hash of its key, revision and value bytes (for the
+    /// digest, and because revisions recur after a datastore reset).
+    /// </summary>
+    private sealed class KnownKey(IKey key, string revision, UInt128 hash)
     {
         public IKey Key { get; } = key;
 
         public string Revision { get; set; } = revision;
 
-        public int ValueHash { get; set; } = valueHash;
+        public UInt128 Hash { get; set; } = hash;
     }
 
+    /// <summary>A place in a relay's log: the log, its datastore epoch, and a sequence in it.</summary>
+    private sealed record LogPlace(string LogId, string Epoch, long Sequence);
+
     /// <summary>One resync: where the connection must reach (the head), where it is, and the relay's picture so far.</summary>
-    private sealed class Resync(long headSequence, Dictionary<string, KeyValue>? pending)
+    private sealed class Resync(long headSequence, Dictionary<string, KeyValue>? pending, Welcome welcome)
     {
         public long HeadSequence { get; } = headSequence;
+
+        /// <summary>Gets the welcome that began it (the relay's log and epoch; whether it resumes).</summary>
+        public Welcome Welcome { get; } = welcome;
 
         /// <summary>Gets the relay's picture as rebuilt so far; null when the consumer is fed directly.</summary>
         public Dictionary<string, KeyValue>? Pending { get; } = pending;

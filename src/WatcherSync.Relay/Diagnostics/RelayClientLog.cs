@@ -15,6 +15,9 @@ internal static partial class RelayClientLog
     [LoggerMessage(7102, LogLevel.Information, "Relay client {Client}: resynced {Keys} keys, {Deleted} deleted as no longer present")]
     public static partial void Resynced(ILogger logger, string client, int keys, int deleted);
 
+    [LoggerMessage(7107, LogLevel.Information, "Relay client {Client}: continued its picture of {Keys} keys without a snapshot")]
+    public static partial void Resumed(ILogger logger, string client, int keys);
+
     [LoggerMessage(7103, LogLevel.Error, "Relay client {Client}: no relay reachable for {Elapsed}; reporting WaitForDatastore")]
     public static partial void Disconnected(ILogger logger, string client, TimeSpan elapsed);
 

@@ -56,4 +56,23 @@ internal static class RawCalls
 
         throw new InvalidOperationException($"The relay ended the call with {call.GetStatus()} instead of refusing it.");
     }
+
+    /// <summary>Opens a call, sends <paramref name="hello"/> and returns the first <paramref name="count"/> messages other than pings.</summary>
+    public static async Task<List<ServerMessage>> FirstMessagesAsync(Uri address, ClientMessage hello, int count)
+    {
+        using GrpcChannel channel = GrpcChannel.ForAddress(address);
+        var client = new Protocol.Relay.RelayClient(channel);
+        using AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call = client.Subscribe(deadline: DateTime.UtcNow.AddSeconds(30));
+        await call.RequestStream.WriteAsync(hello);
+        var messages = new List<ServerMessage>();
+        while (messages.Count < count && await call.ResponseStream.MoveNext(CancellationToken.None))
+        {
+            if (call.ResponseStream.Current.KindCase != ServerMessage.KindOneofCase.Ping)
+            {
+                messages.Add(call.ResponseStream.Current);
+            }
+        }
+
+        return messages;
+    }
 }

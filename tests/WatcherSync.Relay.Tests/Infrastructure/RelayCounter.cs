@@ -3,18 +3,18 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace WatcherSync.Relay.Tests;
 
-/// <summary>Counts one relay's <c>watchersync.relay.clients_cut_off</c> measurements, in total and per reason.</summary>
-internal sealed class CutOffCounter : IDisposable
+/// <summary>Counts one relay's measurements of one counter (cut-offs, snapshots sent, bytes sent, resumes), in total and per value of one tag.</summary>
+internal sealed class RelayCounter : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly Dictionary<string, long> _byReason = new(StringComparer.Ordinal);
 
-    public CutOffCounter(TestRelay relay)
+    public RelayCounter(TestRelay relay, string instrumentName, string tagName = "reason")
     {
         object scope = relay.Services.GetRequiredService<IMeterFactory>();
         _listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Scope == scope && instrument.Name == "watchersync.relay.clients_cut_off")
+            if (instrument.Meter.Scope == scope && instrument.Name == instrumentName)
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -24,9 +24,9 @@ internal sealed class CutOffCounter : IDisposable
             string reason = "(none)";
             foreach (KeyValuePair<string, object?> tag in tags)
             {
-                if (tag.Key == "reason")
+                if (tag.Key == tagName)
                 {
-                    reason = tag.Value as string ?? reason;
+                    reason = tag.Value?.ToString() ?? reason;
                 }
             }
 
@@ -38,7 +38,7 @@ internal sealed class CutOffCounter : IDisposable
         _listener.Start();
     }
 
-    /// <summary>Gets the clients cut off for <paramref name="reason"/>, or for any reason when it is null.</summary>
+    /// <summary>Gets the sum of the measurements tagged <paramref name="reason"/>, or of all of them when it is null.</summary>
     public long Count(string? reason = null)
     {
         lock (_byReason)
