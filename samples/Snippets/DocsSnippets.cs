@@ -77,4 +77,16 @@ public static class DocsSnippets
         // end
         return syncer;
     }
+
+    public static async Task SharedSyncerAsync(IBackendClient client, ISyncerCallbacks podCache, ISyncerCallbacks auditSink, CancellationToken cancellationToken)
+    {
+        // snippet:syncer_shared
+        await using var shared = new SharedWatcherSyncer(client, [new ResourceType(new PrefixListOptions("/registry/pods/"))]);
+        shared.Start();
+        SyncerHandlerRegistration cache = shared.AddHandler(podCache);
+        await cache.WaitForSyncedAsync(cancellationToken);          // podCache holds the whole picture
+        // Later, while it runs: a handler added now gets the picture from memory, then live updates.
+        await using SyncerHandlerRegistration audit = shared.AddHandler(auditSink, new SyncerHandlerOptions { DeleteOnRemove = false });
+        // end
+    }
 }

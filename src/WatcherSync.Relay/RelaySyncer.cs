@@ -31,6 +31,7 @@ public sealed class RelaySyncer : ISyncer
     private readonly Lock _lifecycle = new();
     private readonly CancellationTokenSource _stopping = new();
     private int _status = (int)SyncStatus.WaitForDatastore;
+    private readonly InSyncSignal _inSync = new();
     private long _behindSince;
     private int _keyCount;
     private long _resyncs;
@@ -66,6 +67,9 @@ public sealed class RelaySyncer : ISyncer
 
     /// <summary>Gets the number of keys the consumer holds.</summary>
     public long KeyCount => Volatile.Read(ref _keyCount);
+
+    /// <inheritdoc />
+    public Task WaitForInSyncAsync(CancellationToken cancellationToken = default) => _inSync.WaitAsync(cancellationToken);
 
     /// <summary>Gets the relay the syncer is connected to, or null between connections.</summary>
     public Uri? ConnectedEndpoint => Volatile.Read(ref _connected);
@@ -120,6 +124,7 @@ public sealed class RelaySyncer : ISyncer
             channel?.Dispose();
         }
 
+        _inSync.Stopped();
         _metrics.Dispose();
         _stopping.Dispose();
     }
@@ -463,6 +468,7 @@ public sealed class RelaySyncer : ISyncer
 
         Volatile.Write(ref _status, (int)status);
         Invoke(static (s, st) => s._callbacks.OnStatusUpdated(st), status);
+        _inSync.Announced(status);
     }
 
     private void Invoke<T>(Action<RelaySyncer, T> callback, T argument)

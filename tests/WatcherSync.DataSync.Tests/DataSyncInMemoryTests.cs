@@ -209,6 +209,12 @@ public sealed class DataSyncInMemoryTests : DataSyncContractTests
 
             public Task StopAsync() => Task.CompletedTask;
 
+            public SyncStatus Status => SyncStatus.WaitForDatastore;
+
+            public long KeyCount => 0;
+
+            public Task WaitForInSyncAsync(CancellationToken cancellationToken = default) => Task.FromException(new InvalidOperationException("never started"));
+
             public ValueTask DisposeAsync() => ValueTask.CompletedTask;
         }
     }

@@ -37,7 +37,11 @@ public sealed class SharedWatcherSyncer : ISyncer
     public SyncStatus Status => _syncer.Status;
 
     /// <summary>Gets the number of keys in the shared picture.</summary>
-    public int KeyCount => _picture.Count;
+    public long KeyCount => _picture.Count;
+
+    /// <inheritdoc />
+    /// <remarks>The shared syncer's own status; a handler's is <see cref="SyncerHandlerRegistration.WaitForSyncedAsync"/>.</remarks>
+    public Task WaitForInSyncAsync(CancellationToken cancellationToken = default) => _syncer.WaitForInSyncAsync(cancellationToken);
 
     /// <summary>
     /// Adds a handler. If the syncer has announced a status, the handler is first given ResyncInProgress, the current

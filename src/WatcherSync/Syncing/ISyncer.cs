@@ -9,4 +9,20 @@ public interface ISyncer : IAsyncDisposable
 
     /// <summary>Stops syncing: ends the background loops and reports every key still known as deleted.</summary>
     Task StopAsync();
+
+    /// <summary>Gets the status last announced to the callbacks (WaitForDatastore before the first). Safe from any thread.</summary>
+    SyncStatus Status { get; }
+
+    /// <summary>Gets the number of keys in the syncer's picture. Safe from any thread.</summary>
+    long KeyCount { get; }
+
+    /// <summary>
+    /// Waits until the status announced to the callbacks is InSync: at once when it is now, otherwise at the next InSync
+    /// (the callbacks have had it, and every update before it). May be called before <see cref="Start"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the wait, not the syncer.</param>
+    /// <returns>A task that completes when the syncer is in sync.</returns>
+    /// <exception cref="InvalidOperationException">The syncer stopped before it was in sync.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    Task WaitForInSyncAsync(CancellationToken cancellationToken = default);
 }

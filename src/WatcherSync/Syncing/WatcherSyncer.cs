@@ -29,6 +29,7 @@ public sealed class WatcherSyncer : ISyncer
     private List<Update> _pending = [];
     private int _cachesInSync;
     private int _status = (int)SyncStatus.WaitForDatastore;
+    private readonly InSyncSignal _inSync = new();
     private Task? _running;
     private Task? _stop;
 
@@ -85,11 +86,15 @@ public sealed class WatcherSyncer : ISyncer
         }
     }
 
-    /// <summary>Gets the status last announced to the callbacks (WaitForDatastore before the first).</summary>
+    /// <inheritdoc />
     public SyncStatus Status => (SyncStatus)Volatile.Read(ref _status);
 
-    /// <summary>Gets the number of keys the watcher caches hold.</summary>
+    /// <inheritdoc />
+    /// <remarks>The keys the watcher caches hold.</remarks>
     public long KeyCount => CountKeys();
+
+    /// <inheritdoc />
+    public Task WaitForInSyncAsync(CancellationToken cancellationToken = default) => _inSync.WaitAsync(cancellationToken);
 
     /// <summary>
     /// Gets how long the least recently heard resource type has gone without hearing from the datastore (an event, a
@@ -197,6 +202,7 @@ public sealed class WatcherSyncer : ISyncer
             SyncerLog.Stopped(_logger, _options.Name, deleted);
         }
 
+        _inSync.Stopped();
         _metrics.Dispose();
         _stopping.Dispose();
     }
@@ -320,6 +326,7 @@ public sealed class WatcherSyncer : ISyncer
         Volatile.Write(ref _status, (int)status);
         SyncerLog.StatusChanged(_logger, _options.Name, status);
         Invoke(static (s, st) => s._callbacks.OnStatusUpdated(st), status);
+        _inSync.Announced(status);
     }
 
     private void FlushUpdates()
