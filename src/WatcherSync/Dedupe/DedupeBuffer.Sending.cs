@@ -30,7 +30,7 @@ public sealed partial class DedupeBuffer
                     return;
                 }
 
-                Deliver(sink, scratch, count, status, failure);
+                Deliver(sink, Take(scratch, count), status, failure);
             }
         }
         finally
@@ -39,7 +39,20 @@ public sealed partial class DedupeBuffer
         }
     }
 
-    private async Task SendLoopAsync(ISyncerCallbacks sink, CancellationToken cancellationToken)
+    /// <summary>Copies the batch out of the reusable scratch array (the sink may keep it) and clears the scratch.</summary>
+    private static Update[]? Take(Update[] scratch, int count)
+    {
+        if (count == 0)
+        {
+            return null;
+        }
+
+        Update[] batch = scratch.AsSpan(0, count).ToArray();
+        Array.Clear(scratch, 0, count);
+        return batch;
+    }
+
+    private async Task SendLoopAsync(Func<Update[]?, SyncStatus?, object?, CancellationToken, ValueTask> deliver, CancellationToken cancellationToken)
     {
         try
         {
@@ -82,7 +95,7 @@ public sealed partial class DedupeBuffer
                     continue;
                 }
 
-                Deliver(sink, scratch, count, status, failure);
+                await deliver(Take(scratch, count), status, failure, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -125,14 +138,12 @@ public sealed partial class DedupeBuffer
         wake?.TrySetResult();
     }
 
-    private void Deliver(ISyncerCallbacks sink, Update[] scratch, int count, SyncStatus? status, object? failure)
+    private void Deliver(ISyncerCallbacks sink, Update[]? batch, SyncStatus? status, object? failure)
     {
         try
         {
-            if (count > 0)
+            if (batch is not null)
             {
-                Update[] batch = scratch.AsSpan(0, count).ToArray();
-                Array.Clear(scratch, 0, count);
                 sink.OnUpdates(batch);
             }
 
@@ -152,6 +163,37 @@ public sealed partial class DedupeBuffer
             }
         }
         catch (Exception ex)
+        {
+            Log.SinkFailed(_logger, ex);
+            throw;
+        }
+    }
+
+    private async ValueTask DeliverAsync(IAsyncSyncerCallbacks sink, Update[]? batch, SyncStatus? status, object? failure, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (batch is not null)
+            {
+                await sink.OnUpdatesAsync(batch, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (status is { } s)
+            {
+                await sink.OnStatusUpdatedAsync(s, cancellationToken).ConfigureAwait(false);
+            }
+
+            switch (failure)
+            {
+                case ParseFailure parse:
+                    await sink.ParseFailedAsync(parse.RawKey, parse.RawValue, cancellationToken).ConfigureAwait(false);
+                    break;
+                case Exception error:
+                    await sink.SyncFailedAsync(error, cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Log.SinkFailed(_logger, ex);
             throw;

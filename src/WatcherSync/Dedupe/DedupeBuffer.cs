@@ -9,7 +9,7 @@ namespace WatcherSync;
 /// <summary>
 /// Sits between a syncer and a slow sink and coalesces per key, so memory is bounded by the number of distinct keys
 /// whatever the update rate. Updates and statuses go in through <see cref="ISyncerCallbacks"/> (any thread, never
-/// waiting for the sink); <see cref="SendToSinkForeverAsync"/> hands them to the sink in order, in batches.
+/// waiting for the sink); <see cref="SendToSinkForeverAsync(ISyncerCallbacks, CancellationToken)"/> hands them to the sink in order, in batches.
 /// </summary>
 /// <remarks>
 /// <para>An update for a key that is already queued replaces the queued one in place (it keeps the older position).
@@ -287,11 +287,33 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
     {
         ArgumentNullException.ThrowIfNull(sink);
         StartSending();
-        return SendLoopAsync(sink, cancellationToken);
+        return SendLoopAsync(
+            (batch, status, failure, _) =>
+            {
+                Deliver(sink, batch, status, failure);
+                return ValueTask.CompletedTask;
+            },
+            cancellationToken);
     }
 
     /// <summary>
-    /// Marks the buffer complete: later inputs are ignored, and <see cref="SendToSinkForeverAsync"/> returns once
+    /// As <see cref="SendToSinkForeverAsync(ISyncerCallbacks, CancellationToken)"/>, for a sink that awaits its I/O: the
+    /// next call starts when the task of the last has completed, and meanwhile no thread is held.
+    /// </summary>
+    /// <param name="sink">The slow consumer.</param>
+    /// <param name="cancellationToken">Ends the loop with <see cref="OperationCanceledException"/>; passed to every call.</param>
+    /// <returns>The task of the loop, as for the synchronous sink.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="sink"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">Another call is still sending.</exception>
+    public Task SendToSinkForeverAsync(IAsyncSyncerCallbacks sink, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        StartSending();
+        return SendLoopAsync((batch, status, failure, token) => DeliverAsync(sink, batch, status, failure, token), cancellationToken);
+    }
+
+    /// <summary>
+    /// Marks the buffer complete: later inputs are ignored, and <see cref="SendToSinkForeverAsync(ISyncerCallbacks, CancellationToken)"/> returns once
     /// everything queued has been handed to the sink (a syncer's stop-time deletes included, when called after the
     /// syncer has stopped). Use <see cref="Stop"/> to end sooner and drop what is queued. Calling it again does nothing.
     /// </summary>
@@ -317,7 +339,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
     }
 
     /// <summary>
-    /// Stops the buffer: <see cref="SendToSinkForeverAsync"/> returns once the sink call in progress (if any) returns,
+    /// Stops the buffer: <see cref="SendToSinkForeverAsync(ISyncerCallbacks, CancellationToken)"/> returns once the sink call in progress (if any) returns,
     /// and later inputs are ignored.
     /// </summary>
     public void Stop()
