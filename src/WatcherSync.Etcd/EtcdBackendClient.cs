@@ -239,15 +239,16 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
     /// <see cref="RevisionExpiredException"/>.
     /// </remarks>
     public Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default) =>
-        WatchAsync(list, options, previousValues: true, cancellationToken);
+        WatchAsync(list, options, options?.PreviousValues ?? true, cancellationToken);
 
     /// <inheritdoc />
     /// <remarks>
-    /// The syncers this client makes watch without previous values (<see cref="WatchEvent.Old"/> stays null): they
-    /// never read them, and each costs etcd a read per event.
+    /// The same as <c>new WatcherSyncer(client, resourceTypes, callbacks, options.SyncerOptions)</c>. Every syncer
+    /// watches without previous values (<see cref="WatchOptions.PreviousValues"/>): it never reads them, and each costs
+    /// etcd a read per event.
     /// </remarks>
     public ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) =>
-        new WatcherSyncer(new SyncerView(this), resourceTypes, callbacks, _options.SyncerOptions);
+        new WatcherSyncer(this, resourceTypes, callbacks, _options.SyncerOptions);
 
     /// <summary>Watches, with or without the previous value of each changed key.</summary>
     internal async Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, bool previousValues, CancellationToken cancellationToken)

@@ -358,7 +358,7 @@ internal sealed class WatcherCache
         IWatch watch;
         try
         {
-            watch = await _client.WatchAsync(_list, new WatchOptions(_resume.Revision, AllowWatchBookmarks: true), cancellationToken).ConfigureAwait(false);
+            watch = await _client.WatchAsync(_list, new WatchOptions(_resume.Revision, AllowWatchBookmarks: true) { PreviousValues = false }, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
