@@ -114,9 +114,17 @@ public sealed class RelaySyncer : ISyncer
         if (running is not null)
         {
             await running.ConfigureAwait(false);
+            if (_callbacks is ISyncerStoppingCallbacks stopping)
+            {
+                Invoke(static (_, s) => s.OnStopping(), stopping);
+            }
+
             var deletes = new List<Update>(_picture.Count);
             _picture.Clear(deletes);
-            Deliver(deletes);
+            if (_options.DeleteOnStop)
+            {
+                Deliver(deletes);
+            }
         }
 
         foreach (GrpcChannel? channel in _channels)

@@ -112,4 +112,11 @@ public sealed class RelaySyncerOptions
         ArgumentNullException.ThrowIfNull(KeyParser);
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }
+
+    /// <summary>
+    /// Gets or sets whether <see cref="RelaySyncer.StopAsync"/> reports every key the consumer holds as Deleted. Turn it
+    /// off for a sink that persists the picture across restarts; callbacks implementing
+    /// <see cref="ISyncerStoppingCallbacks"/> are told of the stop either way. Default: true.
+    /// </summary>
+    public bool DeleteOnStop { get; set; } = true;
 }

@@ -40,6 +40,34 @@ public sealed class RelayLifecycleTests
     }
 
     [Fact]
+    public async Task StopAsync_WithDeleteOnStopOff_KeepsThePicture_AndTellsTheSinkItIsStopping()
+    {
+        await using var store = new InMemoryBackend();
+        await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 1)), "v"));
+        await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store));
+        int stoppingAt = -1;
+        var callbacks = new RecordingCallbacks();
+        var sink = new SyncerCallbacks
+        {
+            OnStatusUpdated = ((ISyncerCallbacks)callbacks).OnStatusUpdated,
+            OnUpdates = ((ISyncerCallbacks)callbacks).OnUpdates,
+            OnStopping = () => stoppingAt = callbacks.Calls.Count,
+        };
+        RelaySyncerOptions options = Relays.Client(relay.Address);
+        options.DeleteOnStop = false;
+        var syncer = new RelaySyncer(options, sink);
+        syncer.Start();
+        await Relays.ConvergedAsync(callbacks, store, "client");
+        int before = callbacks.Calls.Count;
+
+        await syncer.StopAsync();
+
+        stoppingAt.Should().Be(before, "the sink is told of the stop after everything else");
+        callbacks.Calls.Count.Should().Be(before, "no deletes are reported");
+        callbacks.Picture.Should().ContainKey(Relays.Key(0, 1));
+    }
+
+    [Fact]
     public async Task StopAsync_ReportsEveryHeldKeyAsDeleted()
     {
         await using var store = new InMemoryBackend();

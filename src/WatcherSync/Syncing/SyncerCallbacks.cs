@@ -13,7 +13,7 @@ namespace WatcherSync;
 /// });
 /// </code>
 /// </example>
-public sealed class SyncerCallbacks : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks
+public sealed class SyncerCallbacks : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, ISyncerStoppingCallbacks
 {
     /// <summary>Gets the action called with each status change.</summary>
     public Action<SyncStatus>? OnStatusUpdated { get; init; }
@@ -27,6 +27,9 @@ public sealed class SyncerCallbacks : ISyncerCallbacks, ISyncerParseFailCallback
     /// <summary>Gets the action called when the datastore has stayed unreachable past the retry timeout.</summary>
     public Action<Exception>? OnSyncFailed { get; init; }
 
+    /// <summary>Gets the action called once when the syncer stops, before the stop's deletes.</summary>
+    public Action? OnStopping { get; init; }
+
     void ISyncerCallbacks.OnStatusUpdated(SyncStatus status) => OnStatusUpdated?.Invoke(status);
 
     void ISyncerCallbacks.OnUpdates(IReadOnlyList<Update> updates) => OnUpdates?.Invoke(updates);
@@ -34,4 +37,6 @@ public sealed class SyncerCallbacks : ISyncerCallbacks, ISyncerParseFailCallback
     void ISyncerParseFailCallbacks.ParseFailed(string rawKey, string? rawValue) => OnParseFailed?.Invoke(rawKey, rawValue);
 
     void ISyncFailCallbacks.SyncFailed(Exception error) => OnSyncFailed?.Invoke(error);
+
+    void ISyncerStoppingCallbacks.OnStopping() => OnStopping?.Invoke();
 }

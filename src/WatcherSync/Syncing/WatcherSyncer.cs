@@ -185,11 +185,22 @@ public sealed class WatcherSyncer : ISyncer
             }
 
             // The caches have returned and the loop has delivered all they handed over: the consumer holds exactly
-            // the keys the caches hold.
+            // the keys the caches hold. It is told of the stop first, then (unless DeleteOnStop is off) every held key
+            // is reported deleted.
+            if (_callbacks is ISyncerStoppingCallbacks stopping)
+            {
+                Invoke(static (_, s) => s.OnStopping(), stopping);
+            }
+
             int deleted = 0;
             foreach (WatcherCache cache in _caches)
             {
                 List<Update> deletes = cache.DrainAsDeletes();
+                if (!_options.DeleteOnStop)
+                {
+                    continue;
+                }
+
                 for (int start = 0; start < deletes.Count; start += _options.MaxUpdatesPerBatch)
                 {
                     int count = Math.Min(_options.MaxUpdatesPerBatch, deletes.Count - start);

@@ -50,6 +50,14 @@ public sealed class WatcherSyncerOptions
     /// </summary>
     public Func<KVPair, KVPair?>? Transform { get; set; }
 
+    /// <summary>
+    /// Gets or sets whether <see cref="WatcherSyncer.StopAsync"/> reports every key the consumer holds as Deleted, so
+    /// that no one keeps a picture nobody maintains (promise 7). Turn it off for a sink that persists the picture and
+    /// must keep it across a restart; either way, callbacks that implement <see cref="ISyncerStoppingCallbacks"/> are
+    /// told the syncer is stopping before the stop's deletes. Default: true.
+    /// </summary>
+    public bool DeleteOnStop { get; set; } = true;
+
     /// <summary>Gets or sets the clock for every delay and timeout. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
