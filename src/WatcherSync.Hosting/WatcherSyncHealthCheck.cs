@@ -4,7 +4,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace WatcherSync.Hosting;
 
 /// <summary>
-/// The health of the hosted syncer: Healthy when in sync, Degraded while a resync is in progress, and the
+/// The health of the hosted syncer: Healthy when in sync, Degraded while a resync is in progress or the datastore
+/// has been unreachable for <see cref="WatcherSyncOptions.UnreachableDegradedAfter"/>, and the
 /// registration's failure status while it waits for the datastore, when the datastore has gone unheard for longer
 /// than the backend's watchdog allows (the watch stream is dead), when it is not running, or when a buffered sink
 /// failed.
@@ -56,6 +57,17 @@ internal sealed class WatcherSyncHealthCheck(WatcherSyncPipeline pipeline) : IHe
                 data: data);
         }
 
+        if (snapshot.UnreachableFor is { } unreachable)
+        {
+            data["unreachableFor"] = unreachable;
+            if (unreachable >= snapshot.UnreachableDegradedAfter)
+            {
+                return HealthCheckResult.Degraded(
+                    string.Create(CultureInfo.InvariantCulture, $"The datastore has been unreachable for {unreachable.TotalSeconds:0.#} s; the syncer keeps its picture and retries (it reports WaitForDatastore after its WatchRetryTimeout)."),
+                    data: data);
+            }
+        }
+
         return snapshot.Status == SyncStatus.InSync
             ? HealthCheckResult.Healthy("In sync.", data)
             : HealthCheckResult.Degraded("Resync in progress.", data: data);
@@ -70,4 +82,6 @@ internal readonly record struct WatcherSyncHealthSnapshot(
     long Keys,
     TimeSpan TimeSinceLastEvent,
     TimeSpan? MaxEventAge,
-    Exception? Fault);
+    Exception? Fault,
+    TimeSpan? UnreachableFor = null,
+    TimeSpan UnreachableDegradedAfter = default);

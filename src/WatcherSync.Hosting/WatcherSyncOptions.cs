@@ -39,4 +39,11 @@ public sealed class WatcherSyncOptions
     /// application's own. <see cref="Timeout.InfiniteTimeSpan"/> turns the check off. Default: null.
     /// </summary>
     public TimeSpan? MaxEventAge { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long the syncer may be unable to reach the datastore before the health check reports Degraded,
+    /// although its status is still InSync (it turns to WaitForDatastore, and the check to the registration's failure
+    /// status, only after the syncer's <see cref="WatcherSyncerOptions.WatchRetryTimeout"/>). Default: 10 s.
+    /// </summary>
+    public TimeSpan UnreachableDegradedAfter { get; set; } = TimeSpan.FromSeconds(10);
 }

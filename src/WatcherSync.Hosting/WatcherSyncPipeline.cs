@@ -17,6 +17,7 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
     private readonly List<(DedupeBuffer Buffer, ISyncerCallbacks Sink)> _buffered = [];
     private readonly TaskCompletionSource _sinkFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _sync = new();
+    private readonly TimeSpan _unreachableDegradedAfter;
     private readonly string _backendName;
     private readonly int _resourceTypeCount;
     private readonly int _sinkCount;
@@ -66,6 +67,7 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
         Syncer = new WatcherSyncer(backend, resourceTypes, new FanOutCallbacks(targets, _logger), settings.Syncer);
         SyncerName = settings.Syncer.Name;
         MaxEventAge = ResolveMaxEventAge(settings.MaxEventAge, backend, services);
+        _unreachableDegradedAfter = settings.UnreachableDegradedAfter;
         _backendName = backend.GetType().Name;
         _resourceTypeCount = resourceTypes.Length;
         _sinkCount = targets.Count;
@@ -230,7 +232,9 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
         Syncer.KeyCount,
         Syncer.TimeSinceLastEvent,
         MaxEventAge,
-        _sinkFailed.Task.Exception?.InnerException);
+        _sinkFailed.Task.Exception?.InnerException,
+        Syncer.DatastoreUnreachableFor,
+        _unreachableDegradedAfter);
 
     private static TimeSpan? ResolveMaxEventAge(TimeSpan? configured, IBackendClient backend, IServiceProvider services)
     {

@@ -33,6 +33,26 @@ public sealed class WatcherSyncHealthCheckTests
         result.Data["maxEventAge"].Should().Be(Limit);
     }
 
+    [Theory]
+    [InlineData(SyncStatus.InSync, 11, HealthStatus.Degraded, "unreachable for 11 s")]
+    [InlineData(SyncStatus.InSync, 9, HealthStatus.Healthy, "In sync.")]
+    [InlineData(SyncStatus.WaitForDatastore, 700, HealthStatus.Unhealthy, "Waiting for the datastore.")]
+    public void Evaluate_DatastoreUnreachable_IsDegradedEarly_AndUnhealthyOnceTheSyncerGivesUp(SyncStatus status, int unreachableSeconds, HealthStatus expected, string description)
+    {
+        // While the syncer retries, its status stays InSync for WatchRetryTimeout (10 min): the check says Degraded
+        // after UnreachableDegradedAfter instead of Healthy all that time.
+        WatcherSyncHealthSnapshot snapshot = Snapshot(PipelineState.Running, status, TimeSpan.FromSeconds(1)) with
+        {
+            UnreachableFor = TimeSpan.FromSeconds(unreachableSeconds),
+            UnreachableDegradedAfter = TimeSpan.FromSeconds(10),
+        };
+
+        HealthCheckResult result = WatcherSyncHealthCheck.Evaluate(snapshot, HealthStatus.Unhealthy);
+
+        result.Status.Should().Be(expected);
+        result.Description.Should().Contain(description);
+    }
+
     [Fact]
     public void Evaluate_FailureStatusOfTheRegistration_IsUsedForEveryFailure()
     {

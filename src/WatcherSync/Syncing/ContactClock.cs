@@ -53,6 +53,28 @@ internal sealed class ContactClock
     public TimeSpan SinceLastHeard => _time.GetElapsedTime(LastHeardTimestamp);
 
     /// <summary>
+    /// Gets how long the current run of failures has lasted out of a watch, or null in contact. Read from any thread:
+    /// the two fields are read without the loop's order, so a reading racing a change may be off by that change, never
+    /// more (each field is a whole 64-bit word).
+    /// </summary>
+    public TimeSpan? OutOfContactFor
+    {
+        get
+        {
+            long since = Volatile.Read(ref _failingSince);
+            if (since == NotFailing)
+            {
+                return null;
+            }
+
+            long now = _time.GetTimestamp();
+            long opened = Volatile.Read(ref _openedAt);
+            long outOfWatch = now - since - (opened != NotOpen && opened >= since ? now - opened : 0);
+            return _time.GetElapsedTime(0, Math.Max(0, outOfWatch));
+        }
+    }
+
+    /// <summary>
     /// A watch was opened: the time until it closes or fails is contact. It neither ends a run of failures nor counts
     /// as hearing from the datastore.
     /// </summary>

@@ -95,6 +95,9 @@ internal sealed class WatcherCache
     /// <summary>Gets the timestamp at which the datastore was last heard from: an event, a bookmark, a list or a watch opened (safe to read from any thread).</summary>
     public long LastEventTimestamp => _contact.LastHeardTimestamp;
 
+    /// <summary>Gets how long this cache has been out of contact with the datastore, or null in contact (any thread).</summary>
+    public TimeSpan? OutOfContactFor => _contact.OutOfContactFor;
+
     private string Prefix => _list.DefaultPathRoot;
 
     /// <summary>

@@ -97,6 +97,29 @@ public sealed class WatcherSyncer : ISyncer
     public Task WaitForInSyncAsync(CancellationToken cancellationToken = default) => _inSync.WaitAsync(cancellationToken);
 
     /// <summary>
+    /// Gets how long the syncer has been unable to reach the datastore (the longest run of failed lists and watches
+    /// among its resource types, less the time a watch was open), or null while it is in contact. It shows a lost
+    /// datastore within seconds, while <see cref="Status"/> stays as it was until <see cref="WatcherSyncerOptions.WatchRetryTimeout"/>
+    /// has passed: health checks report Degraded from it. Safe to read from any thread.
+    /// </summary>
+    public TimeSpan? DatastoreUnreachableFor
+    {
+        get
+        {
+            TimeSpan? longest = null;
+            foreach (WatcherCache cache in _caches)
+            {
+                if (cache.OutOfContactFor is { } outOfContact && (longest is null || outOfContact > longest))
+                {
+                    longest = outOfContact;
+                }
+            }
+
+            return longest;
+        }
+    }
+
+    /// <summary>
     /// Gets how long the least recently heard resource type has gone without hearing from the datastore (an event, a
     /// bookmark or progress notification, a list, or a watch opened). Health checks compare it with the backend's
     /// watchdog: past that silence the watch stream is as good as dead. Safe to read from any thread.
