@@ -26,7 +26,7 @@ public sealed class RelaySyncer : ISyncer
     private readonly RelayClientMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly Uri[] _endpoints;
-    private readonly GrpcChannel?[] _channels;
+    private readonly RelayChannels _channels;
     private readonly ClientPicture _picture;
     private readonly Lock _lifecycle = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -57,7 +57,7 @@ public sealed class RelaySyncer : ISyncer
         _metrics = new RelayClientMetrics(options.MeterFactory, options.Feed);
         _time = options.TimeProvider;
         _endpoints = [.. options.Endpoints];
-        _channels = new GrpcChannel?[_endpoints.Length];
+        _channels = new RelayChannels(_endpoints, options);
         _picture = new ClientPicture(ParseKey, options.Codec, (key, raw) => Invoke(static (s, f) => s._parseFailCallbacks?.ParseFailed(f.Key, f.Raw), (Key: key, Raw: raw)));
     }
 
@@ -115,10 +115,7 @@ public sealed class RelaySyncer : ISyncer
             Deliver(deletes);
         }
 
-        foreach (GrpcChannel? channel in _channels)
-        {
-            channel?.Dispose();
-        }
+        _channels.Dispose();
 
         _metrics.Dispose();
         _stopping.Dispose();
@@ -206,7 +203,7 @@ public sealed class RelaySyncer : ISyncer
     private async Task RunConnectionAsync(int index, Session session, CancellationToken token)
     {
         Uri endpoint = _endpoints[index];
-        var client = new Protocol.Relay.RelayClient(GetChannel(index));
+        var client = new Protocol.Relay.RelayClient(_channels.Get(index));
         using var connection = CancellationTokenSource.CreateLinkedTokenSource(token);
         Metadata? headers = _options.BearerToken is { } bearer ? new Metadata { { "authorization", "Bearer " + bearer } } : null;
         using AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call = client.Subscribe(headers, cancellationToken: connection.Token);
@@ -482,45 +479,6 @@ public sealed class RelaySyncer : ISyncer
         {
             RelayClientLog.CallbackFailed(_logger, _options.ClientName, ex);
         }
-    }
-
-    private GrpcChannel GetChannel(int index)
-    {
-        // One channel per endpoint, made once and reused across reconnects.
-        return _channels[index] ??= GrpcChannel.ForAddress(_endpoints[index], new GrpcChannelOptions
-        {
-            HttpHandler = CreateHandler(),
-            MaxReceiveMessageSize = 64 * 1024 * 1024,
-            DisposeHttpClient = true,
-
-            // The client's own backoff (MinReconnectDelay..MaxReconnectDelay, jittered) is the only one: the channel's
-            // (1 s growing to 120 s by default) would sit under it and fail calls fast while it waits, so that after a
-            // long outage clients came back minutes after the relay did.
-            InitialReconnectBackoff = _options.MinReconnectDelay / 2,
-            MaxReconnectBackoff = _options.MinReconnectDelay / 2,
-        });
-    }
-
-    private SocketsHttpHandler CreateHandler()
-    {
-        var handler = new SocketsHttpHandler
-        {
-            EnableMultipleHttp2Connections = false,
-            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            ConnectTimeout = _options.SilenceTimeout,
-            AutomaticDecompression = DecompressionMethods.None,
-        };
-        if (_options.ClientCertificate is { } certificate)
-        {
-            handler.SslOptions.ClientCertificates = [certificate];
-        }
-
-        if (_options.ServerCertificateValidation is { } validate)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = validate;
-        }
-
-        return handler;
     }
 
     private sealed class Session

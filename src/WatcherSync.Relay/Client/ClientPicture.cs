@@ -183,10 +183,17 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         }
 
         // The consumer's picture moves with the relay's unless a resync rebuilds it aside.
-        _midEntry = deltas.Partial;
-        if (_resync?.Pending is null && _position is not null)
+        if (_resync is { Pending: not null } aside)
         {
-            _position = _position with { Sequence = (long)deltas.Sequence };
+            aside.MidEntry = deltas.Partial;
+        }
+        else
+        {
+            _midEntry = deltas.Partial;
+            if (_position is not null)
+            {
+                _position = _position with { Sequence = (long)deltas.Sequence };
+            }
         }
     }
 
@@ -200,6 +207,8 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
 
         if (_resync?.Pending is null && _position is not null)
         {
+            // A status is never inside an entry.
+            _midEntry = false;
             _position = _position with { Sequence = sequence };
         }
     }
@@ -243,8 +252,10 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
 
             deleted = gone.Count;
 
-            // The consumer now holds the relay's picture at the resync's sequence.
+            // The consumer now holds the relay's picture at the resync's sequence (and part of the next entry, when the
+            // last message was partial).
             _position = new LogPlace(resync.Welcome.LogId, resync.Welcome.DatastoreEpoch, resync.Sequence);
+            _midEntry = resync.MidEntry;
         }
 
         _resync = null;
@@ -371,5 +382,8 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         public SyncStatus Status { get; set; } = SyncStatus.ResyncInProgress;
 
         public int Keys { get; set; }
+
+        /// <summary>Gets or sets whether the relay's picture rebuilt aside holds part of a log entry (the last Deltas was partial).</summary>
+        public bool MidEntry { get; set; }
     }
 }
