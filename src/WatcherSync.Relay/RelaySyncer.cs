@@ -386,18 +386,15 @@ public sealed class RelaySyncer : ISyncer
 
     /// <summary>
     /// A client never moves backwards: a relay whose picture is at a lower datastore revision than the one the
-    /// consumer already holds is refused, and the client tries the next relay. Revisions do go backwards after a
-    /// datastore reset, so once every relay has been behind for DisconnectedTimeout the client takes what they have.
+    /// consumer already holds is refused, and the client tries the next relay. The comparison is prefix by prefix when
+    /// the relay gives its revisions per prefix: each resource type is watched on its own, and one type's watch may be
+    /// behind while another's is ahead (a prefix where the relay holds no value is not compared: it may have lost
+    /// every key there). Revisions do go backwards after a datastore reset, so once every relay has been behind for
+    /// DisconnectedTimeout the client takes what they have.
     /// </summary>
     private void RefuseIfBehind(Uri endpoint, Welcome welcome)
     {
-        if (welcome.Revision == 0)
-        {
-            return;
-        }
-
-        long seen = _picture.HeldRevision();
-        if ((long)welcome.Revision >= seen)
+        if (welcome.Revision == 0 || Behind(welcome) is not (long relay, long seen, string where))
         {
             return;
         }
@@ -410,8 +407,30 @@ public sealed class RelaySyncer : ISyncer
 
         if (_time.GetElapsedTime(since) < _options.DisconnectedTimeout)
         {
-            throw new RelayProtocolException($"The relay at {endpoint} is at datastore revision {welcome.Revision}, behind the {seen} this client already holds; trying another.");
+            throw new RelayProtocolException($"The relay at {endpoint} is at datastore revision {relay}{where}, behind the {seen} this client already holds; trying another.");
         }
+    }
+
+    /// <summary>Where the relay of <paramref name="welcome"/> is behind what the consumer holds: its revision, the consumer's, and which prefix; null when it is not.</summary>
+    private (long Relay, long Seen, string Where)? Behind(Welcome welcome)
+    {
+        if (welcome.BucketRevisions.Count != welcome.Prefixes.Count + 1)
+        {
+            long held = _picture.HeldRevision();
+            return (long)welcome.Revision < held ? ((long)welcome.Revision, held, string.Empty) : null;
+        }
+
+        long[] seen = _picture.HeldRevisions(welcome.Prefixes);
+        for (int bucket = 0; bucket < seen.Length; bucket++)
+        {
+            long relay = (long)welcome.BucketRevisions[bucket];
+            if (relay != 0 && relay < seen[bucket])
+            {
+                return (relay, seen[bucket], bucket < welcome.Prefixes.Count ? $" under {welcome.Prefixes[bucket]}" : " outside its prefixes");
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The relay's feed cannot reach the datastore: the consumer hears SyncFailed, as from a direct syncer.</summary>

@@ -281,7 +281,7 @@ internal sealed class RelayConnection : IDisposable
     /// <summary>A welcome for a client that is, from now on, at <paramref name="sequence"/> (the cursor is moved there).</summary>
     private Welcome NewWelcome(RelayFeed feed, long sequence)
     {
-        (long head, long revision) = feed.Head;
+        (long head, long revision, long[] bucketRevisions) = feed.Head;
 
         // From here the client is at this sequence: it is behind only once the log has dropped what follows.
         Volatile.Write(ref _cursor, sequence);
@@ -298,6 +298,7 @@ internal sealed class RelayConnection : IDisposable
             DatastoreEpoch = feed.DatastoreEpoch,
         };
         welcome.Prefixes.AddRange(feed.Prefixes);
+        welcome.BucketRevisions.AddRange(bucketRevisions.Select(static r => (ulong)r));
         return welcome;
     }
 

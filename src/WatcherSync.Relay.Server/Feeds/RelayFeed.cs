@@ -44,6 +44,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     private bool _announced;
     private int _snapshotsEncoded;
     private long _revision;
+    private readonly long[] _bucketRevisions;
     private WatcherSyncer? _syncer;
 
     public RelayFeed(RelayFeedOptions options, RelayServerOptions server, ILogger logger, RelayServerMetrics metrics)
@@ -57,6 +58,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         _pins = new SnapshotPins(server.MaxSupersededSnapshots);
         _datastoreName = options.DatastoreEpoch;
         _picture = new FeedPicture(BucketCount);
+        _bucketRevisions = new long[BucketCount];
         _encoder = new UpdateEncoder(Name, options.Codec, server.MaxValueBytes, BucketCount, _chunkBytes, BucketOf, logger);
         _position = _picture.Position(0, SyncStatus.ResyncInProgress);
     }
@@ -97,14 +99,18 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         }
     }
 
-    /// <summary>Gets the feed's sequence and the highest datastore revision it had applied by then, read together.</summary>
-    public (long Sequence, long Revision) Head
+    /// <summary>
+    /// Gets the feed's sequence, the highest datastore revision among the values it had applied by then, and the same
+    /// per prefix bucket, read together. Per bucket because each resource type is watched on its own: one type's watch
+    /// may be behind while another's is ahead, which the highest revision alone hides.
+    /// </summary>
+    public (long Sequence, long Revision, long[] BucketRevisions) Head
     {
         get
         {
             lock (_sync)
             {
-                return (_sequence, _revision);
+                return (_sequence, _revision, [.. _bucketRevisions]);
             }
         }
     }
@@ -240,7 +246,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             {
                 // Revisions went back with the reset: the feed's revision is its picture's again.
                 _resetSeen = false;
-                _revision = _picture.MaxRevision();
+                _revision = _picture.MaxRevision(_bucketRevisions);
                 _position = _position.WithRevision(_revision);
             }
 
@@ -277,6 +283,10 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             foreach ((string key, KeyValue message, int bucket, UInt128 hash) in batch.Changes)
             {
                 reset |= _picture.Apply(key, message, bucket, hash);
+                if (!message.Deleted)
+                {
+                    _bucketRevisions[bucket] = Math.Max(_bucketRevisions[bucket], FeedPicture.NumericRevision(message.Revision));
+                }
             }
 
             if (reset && !_resetSeen)

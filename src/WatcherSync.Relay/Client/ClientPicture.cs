@@ -55,6 +55,32 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
     }
 
     /// <summary>
+    /// Gets <see cref="HeldRevision"/> per prefix bucket, as a relay counts them: one per prefix, in order, then one for
+    /// the keys under none of them (a key counts under the longest prefix it starts with).
+    /// </summary>
+    public long[] HeldRevisions(IReadOnlyList<string> prefixes)
+    {
+        long[] max = new long[prefixes.Count + 1];
+        foreach ((string path, KnownKey known) in _known)
+        {
+            int bucket = prefixes.Count;
+            int longest = -1;
+            for (int i = 0; i < prefixes.Count; i++)
+            {
+                if (prefixes[i].Length > longest && path.StartsWith(prefixes[i], StringComparison.Ordinal))
+                {
+                    bucket = i;
+                    longest = prefixes[i].Length;
+                }
+            }
+
+            max[bucket] = Math.Max(max[bucket], NumericRevision(known.Revision));
+        }
+
+        return max;
+    }
+
+    /// <summary>
     /// Gets where the consumer's picture is, for the hello: a relay that can place it continues from there without a
     /// snapshot. Null when it cannot be placed.
     /// </summary>
