@@ -11,8 +11,9 @@ namespace WatcherSync.Relay.Server;
 /// (<see cref="FeedPosition"/>), so that a client that says where it is can be continued without a snapshot.
 /// <para>
 /// State, under <see cref="_sync"/>: <see cref="_sequence"/> is the newest entry's, and <see cref="_position"/> its
-/// position (the picture now); <see cref="_revision"/> is the highest revision applied (recomputed from the picture
-/// once in sync after a reset); <see cref="_resets"/> counts the datastore resets seen, and <see cref="_resetSeen"/>
+/// position (the picture now); <see cref="_revision"/> is the highest revision among the values applied, and
+/// <see cref="_bucketRevisions"/> the same per bucket (both recomputed from the picture once in sync after a reset);
+/// <see cref="_resets"/> counts the datastore resets seen, and <see cref="_resetSeen"/>
 /// says one was seen since the feed was last in sync.
 /// </para>
 /// The syncer calls it from one thread; clients read it from many, under <see cref="_sync"/>.
@@ -272,6 +273,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         }
 
         TaskCompletionSource wake;
+        string? newEpoch = null;
         lock (_sync)
         {
             if (_closed)
@@ -293,13 +295,18 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             {
                 _resetSeen = true;
                 _resets++;
-                RelayServerLog.DatastoreReset(_logger, Name, DatastoreEpochLocked());
+                newEpoch = DatastoreEpochLocked();
             }
 
             _revision = Math.Max(_revision, batch.Revision);
             _position = _picture.Position(_revision, _position.Status);
             _log.Append(new LogEntry(++_sequence, batch.Chunks, batch.Bytes, _position));
             wake = SwapChanged();
+        }
+
+        if (newEpoch is not null)
+        {
+            RelayServerLog.DatastoreReset(_logger, Name, newEpoch);
         }
 
         wake.TrySetResult();
