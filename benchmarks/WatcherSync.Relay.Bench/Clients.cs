@@ -11,30 +11,34 @@ internal static class Clients
     public static async Task<int> RelayAsync(Uri relay, int count, int keys)
     {
         var clock = Stopwatch.StartNew();
-        (LatencySink[] sinks, RelaySyncer[] syncers) = StartRelaySyncers(relay, count);
+        (LatencySink[] sinks, RelaySyncer[] syncers) = StartRelaySyncers([relay], count);
         return await MeasureAsync(sinks, clock, keys, () => syncers.Sum(s => s.Resyncs + s.Resumes - 1), () => StopAsync(syncers));
     }
 
     /// <summary>
-    /// Relay clients that reach InSync, then, once the parent says the relay was restarted, report the time until
-    /// every one of them has been served again (a snapshot or a resume) and holds every key in sync.
+    /// Relay clients that reach InSync, then, once the parent says the relay was restarted ("restarted", or
+    /// "restarted N" when N timed writes follow), report the time until every one of them has been served again (a
+    /// snapshot or a resume), holds every key in sync, and has seen the N writes.
     /// </summary>
-    public static async Task<int> RelayRestartAsync(Uri relay, int count, int keys)
+    public static async Task<int> RelayRestartAsync(Uri[] relays, int count, int keys)
     {
         var clock = Stopwatch.StartNew();
-        (LatencySink[] sinks, RelaySyncer[] syncers) = StartRelaySyncers(relay, count);
+        (LatencySink[] sinks, RelaySyncer[] syncers) = StartRelaySyncers(relays, count);
         await WaitInSyncAsync(sinks, keys, clock);
         Console.WriteLine(FormattableString.Invariant($"all_insync_seconds={clock.Elapsed.TotalSeconds:0.00} keys_each={sinks[0].Count}"));
         long[] sessions = [.. syncers.Select(s => s.Resyncs + s.Resumes)];
-        if (await Console.In.ReadLineAsync() is not "restarted")
+        string[] said = (await Console.In.ReadLineAsync() ?? string.Empty).Split(' ');
+        if (said[0] != "restarted")
         {
             await StopAsync(syncers);
             return 1;
         }
 
+        int writes = said.Length > 1 ? int.Parse(said[1], CultureInfo.InvariantCulture) : 0;
+
         var back = Stopwatch.StartNew();
         TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        while (Enumerable.Range(0, count).Any(i => syncers[i].Resyncs + syncers[i].Resumes <= sessions[i] || !sinks[i].InSync || sinks[i].Count < keys))
+        while (Enumerable.Range(0, count).Any(i => syncers[i].Resyncs + syncers[i].Resumes <= sessions[i] || !sinks[i].InSync || sinks[i].Count < keys || sinks[i].Timed < writes))
         {
             if (back.Elapsed > TimeSpan.FromMinutes(5))
             {
@@ -53,7 +57,7 @@ internal static class Clients
         return 0;
     }
 
-    private static (LatencySink[] Sinks, RelaySyncer[] Syncers) StartRelaySyncers(Uri relay, int count)
+    private static (LatencySink[] Sinks, RelaySyncer[] Syncers) StartRelaySyncers(Uri[] relays, int count)
     {
         var sinks = new LatencySink[count];
         var syncers = new RelaySyncer[count];
@@ -61,7 +65,11 @@ internal static class Clients
         {
             sinks[i] = new LatencySink();
             var options = new RelaySyncerOptions { ClientName = $"bench-{i}", MaxReconnectDelay = TimeSpan.FromSeconds(2) };
-            options.Endpoints.Add(relay);
+            foreach (Uri relay in relays)
+            {
+                options.Endpoints.Add(relay);
+            }
+
             syncers[i] = new RelaySyncer(options, sinks[i]);
             syncers[i].Start();
         }

@@ -24,6 +24,9 @@ using WatcherSync.Relay.Server;
 //     the relay and starts it again on the same port over the same etcd; reports the bytes the restarted relay sent
 //     and the time until every client is InSync again, continued from its position ("resume") or, with the restarted
 //     relay given another DatastoreEpoch as after a restore from backup, from a full snapshot ("snapshot").
+//   failover CLIENTS KEYS VALUE_BYTES WRITES resume|snapshot
+//     the same with a second relay running: the first is killed, WRITES keys are updated at once, and every client
+//     moves to the second; reports what the second sent and the time until every client is InSync with the writes.
 //   relay-clients URL CLIENTS EXPECTED_KEYS      (child) RelaySyncers; reports time to all InSync, then latencies
 //   relay-clients-restart URL CLIENTS EXPECTED_KEYS   (child) the same, then waits for "restarted" on stdin and
 //     reports the time until every client has been served again and is InSync
@@ -43,11 +46,21 @@ switch (args[0])
             int.Parse(args[1], CultureInfo.InvariantCulture),
             int.Parse(args[2], CultureInfo.InvariantCulture),
             int.Parse(args[3], CultureInfo.InvariantCulture),
-            args[4] == "resume");
+            args[4] == "resume",
+            writes: 0,
+            failover: false);
+    case "failover":
+        return await Restart.RunAsync(
+            int.Parse(args[1], CultureInfo.InvariantCulture),
+            int.Parse(args[2], CultureInfo.InvariantCulture),
+            int.Parse(args[3], CultureInfo.InvariantCulture),
+            args[5] == "resume",
+            int.Parse(args[4], CultureInfo.InvariantCulture),
+            failover: true);
     case "relay-clients":
         return await Clients.RelayAsync(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
     case "relay-clients-restart":
-        return await Clients.RelayRestartAsync(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
+        return await Clients.RelayRestartAsync([.. args[1].Split(',').Select(u => new Uri(u))], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
     case "direct-clients":
         return await Clients.DirectAsync(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
     default:

@@ -26,7 +26,7 @@ public sealed class RelaySyncer : ISyncer
     private readonly RelayClientMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly Uri[] _endpoints;
-    private readonly GrpcChannel?[] _channels;
+    private readonly RelayChannels _channels;
     private readonly ClientPicture _picture;
     private readonly Lock _lifecycle = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -58,7 +58,7 @@ public sealed class RelaySyncer : ISyncer
         _metrics = new RelayClientMetrics(options.MeterFactory, options.Feed);
         _time = options.TimeProvider;
         _endpoints = [.. options.Endpoints];
-        _channels = new GrpcChannel?[_endpoints.Length];
+        _channels = new RelayChannels(_endpoints, options);
         _picture = new ClientPicture(ParseKey, options.Codec, (key, raw) => Invoke(static (s, f) => s._parseFailCallbacks?.ParseFailed(f.Key, f.Raw), (Key: key, Raw: raw)));
     }
 
@@ -127,10 +127,7 @@ public sealed class RelaySyncer : ISyncer
             }
         }
 
-        foreach (GrpcChannel? channel in _channels)
-        {
-            channel?.Dispose();
-        }
+        _channels.Dispose();
 
         _inSync.Stopped();
         _metrics.Dispose();
@@ -214,7 +211,7 @@ public sealed class RelaySyncer : ISyncer
     private async Task RunConnectionAsync(int index, Session session, CancellationToken token)
     {
         Uri endpoint = _endpoints[index];
-        var client = new Protocol.Relay.RelayClient(GetChannel(index));
+        var client = new Protocol.Relay.RelayClient(_channels.Get(index));
         using var connection = CancellationTokenSource.CreateLinkedTokenSource(token);
         Metadata? headers = _options.BearerToken is { } bearer ? new Metadata { { "authorization", "Bearer " + bearer } } : null;
         using AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call = client.Subscribe(headers, cancellationToken: connection.Token);
@@ -397,18 +394,15 @@ public sealed class RelaySyncer : ISyncer
 
     /// <summary>
     /// A client never moves backwards: a relay whose picture is at a lower datastore revision than the one the
-    /// consumer already holds is refused, and the client tries the next relay. Revisions do go backwards after a
-    /// datastore reset, so once every relay has been behind for DisconnectedTimeout the client takes what they have.
+    /// consumer already holds is refused, and the client tries the next relay. The comparison is prefix by prefix when
+    /// the relay gives its revisions per prefix: each resource type is watched on its own, and one type's watch may be
+    /// behind while another's is ahead (a prefix where the relay holds no value is not compared: it may have lost
+    /// every key there). Revisions do go backwards after a datastore reset, so once every relay has been behind for
+    /// DisconnectedTimeout the client takes what they have.
     /// </summary>
     private void RefuseIfBehind(Uri endpoint, Welcome welcome)
     {
-        if (welcome.Revision == 0)
-        {
-            return;
-        }
-
-        long seen = _picture.HeldRevision();
-        if ((long)welcome.Revision >= seen)
+        if (welcome.Revision == 0 || Behind(welcome) is not (long relay, long seen, string where))
         {
             return;
         }
@@ -421,8 +415,30 @@ public sealed class RelaySyncer : ISyncer
 
         if (_time.GetElapsedTime(since) < _options.DisconnectedTimeout)
         {
-            throw new RelayProtocolException($"The relay at {endpoint} is at datastore revision {welcome.Revision}, behind the {seen} this client already holds; trying another.");
+            throw new RelayProtocolException($"The relay at {endpoint} is at datastore revision {relay}{where}, behind the {seen} this client already holds; trying another.");
         }
+    }
+
+    /// <summary>Where the relay of <paramref name="welcome"/> is behind what the consumer holds: its revision, the consumer's, and which prefix; null when it is not.</summary>
+    private (long Relay, long Seen, string Where)? Behind(Welcome welcome)
+    {
+        if (welcome.BucketRevisions.Count != welcome.Prefixes.Count + 1)
+        {
+            long held = _picture.HeldRevision();
+            return (long)welcome.Revision < held ? ((long)welcome.Revision, held, string.Empty) : null;
+        }
+
+        long[] seen = _picture.HeldRevisions(welcome.Prefixes);
+        for (int bucket = 0; bucket < seen.Length; bucket++)
+        {
+            long relay = (long)welcome.BucketRevisions[bucket];
+            if (relay != 0 && relay < seen[bucket])
+            {
+                return (relay, seen[bucket], bucket < welcome.Prefixes.Count ? $" under {welcome.Prefixes[bucket]}" : " outside its prefixes");
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The relay's feed cannot reach the datastore: the consumer hears SyncFailed, as from a direct syncer.</summary>
@@ -491,45 +507,6 @@ public sealed class RelaySyncer : ISyncer
         {
             RelayClientLog.CallbackFailed(_logger, _options.ClientName, ex);
         }
-    }
-
-    private GrpcChannel GetChannel(int index)
-    {
-        // One channel per endpoint, made once and reused across reconnects.
-        return _channels[index] ??= GrpcChannel.ForAddress(_endpoints[index], new GrpcChannelOptions
-        {
-            HttpHandler = CreateHandler(),
-            MaxReceiveMessageSize = 64 * 1024 * 1024,
-            DisposeHttpClient = true,
-
-            // The client's own backoff (MinReconnectDelay..MaxReconnectDelay, jittered) is the only one: the channel's
-            // (1 s growing to 120 s by default) would sit under it and fail calls fast while it waits, so that after a
-            // long outage clients came back minutes after the relay did.
-            InitialReconnectBackoff = _options.MinReconnectDelay / 2,
-            MaxReconnectBackoff = _options.MinReconnectDelay / 2,
-        });
-    }
-
-    private SocketsHttpHandler CreateHandler()
-    {
-        var handler = new SocketsHttpHandler
-        {
-            EnableMultipleHttp2Connections = false,
-            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            ConnectTimeout = _options.SilenceTimeout,
-            AutomaticDecompression = DecompressionMethods.None,
-        };
-        if (_options.ClientCertificate is { } certificate)
-        {
-            handler.SslOptions.ClientCertificates = [certificate];
-        }
-
-        if (_options.ServerCertificateValidation is { } validate)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = validate;
-        }
-
-        return handler;
     }
 
     private sealed class Session

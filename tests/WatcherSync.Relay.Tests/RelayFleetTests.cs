@@ -61,6 +61,46 @@ public sealed class RelayFleetTests
     }
 
     [Fact]
+    public async Task FailoverToARelayBehindOnOnePrefixOnly_IsRefused_ThoughItsHighestRevisionIsAhead()
+    {
+        // The lagging relay's watch of one resource type fell behind while the other went on: its highest revision is
+        // ahead of the client's, its policy keys are not.
+        await using var ahead = new InMemoryBackend();
+        await using var mixed = new InMemoryBackend();
+        for (int i = 0; i < 10; i++)
+        {
+            await ahead.ApplyAsync(new KVPair(new PathKey(Relays.Key(1, i)), $"v{i}"));
+            await mixed.ApplyAsync(new KVPair(new PathKey(Relays.Key(1, i)), $"v{i}"));
+        }
+
+        for (int i = 0; i < 10; i++)
+        {
+            await ahead.ApplyAsync(new KVPair(new PathKey(Relays.Key(1, i)), $"newer{i}"));
+        }
+
+        for (int n = 0; n < 30; n++)
+        {
+            await mixed.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 0)), $"host-{n}"));
+        }
+
+        TestRelay first = await TestRelay.StartAsync(Relays.Feed(ahead));
+        var callbacks = new RecordingCallbacks();
+        await using var syncer = new RelaySyncer(Relays.Client(first.Address), callbacks);
+        syncer.Start();
+        await Relays.ConvergedAsync(callbacks, ahead, "client of the relay ahead");
+        int before = callbacks.Calls.Count;
+
+        int port = first.Port;
+        await first.KillAsync();
+        await using TestRelay lagging = await TestRelay.StartAsync(Relays.Feed(mixed), port);
+        await Eventually.True(() => lagging.Feed().SnapshotsEncoded >= 1, "the client has tried the lagging relay");
+        await Eventually.True(() => lagging.Host.Connections.Count == 0 || callbacks.Calls.Count > before + 1, "the client has refused or taken the lagging relay");
+        callbacks.Calls.Skip(before).OfType<Update[]>().SelectMany(b => b).Where(u => u.KVPair.Key.DefaultPath.StartsWith(Relays.Prefixes[1], StringComparison.Ordinal))
+            .Should().BeEmpty("the lagging relay's older policy values must not replace newer ones");
+        callbacks.Violations.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task RelayRestartAfterADelete_IsNotTakenForARelayBehind()
     {
         // The last write is a delete: a relay that lists afresh sees no key at that revision, yet it is not behind.

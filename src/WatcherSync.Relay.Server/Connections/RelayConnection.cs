@@ -16,7 +16,6 @@ namespace WatcherSync.Relay.Server;
 internal sealed class RelayConnection : IDisposable
 {
     private const int MaxEntriesPerRead = 256;
-    private const int MaxDeltaBytes = 64 * 1024;
     /// <summary>
     /// The slowest read rate the relay assumes of a live client: a pong may wait behind everything sent before its
     /// ping, so a client is judged silent only after PingTimeout plus the time to read, at this rate, what was sent to
@@ -282,7 +281,7 @@ internal sealed class RelayConnection : IDisposable
     /// <summary>A welcome for a client that is, from now on, at <paramref name="sequence"/> (the cursor is moved there).</summary>
     private Welcome NewWelcome(RelayFeed feed, long sequence)
     {
-        (long head, long revision) = feed.Head;
+        (long head, long revision, long[] bucketRevisions) = feed.Head;
 
         // From here the client is at this sequence: it is behind only once the log has dropped what follows.
         Volatile.Write(ref _cursor, sequence);
@@ -299,6 +298,7 @@ internal sealed class RelayConnection : IDisposable
             DatastoreEpoch = feed.DatastoreEpoch,
         };
         welcome.Prefixes.AddRange(feed.Prefixes);
+        welcome.BucketRevisions.AddRange(bucketRevisions.Select(static r => (ulong)r));
         return welcome;
     }
 
@@ -340,83 +340,22 @@ internal sealed class RelayConnection : IDisposable
         }
     }
 
-    /// <summary>
-    /// Sends log entries as Deltas messages of about <see cref="MaxDeltaBytes"/> each (an entry's chunks are bounded
-    /// by the feed, so a message is at most that plus one chunk). Each message's sequence is the last entry it
-    /// completes; the cursor moves only past entries wholly sent.
-    /// </summary>
+    /// <summary>Sends log entries as <see cref="DeltaPacker"/> packs them; the cursor moves past each entry once it is wholly sent.</summary>
     private async Task SendEntriesAsync(List<LogEntry> entries, CancellationToken token)
     {
-        Deltas? deltas = null;
-        int deltaBytes = 0;
-        long completed = Cursor;
-
-        // Whether the message being filled holds chunks of the entry being sent: one sent before that entry is
-        // complete is marked partial, so that the client knows its picture holds part of an entry.
-        bool holdsEntryPart = false;
-        foreach (LogEntry entry in entries)
+        foreach (DeltaPacker.Packed packed in DeltaPacker.Pack(entries, _wanted, Cursor))
         {
-            if (entry.IsStatus)
+            if (packed.Message is { } message)
             {
-                if (deltas is not null)
-                {
-                    await WriteAsync(new ServerMessage { Deltas = deltas }, token).ConfigureAwait(false);
-                    deltas = null;
-                    deltaBytes = 0;
-                }
-
-                await WriteAsync(new ServerMessage { Status = new StatusChange { Sequence = (ulong)entry.Sequence, Status = RelayProtocol.ToWire(entry.Status) } }, token).ConfigureAwait(false);
-                completed = entry.Sequence;
-                Volatile.Write(ref _cursor, completed);
-                continue;
+                await WriteAsync(message, token).ConfigureAwait(false);
             }
 
-            ByteString[]?[] batches = entry.Batches!;
-            for (int bucket = 0; bucket < batches.Length; bucket++)
+            Volatile.Write(ref _cursor, packed.Completed);
+            if (packed.Split)
             {
-                if (batches[bucket] is not { } chunks || !_wanted[bucket])
-                {
-                    continue;
-                }
-
-                foreach (ByteString chunk in chunks)
-                {
-                    if (deltas is not null && deltaBytes >= MaxDeltaBytes)
-                    {
-                        // Split inside this entry: the message completes only the entries before it.
-                        deltas.Sequence = (ulong)completed;
-                        deltas.Partial = holdsEntryPart;
-                        await WriteAsync(new ServerMessage { Deltas = deltas }, token).ConfigureAwait(false);
-                        deltas = null;
-                        deltaBytes = 0;
-                        await PingIfDueAsync(token).ConfigureAwait(false);
-                    }
-
-                    (deltas ??= new Deltas()).Batches.Add(chunk);
-                    deltaBytes += chunk.Length;
-                    holdsEntryPart = true;
-                }
+                // Liveness holds between the messages of one large entry too.
+                await PingIfDueAsync(token).ConfigureAwait(false);
             }
-
-            completed = entry.Sequence;
-            holdsEntryPart = false;
-            if (deltas is not null)
-            {
-                deltas.Sequence = (ulong)completed;
-                if (deltaBytes >= MaxDeltaBytes)
-                {
-                    await WriteAsync(new ServerMessage { Deltas = deltas }, token).ConfigureAwait(false);
-                    deltas = null;
-                    deltaBytes = 0;
-                }
-            }
-
-            Volatile.Write(ref _cursor, completed);
-        }
-
-        if (deltas is not null)
-        {
-            await WriteAsync(new ServerMessage { Deltas = deltas }, token).ConfigureAwait(false);
         }
     }
 

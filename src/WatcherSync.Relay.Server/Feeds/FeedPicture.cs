@@ -46,8 +46,20 @@ internal sealed class FeedPicture(int buckets)
     /// <summary>Gets where the picture stands, at <paramref name="revision"/> with <paramref name="status"/>.</summary>
     public FeedPosition Position(long revision, SyncStatus status) => new(revision, status, [.. _digests], [.. _counts]);
 
-    /// <summary>Gets the highest numeric revision among the keys present (0 when none is numeric).</summary>
-    public long MaxRevision() => _entries.Values.Max(static e => (long?)NumericRevision(e.Message.Revision)) ?? 0;
+    /// <summary>
+    /// Gets the highest numeric revision among the keys present (0 when none is numeric), and fills
+    /// <paramref name="perBucket"/> with the same per bucket.
+    /// </summary>
+    public long MaxRevision(long[] perBucket)
+    {
+        Array.Clear(perBucket);
+        foreach (Entry entry in _entries.Values)
+        {
+            perBucket[entry.Bucket] = Math.Max(perBucket[entry.Bucket], NumericRevision(entry.Message.Revision));
+        }
+
+        return perBucket.Length == 0 ? 0 : perBucket.Max();
+    }
 
     /// <summary>Copies the entries, for a snapshot to encode outside the lock.</summary>
     public Entry[] ToArray() => [.. _entries.Values];

@@ -11,8 +11,9 @@ namespace WatcherSync.Relay.Server;
 /// (<see cref="FeedPosition"/>), so that a client that says where it is can be continued without a snapshot.
 /// <para>
 /// State, under <see cref="_sync"/>: <see cref="_sequence"/> is the newest entry's, and <see cref="_position"/> its
-/// position (the picture now); <see cref="_revision"/> is the highest revision applied (recomputed from the picture
-/// once in sync after a reset); <see cref="_resets"/> counts the datastore resets seen, and <see cref="_resetSeen"/>
+/// position (the picture now); <see cref="_revision"/> is the highest revision among the values applied, and
+/// <see cref="_bucketRevisions"/> the same per bucket (both recomputed from the picture once in sync after a reset);
+/// <see cref="_resets"/> counts the datastore resets seen, and <see cref="_resetSeen"/>
 /// says one was seen since the feed was last in sync.
 /// </para>
 /// The syncer calls it from one thread; clients read it from many, under <see cref="_sync"/>.
@@ -44,6 +45,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     private bool _announced;
     private int _snapshotsEncoded;
     private long _revision;
+    private readonly long[] _bucketRevisions;
     private WatcherSyncer? _syncer;
 
     public RelayFeed(RelayFeedOptions options, RelayServerOptions server, ILogger logger, RelayServerMetrics metrics)
@@ -57,6 +59,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         _pins = new SnapshotPins(server.MaxSupersededSnapshots);
         _datastoreName = options.DatastoreEpoch;
         _picture = new FeedPicture(BucketCount);
+        _bucketRevisions = new long[BucketCount];
         _encoder = new UpdateEncoder(Name, options.Codec, server.MaxValueBytes, BucketCount, _chunkBytes, BucketOf, logger);
         _position = _picture.Position(0, SyncStatus.ResyncInProgress);
     }
@@ -97,14 +100,18 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         }
     }
 
-    /// <summary>Gets the feed's sequence and the highest datastore revision it had applied by then, read together.</summary>
-    public (long Sequence, long Revision) Head
+    /// <summary>
+    /// Gets the feed's sequence, the highest datastore revision among the values it had applied by then, and the same
+    /// per prefix bucket, read together. Per bucket because each resource type is watched on its own: one type's watch
+    /// may be behind while another's is ahead, which the highest revision alone hides.
+    /// </summary>
+    public (long Sequence, long Revision, long[] BucketRevisions) Head
     {
         get
         {
             lock (_sync)
             {
-                return (_sequence, _revision);
+                return (_sequence, _revision, [.. _bucketRevisions]);
             }
         }
     }
@@ -240,7 +247,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             {
                 // Revisions went back with the reset: the feed's revision is its picture's again.
                 _resetSeen = false;
-                _revision = _picture.MaxRevision();
+                _revision = _picture.MaxRevision(_bucketRevisions);
                 _position = _position.WithRevision(_revision);
             }
 
@@ -266,6 +273,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         }
 
         TaskCompletionSource wake;
+        string? newEpoch = null;
         lock (_sync)
         {
             if (_closed)
@@ -277,19 +285,28 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             foreach ((string key, KeyValue message, int bucket, UInt128 hash) in batch.Changes)
             {
                 reset |= _picture.Apply(key, message, bucket, hash);
+                if (!message.Deleted)
+                {
+                    _bucketRevisions[bucket] = Math.Max(_bucketRevisions[bucket], FeedPicture.NumericRevision(message.Revision));
+                }
             }
 
             if (reset && !_resetSeen)
             {
                 _resetSeen = true;
                 _resets++;
-                RelayServerLog.DatastoreReset(_logger, Name, DatastoreEpochLocked());
+                newEpoch = DatastoreEpochLocked();
             }
 
             _revision = Math.Max(_revision, batch.Revision);
             _position = _picture.Position(_revision, _position.Status);
             _log.Append(new LogEntry(++_sequence, batch.Chunks, batch.Bytes, _position));
             wake = SwapChanged();
+        }
+
+        if (newEpoch is not null)
+        {
+            RelayServerLog.DatastoreReset(_logger, Name, newEpoch);
         }
 
         wake.TrySetResult();

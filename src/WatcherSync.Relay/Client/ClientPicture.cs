@@ -55,6 +55,32 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
     }
 
     /// <summary>
+    /// Gets <see cref="HeldRevision"/> per prefix bucket, as a relay counts them: one per prefix, in order, then one for
+    /// the keys under none of them (a key counts under the longest prefix it starts with).
+    /// </summary>
+    public long[] HeldRevisions(IReadOnlyList<string> prefixes)
+    {
+        long[] max = new long[prefixes.Count + 1];
+        foreach ((string path, KnownKey known) in _known)
+        {
+            int bucket = prefixes.Count;
+            int longest = -1;
+            for (int i = 0; i < prefixes.Count; i++)
+            {
+                if (prefixes[i].Length > longest && path.StartsWith(prefixes[i], StringComparison.Ordinal))
+                {
+                    bucket = i;
+                    longest = prefixes[i].Length;
+                }
+            }
+
+            max[bucket] = Math.Max(max[bucket], NumericRevision(known.Revision));
+        }
+
+        return max;
+    }
+
+    /// <summary>
     /// Gets where the consumer's picture is, for the hello: a relay that can place it continues from there without a
     /// snapshot. Null when it cannot be placed.
     /// </summary>
@@ -183,10 +209,17 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         }
 
         // The consumer's picture moves with the relay's unless a resync rebuilds it aside.
-        _midEntry = deltas.Partial;
-        if (_resync?.Pending is null && _position is not null)
+        if (_resync is { Pending: not null } aside)
         {
-            _position = _position with { Sequence = (long)deltas.Sequence };
+            aside.MidEntry = deltas.Partial;
+        }
+        else
+        {
+            _midEntry = deltas.Partial;
+            if (_position is not null)
+            {
+                _position = _position with { Sequence = (long)deltas.Sequence };
+            }
         }
     }
 
@@ -200,6 +233,8 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
 
         if (_resync?.Pending is null && _position is not null)
         {
+            // A status is never inside an entry.
+            _midEntry = false;
             _position = _position with { Sequence = sequence };
         }
     }
@@ -243,8 +278,10 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
 
             deleted = gone.Count;
 
-            // The consumer now holds the relay's picture at the resync's sequence.
+            // The consumer now holds the relay's picture at the resync's sequence (and part of the next entry, when the
+            // last message was partial).
             _position = new LogPlace(resync.Welcome.LogId, resync.Welcome.DatastoreEpoch, resync.Sequence);
+            _midEntry = resync.MidEntry;
         }
 
         _resync = null;
@@ -371,5 +408,8 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         public SyncStatus Status { get; set; } = SyncStatus.ResyncInProgress;
 
         public int Keys { get; set; }
+
+        /// <summary>Gets or sets whether the relay's picture rebuilt aside holds part of a log entry (the last Deltas was partial).</summary>
+        public bool MidEntry { get; set; }
     }
 }

@@ -23,7 +23,9 @@ public sealed class FeedPictureTests
         position.Matches([true, true], Hash("/a", "3", "z") + Hash("/b", "2", "y"), 2).Should().BeTrue();
         position.Matches([true, false], Hash("/a", "3", "z"), 1).Should().BeTrue("narrowed to the first bucket");
         position.Matches([true, true], Hash("/a", "1", "x") + Hash("/b", "2", "y"), 2).Should().BeFalse("the older value was replaced");
-        picture.MaxRevision().Should().Be(3);
+        long[] perBucket = new long[2];
+        picture.MaxRevision(perBucket).Should().Be(3);
+        perBucket.Should().Equal(3, 2);
     }
 
     [Theory]
