@@ -32,6 +32,19 @@ public sealed class BenchEtcdCommandTests
     }
 
     [Fact]
+    public async Task BenchEtcd_SaysOnStderrWhatItIsDoing_WhileItLoadsAndTimes()
+    {
+        // Loading 100,000 keys takes about 25 s: progress goes to stderr (stdout keeps the results alone).
+        string prefix = $"/bench-{Guid.NewGuid():N}/";
+
+        CliResult result = await CliRunner.RunAsync(Limit, "bench-etcd", "--endpoints", _etcd.Endpoint, "--prefix", prefix, "--keys", "300", "--rounds", "1");
+
+        result.ExitCode.Should().Be(0, result.Error);
+        result.Error.Should().Contain($"loading 300 keys under {prefix}").And.Contain("timing round 1 of 1");
+        result.Out.Should().NotContain("loading 300 keys");
+    }
+
+    [Fact]
     public async Task BenchEtcd_EmptyPrefixWithKeysToLoad_RefusedBeforeTouchingEtcd()
     {
         CliResult result = await CliRunner.RunAsync(Limit, "bench-etcd", "--endpoints", _etcd.Endpoint, "--prefix", "", "--keys", "10");

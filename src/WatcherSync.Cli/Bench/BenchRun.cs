@@ -15,14 +15,18 @@ internal sealed class BenchRun
     private readonly EtcdClientOptions _options;
     private readonly EtcdctlConnection _etcdctl;
     private readonly BenchSettings _settings;
-    private readonly TextWriter _out;
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(2);
 
-    public BenchRun(EtcdClientOptions options, EtcdctlConnection etcdctl, BenchSettings settings, TextWriter output)
+    private readonly TextWriter _out;
+    private readonly TextWriter _progress;
+
+    public BenchRun(EtcdClientOptions options, EtcdctlConnection etcdctl, BenchSettings settings, TextWriter output, TextWriter progress)
     {
         _options = options;
         _etcdctl = etcdctl;
         _settings = settings;
         _out = output;
+        _progress = progress;
     }
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
@@ -36,6 +40,7 @@ internal sealed class BenchRun
         long keys = 0;
         for (int round = 1; round <= _settings.Rounds; round++)
         {
+            await Progress($"timing round {round} of {_settings.Rounds}: a fresh client's mirror to InSync");
             (TimeSpan time, keys) = await TimeMirrorAsync(cancellationToken);
             mirror.Add(time);
             await Line($"round {round}: mirror to InSync: {keys:N0} keys in {time.TotalSeconds:0.000} s");
@@ -69,11 +74,24 @@ internal sealed class BenchRun
         IReadOnlyList<KVPair> removed = await client.DeletePrefixAsync(_settings.Prefix, cancellationToken);
         byte[] value = Encoding.ASCII.GetBytes(new string('v', _settings.ValueSize));
         var options = new ParallelOptions { MaxDegreeOfParallelism = _settings.Concurrency, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(Enumerable.Range(0, _settings.Keys), options, async (i, ct) =>
+        await Progress($"loading {_settings.Keys:N0} keys under {_settings.Prefix} ({_settings.Concurrency} at a time)");
+        int loaded = 0;
+        using var reporting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task reporter = ReportLoadingAsync(() => Volatile.Read(ref loaded), reporting.Token);
+        try
         {
-            string key = string.Create(CultureInfo.InvariantCulture, $"{_settings.Prefix}{i:D8}");
-            await client.ApplyAsync(new KVPair(new PathKey(key), value), ct);
-        });
+            await Parallel.ForEachAsync(Enumerable.Range(0, _settings.Keys), options, async (i, ct) =>
+            {
+                string key = string.Create(CultureInfo.InvariantCulture, $"{_settings.Prefix}{i:D8}");
+                await client.ApplyAsync(new KVPair(new PathKey(key), value), ct);
+                Interlocked.Increment(ref loaded);
+            });
+        }
+        finally
+        {
+            await reporting.CancelAsync();
+            await reporter;
+        }
         await Line($"loaded {_settings.Keys:N0} keys of {_settings.ValueSize:N0} bytes under {_settings.Prefix} in {clock.Elapsed.TotalSeconds:0.0} s (replaced {removed.Count:N0})");
     }
 
@@ -90,6 +108,25 @@ internal sealed class BenchRun
             return (clock.Elapsed, keys);
         }
     }
+
+    /// <summary>Every <see cref="ProgressInterval"/> until cancelled: how many keys are loaded so far.</summary>
+    private async Task ReportLoadingAsync(Func<int> loaded, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(ProgressInterval, TimeProvider.System);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                await Progress($"loaded {loaded():N0} of {_settings.Keys:N0} keys");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Loading is over (or the command was interrupted): the last line is the summary on stdout.
+        }
+    }
+
+    private Task Progress(FormattableString text) => _progress.WriteLineAsync(text.ToString(CultureInfo.InvariantCulture));
 
     private Task Line(FormattableString text) => _out.WriteLineAsync(text.ToString(CultureInfo.InvariantCulture));
 }

@@ -44,7 +44,7 @@ internal static class BenchEtcdCommand
                 throw new CliException("--prefix must not be empty when loading keys: the prefix is cleared first.") { ExitCode = ExitCodes.Usage };
             }
 
-            var run = new BenchRun(connection.Create(parse), connection.Etcdctl(parse), settings, console.Out);
+            var run = new BenchRun(connection.Create(parse), connection.Etcdctl(parse), settings, console.Out, console.Error);
             return await run.RunAsync(cancellationToken);
         });
         return command;
