@@ -123,10 +123,7 @@ public sealed class RelaySyncer : ISyncer
     private async Task RunAsync(CancellationToken token)
     {
         int index = Random.Shared.Next(_endpoints.Length);
-
-        // The direct syncer's backoff (full jitter, exponential, capped), from MinReconnectDelay to MaxReconnectDelay
-        // without a floor: a fleet cut off together spreads its reconnects over each window.
-        var backoff = new ExponentialBackoff(new BackoffOptions { InitialDelay = _options.MinReconnectDelay, MaxDelay = _options.MaxReconnectDelay }, _time);
+        int failures = 0;
         long disconnectedSince = _time.GetTimestamp();
         Exception? lastError = null;
         bool permanentReported = false;
@@ -157,13 +154,13 @@ public sealed class RelaySyncer : ISyncer
             _metrics.Connection(session.Resynced);
             if (session.Resynced)
             {
-                backoff.Reset();
+                failures = 0;
                 permanentReported = false;
                 disconnectedSince = _time.GetTimestamp();
             }
 
             index = (index + 1) % _endpoints.Length;
-            TimeSpan delay = backoff.Next(TimeSpan.Zero);
+            TimeSpan delay = Backoff(++failures);
             RelayClientLog.ConnectionEnded(_logger, _options.ClientName, endpoint, code, detail, delay);
             TimeSpan disconnected = _time.GetElapsedTime(disconnectedSince);
             if (code is StatusCode.Unauthenticated or StatusCode.PermissionDenied or StatusCode.NotFound or StatusCode.InvalidArgument && !permanentReported)
@@ -192,6 +189,14 @@ public sealed class RelaySyncer : ISyncer
                 break;
             }
         }
+    }
+
+    private TimeSpan Backoff(int failures)
+    {
+        // The first retry after a good session goes straight to the next relay; after that, exponential with "equal
+        // jitter" (half fixed, half random) so that a fleet cut off together does not come back together.
+        double ceiling = Math.Min(_options.MaxReconnectDelay.TotalMilliseconds, _options.MinReconnectDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 30)));
+        return TimeSpan.FromMilliseconds((ceiling / 2) + (Random.Shared.NextDouble() * ceiling / 2));
     }
 
     private async Task RunConnectionAsync(int index, Session session, CancellationToken token)

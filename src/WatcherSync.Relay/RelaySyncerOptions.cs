@@ -40,12 +40,7 @@ public sealed class RelaySyncerOptions
     /// </summary>
     public RemoteCertificateValidationCallback? ServerCertificateValidation { get; set; }
 
-    /// <summary>
-    /// Gets or sets the ceiling of the first reconnect delay; each failure in a row doubles it up to
-    /// <see cref="MaxReconnectDelay"/>, and each delay is drawn at random below its ceiling (full jitter, the direct
-    /// syncer's <see cref="BackoffOptions"/> scheme without a floor). A completed snapshot starts the growth again.
-    /// Default 100 ms.
-    /// </summary>
+    /// <summary>Gets or sets the first reconnect delay; each failure doubles it up to <see cref="MaxReconnectDelay"/>, with jitter. Default 100 ms.</summary>
     public TimeSpan MinReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Gets or sets the longest reconnect delay. Default 10 s.</summary>
