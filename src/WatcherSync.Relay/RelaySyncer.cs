@@ -366,9 +366,10 @@ public sealed class RelaySyncer : ISyncer
             return;
         }
 
-        long seen = _picture.HeldRevision();
+        long seen = _picture.SeenRevision();
         if ((long)welcome.Revision >= seen)
         {
+            _picture.Accepted((long)welcome.Revision);
             return;
         }
 
@@ -380,8 +381,10 @@ public sealed class RelaySyncer : ISyncer
 
         if (_time.GetElapsedTime(since) < _options.DisconnectedTimeout)
         {
-            throw new RelayProtocolException($"The relay at {endpoint} is at datastore revision {welcome.Revision}, behind the {seen} this client already holds; trying another.");
+            throw new RelayProtocolException($"The relay at {endpoint} is at datastore revision {welcome.Revision}, behind the {seen} this client has already seen; trying another.");
         }
+
+        _picture.Accepted((long)welcome.Revision);
     }
 
     /// <summary>The relay's feed cannot reach the datastore: the consumer hears SyncFailed, as from a direct syncer.</summary>

@@ -9,7 +9,7 @@ namespace WatcherSync.Relay.Server;
 /// and a bounded, sequenced log of what happened since, and makes snapshots that are encoded once and shared.
 /// The syncer calls it from one thread; clients read it from many, under <see cref="_sync"/>.
 /// </summary>
-internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerParseFailCallbacks
+internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerParseFailCallbacks, IListedRevisionCallbacks
 {
     private const int MinReplayEntries = 1024;
 
@@ -36,6 +36,9 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     private bool _closed;
     private bool _announced;
     private int _snapshotsEncoded;
+    // The highest datastore revision the feed's picture reflects: of every change applied (deletes included) and of
+    // every list (a list at R reflects every write up to R, deletes a fresh list never sees included). Clients refuse
+    // a relay whose revision is below what they have seen, so it must not read lower than the picture really is.
     private long _revision;
     private int _refusedValues;
     private WatcherSyncer? _syncer;
@@ -198,6 +201,18 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         }
     }
 
+    /// <summary>A list at <paramref name="revision"/> was delivered: the picture reflects every write up to it.</summary>
+    public void OnListed(int resourceIndex, string revision)
+    {
+        if (long.TryParse(revision, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long listed))
+        {
+            lock (_sync)
+            {
+                _revision = Math.Max(_revision, listed);
+            }
+        }
+    }
+
     public void OnStatusUpdated(SyncStatus status)
     {
         TaskCompletionSource wake;
@@ -232,12 +247,10 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
                 ? new KeyValue { Key = key, Revision = kv.Revision ?? string.Empty, Deleted = true }
                 : EncodeOrRefuse(key, kv);
 
-            // Only present values count towards the feed's revision: a relay that lists afresh never sees a delete's
-            // revision, and must not look behind a relay that did.
-            if (!message.Deleted)
-            {
-                revision = Math.Max(revision, NumericRevision(kv.Revision));
-            }
+            // Deletes count towards the feed's revision too: a client that saw a key deleted must refuse a relay that
+            // has not, or the key comes back. A relay that lists afresh never sees that delete's revision, but its list's
+            // revision is above it (OnListed), so it does not look behind.
+            revision = Math.Max(revision, NumericRevision(kv.Revision));
             encoder.Add(bucket, message);
             changes.Add((key, message, bucket));
         }

@@ -15,12 +15,16 @@ namespace WatcherSync.Relay;
 /// does not have are deleted). A consumer that held nothing is fed as the snapshot arrives, as a direct syncer's
 /// first list is.
 /// </para>
+/// <see cref="_seenRevision"/> is the highest numeric datastore revision the client has taken from a relay: the
+/// welcome it accepted, and every change applied or queued (deletes included); it only moves back when the client
+/// accepts a relay that is behind it after a datastore reset (<see cref="Accepted"/>).
 /// Called from one thread at a time (the connection loop, then stop).
 /// </summary>
 internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec codec, Action<string, string?> parseFailed)
 {
     private readonly Dictionary<string, KnownKey> _known = new(StringComparer.Ordinal);
     private Resync? _resync;
+    private long _seenRevision;
 
     /// <summary>Gets the number of keys the consumer holds.</summary>
     public int Count => _known.Count;
@@ -29,19 +33,14 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
     public bool Resyncing => _resync is not null;
 
     /// <summary>
-    /// Gets the highest numeric datastore revision among the values the consumer holds (0 when none is numeric). A
-    /// relay whose picture is below it is behind; deleted keys do not count, as a relay that lists afresh never sees them.
+    /// Gets the highest numeric datastore revision the client has taken from a relay (0 when none is numeric), deletes
+    /// included: a relay whose picture is below it is behind. Counting only the values held is not enough: after the
+    /// newest write of a key was its delete, a relay still at an older revision would give the key back.
     /// </summary>
-    public long HeldRevision()
-    {
-        long max = 0;
-        foreach (KnownKey known in _known.Values)
-        {
-            max = Math.Max(max, NumericRevision(known.Revision));
-        }
+    public long SeenRevision() => _seenRevision;
 
-        return max;
-    }
+    /// <summary>The client takes the picture of a relay at <paramref name="revision"/> (after a datastore reset, lower than before).</summary>
+    public void Accepted(long revision) => _seenRevision = revision;
 
     /// <summary>Begins a resync against a relay that will send a snapshot and then its log from the snapshot on.</summary>
     public void BeginResync(long headSequence) =>
@@ -91,6 +90,7 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         {
             foreach (KeyValue item in KeyValueBatch.Parser.ParseFrom(bytes).Items)
             {
+                _seenRevision = Math.Max(_seenRevision, NumericRevision(item.Revision));
                 if (_resync?.Pending is { } pending)
                 {
                     if (item.Deleted)
@@ -191,6 +191,7 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
 
     private void Apply(KeyValue item, List<Update> updates, bool compare = true)
     {
+        _seenRevision = Math.Max(_seenRevision, NumericRevision(item.Revision));
         bool held = _known.TryGetValue(item.Key, out KnownKey? known);
         int hash = Hash(item.Value);
         if (held && compare && item.Revision.Length > 0 && item.Revision == known!.Revision && hash == known.ValueHash)
