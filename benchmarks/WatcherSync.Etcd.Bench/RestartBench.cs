@@ -86,7 +86,9 @@ internal static class RestartBench
             int[] perTenth = Buckets(times, killed, TimeSpan.FromMilliseconds(100), WindowSeconds * 10);
             double restartOffset = Stopwatch.GetElapsedTime(killed, restarted).TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mode {mode}: {syncers} syncers, etcd down {restartOffset:0.0} s (killed at 0 s, started again at {restartOffset:0.0} s)"));
+            int restartTenth = (int)(restartOffset * 10);
             Console.WriteLine($"attempts in the first {WindowSeconds} s: {perSecond.Sum()}; peak {perSecond.Max()}/s (second {Array.IndexOf(perSecond, perSecond.Max())}); peak {perTenth.Max()} per 100 ms");
+            Console.WriteLine($"from 2 s after the kill: peak {perSecond.Skip(2).Max()}/s, peak {perTenth.Skip(20).Max()} per 100 ms; in the second after the restart: {perTenth.Skip(restartTenth).Take(10).Sum()} attempts, peak {perTenth.Skip(restartTenth).Take(10).Max()} per 100 ms");
             Console.WriteLine($"per second: {string.Join(' ', perSecond)}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"a write made after the restart reached every syncer {allBack:0.00} s after the restart (median {median:0.00} s); {inSync}/{syncers} InSync"));
         }
@@ -119,6 +121,12 @@ internal static class RestartBench
             options.WatchReconnectBackoff = new BackoffOptions { InitialDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1), Random = new TopOfWindow() };
         }
 
+        else if (mode == "clientgo")
+        {
+            // client-go's reflector backoff for the rejoins too: 800 ms, x2, 30 s cap, full jitter.
+            options.WatchReconnectBackoff = new BackoffOptions();
+        }
+
         return options;
     }
 
@@ -140,11 +148,12 @@ internal static class RestartBench
     private static async Task<Process> StartEtcdAsync(Uri client, string data)
     {
         int peer = client.Port + 1;
+        string url = $"http://{client.Host}:{client.Port}";
         var start = new ProcessStartInfo("etcd")
         {
             ArgumentList =
             {
-                "--data-dir", data, "--listen-client-urls", client.ToString(), "--advertise-client-urls", client.ToString(),
+                "--data-dir", data, "--listen-client-urls", url, "--advertise-client-urls", url,
                 "--listen-peer-urls", $"http://127.0.0.1:{peer}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peer}",
                 "--initial-cluster", $"default=http://127.0.0.1:{peer}", "--log-level", "error",
             },
@@ -171,6 +180,7 @@ internal static class RestartBench
             }
         }
 
+        process.Kill();
         throw new TimeoutException("etcd did not start");
     }
 

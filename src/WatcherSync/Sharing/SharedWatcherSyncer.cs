@@ -63,7 +63,8 @@ public sealed class SharedWatcherSyncer : ISyncer
     /// <summary>
     /// Removes a handler: it gets no more updates; what was queued for it is delivered, then (when
     /// <see cref="SyncerHandlerOptions.DeleteOnRemove"/>) a delete of every key it holds. Completes when the handler
-    /// has had its last call. Removing it again does nothing more.
+    /// has had its last call. Removing it again does nothing more. Do not await it from the handler itself (it waits
+    /// for the handler's calls to end).
     /// </summary>
     /// <param name="registration">The handler's registration.</param>
     /// <returns>A task that completes when the handler has had its last call.</returns>
