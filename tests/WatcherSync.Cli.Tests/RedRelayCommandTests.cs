@@ -52,7 +52,7 @@ public sealed class RedRelayCommandTests
         }
     }
 
-    private static async Task<(string Cert, string Key)> WriteSelfSignedAsync(string dir)
+    internal static async Task<(string Cert, string Key)> WriteSelfSignedAsync(string dir)
     {
         using var rsa = RSA.Create(2048);
         var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -67,7 +67,7 @@ public sealed class RedRelayCommandTests
         return (cert, key);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
