@@ -52,6 +52,26 @@ public sealed class RedRelayCommandTests
         }
     }
 
+    [Fact]
+    public async Task Relay_WithAnEmptyToken_IsAUsageError_AsAreNoCredentials()
+    {
+        // `--token "$RELAY_TOKEN"` with the variable unset: an empty bearer token is no credential (it admits whoever
+        // sends an empty one, or no one), which is what "give --token, --client-ca or --allow-anonymous" is there to catch.
+        using var stop = new CancellationTokenSource();
+        CliRunner relay = CliRunner.Start(stop.Token, "relay", "--demo", "--demo-keys", "50", "--token", string.Empty, "--listen", $"http://127.0.0.1:{FreePort()}");
+        try
+        {
+            await Eventually.True(() => relay.Error.Contains("serving feed", StringComparison.Ordinal) || relay.Completion.IsCompleted, "the relay starts or refuses");
+
+            relay.Completion.IsCompleted.Should().BeTrue("an empty --token is no credential: " + relay.Error);
+            (await relay.Completion).Should().Be(2, relay.Error);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+    }
+
     internal static async Task<(string Cert, string Key)> WriteSelfSignedAsync(string dir)
     {
         using var rsa = RSA.Create(2048);
