@@ -22,6 +22,8 @@ namespace WatcherSync.Relay;
 /// to the consumer. <see cref="_midEntry"/> is set while the consumer holds part of a log entry (after a partial
 /// Deltas); then there is no position to send either. A resync that rebuilds the relay's picture aside leaves the
 /// position as it was until it ends, since the consumer's picture does not change until then.
+/// <see cref="_seenRevision"/> is the highest revision the relay has sent since the consumer's last snapshot base,
+/// kept or not (deletes, values the codec refused); the position's revision is never below it.
 /// </para>
 /// Called from one thread at a time (the connection loop, then stop).
 /// </summary>
@@ -32,6 +34,7 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
     private UInt128 _digest;
     private LogPlace? _position;
     private bool _midEntry;
+    private long _seenRevision;
 
     /// <summary>Gets the number of keys the consumer holds.</summary>
     public int Count => _known.Count;
@@ -91,7 +94,7 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
             LogId = place.LogId,
             Sequence = (ulong)place.Sequence,
             DatastoreEpoch = place.Epoch,
-            Revision = (ulong)HeldRevision(),
+            Revision = (ulong)Math.Max(HeldRevision(), _seenRevision),
             Digest = PictureDigest.ToBytes(_digest),
             Keys = (ulong)_known.Count,
         };
@@ -140,6 +143,7 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
 
         foreach (KeyValue item in KeyValueBatch.Parser.ParseFrom(entries).Items)
         {
+            Saw(item.Revision);
             if (item.Deleted)
             {
                 continue;
@@ -176,6 +180,7 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         {
             foreach (KeyValue item in KeyValueBatch.Parser.ParseFrom(bytes).Items)
             {
+                Saw(item.Revision);
                 if (_resync?.Pending is { } pending)
                 {
                     if (item.Deleted)
@@ -284,6 +289,12 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
             _midEntry = resync.MidEntry;
         }
 
+        if (!resync.Welcome.Resumed)
+        {
+            // A snapshot is a new base: what was seen before it (another epoch's revisions, say) no longer counts.
+            _seenRevision = resync.SeenRevision;
+        }
+
         _resync = null;
         return true;
     }
@@ -354,6 +365,24 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         }
     }
 
+    /// <summary>
+    /// Records a revision the relay sent, whether the consumer kept the value or not (a delete, a value the codec
+    /// refused): a relay may continue the client only from an entry at or after it, or a key the client heard deleted
+    /// or dropped could be told again from an older entry whose picture happens to equal the client's.
+    /// </summary>
+    private void Saw(string revision)
+    {
+        long numeric = NumericRevision(revision);
+        if (_resync is { } resync && !resync.Welcome.Resumed)
+        {
+            resync.SeenRevision = Math.Max(resync.SeenRevision, numeric);
+        }
+        else
+        {
+            _seenRevision = Math.Max(_seenRevision, numeric);
+        }
+    }
+
     /// <summary>The start of a value that could not be decoded, as text, for the parse failure (as a direct syncer reports it).</summary>
     private static string Preview(ByteString value) => System.Text.Encoding.UTF8.GetString(value.Span[..Math.Min(value.Length, 1024)]);
 
@@ -402,6 +431,9 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         public Dictionary<string, KeyValue>? Pending { get; } = pending;
 
         public bool SnapshotDone { get; set; }
+
+        /// <summary>Gets or sets the highest revision the relay sent during this snapshot resync (the new base).</summary>
+        public long SeenRevision { get; set; }
 
         public long Sequence { get; set; }
 
