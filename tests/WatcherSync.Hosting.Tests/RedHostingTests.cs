@@ -1,7 +1,6 @@
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using WatcherSync.InMemory;
 using WatcherSync.Testing;
 using Xunit;
@@ -26,26 +25,6 @@ public sealed class RedHostingTests
         await host.StopAsync();
 
         sink.Snapshot().Should().ContainInOrder(["stopping", "deleted /app/a"], "a hosted sink, like any syncer callbacks, is told of the stop before its deletes");
-    }
-
-    [Fact]
-    public async Task HostStart_ANegativeUnreachableDegradedAfter_FailsValidation()
-    {
-        // As MaxEventAge, which refuses -00:00:01; here a negative value makes every transient failure read as Degraded.
-        HostApplicationBuilder builder = TestHost.Builder(new Dictionary<string, string?> { ["WatcherSync:UnreachableDegradedAfter"] = "-00:00:01" });
-        builder.Services.AddWatcherSync(builder.Configuration.GetSection("WatcherSync")).AddPrefix("/app/").AddSink<RecordingCallbacks>();
-        using IHost host = builder.Build();
-
-        Func<Task> start = () => host.StartAsync();
-        try
-        {
-            (await start.Should().ThrowAsync<OptionsValidationException>("a negative UnreachableDegradedAfter is a configuration mistake"))
-                .Which.Message.Should().Contain("UnreachableDegradedAfter");
-        }
-        finally
-        {
-            await host.StopAsync();
-        }
     }
 
     private sealed class StoppingSink : ISyncerCallbacks, ISyncerStoppingCallbacks
