@@ -26,13 +26,15 @@ trap 'rm -f "$filter"' EXIT
 } >"$filter"
 dotnet pack "$filter" -c Release -nologo -v quiet "-p:Version=$version" "-p:PackageOutputPath=$out"
 
+# The folder goes into XML: escape what XML gives a meaning to.
+xml_out="$(printf '%s' "$out" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g')"
 cat >"$out/nuget.config" <<CONFIG
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
   <packageSources>
     <clear />
     <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-    <add key="watchersync-local" value="$out" />
+    <add key="watchersync-local" value="$xml_out" />
   </packageSources>
   <packageSourceMapping>
     <packageSource key="watchersync-local">

@@ -13,6 +13,8 @@ namespace WatcherSync.Cli;
 internal sealed class BrokenPipeStream : Stream
 {
     private const int BrokenPipe = 32; // EPIPE on Linux and macOS
+    private const int GetStatusFlags = 3; // F_GETFL on Linux
+    private const int NonBlocking = 0x800; // O_NONBLOCK on Linux
 
     private readonly FileStream _output;
     private readonly Action _onBrokenPipe;
@@ -27,6 +29,13 @@ internal sealed class BrokenPipeStream : Stream
     /// <summary>Gets a stream on standard output when it is a pipe or socket; otherwise null.</summary>
     public static BrokenPipeStream? TryOpen(Action onBrokenPipe)
     {
+        // A non-blocking pipe (as some parents hand down) answers a full pipe with EAGAIN, which FileStream reports as an
+        // error; the console stream waits instead. Such a stdout keeps the console stream.
+        if (!OperatingSystem.IsLinux() || (Fcntl(1, GetStatusFlags) is var flags && (flags < 0 || (flags & NonBlocking) != 0)))
+        {
+            return null;
+        }
+
         var output = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
         if (output.CanSeek)
         {
@@ -115,4 +124,10 @@ internal sealed class BrokenPipeStream : Stream
         _broken = true;
         _onBrokenPipe();
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fcntl")]
+    [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
+#pragma warning disable SYSLIB1054 // LibraryImport needs unsafe code in this project; two ints need no marshalling.
+    private static extern int Fcntl(int fd, int command);
+#pragma warning restore SYSLIB1054
 }

@@ -8,7 +8,7 @@ namespace WatcherSync.Hosting;
 /// them the same way: a buffered sink is reached only through its buffer (where they are items of the one ordered
 /// queue), never directly.
 /// </summary>
-internal sealed class FanOutCallbacks(IReadOnlyList<FanOutTarget> targets, ILogger logger) : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks
+internal sealed class FanOutCallbacks(IReadOnlyList<FanOutTarget> targets, ILogger logger) : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, ISyncerStoppingCallbacks
 {
     public void OnStatusUpdated(SyncStatus status)
     {
@@ -44,6 +44,18 @@ internal sealed class FanOutCallbacks(IReadOnlyList<FanOutTarget> targets, ILogg
             if (target.Sink is ISyncFailCallbacks && target.Input is ISyncFailCallbacks input)
             {
                 Call(target, nameof(SyncFailed), (_, e) => input.SyncFailed(e), error);
+            }
+        }
+    }
+
+    /// <summary>To the direct sinks that want it; a buffered sink is behind a DedupeBuffer, which does not carry it.</summary>
+    public void OnStopping()
+    {
+        foreach (FanOutTarget target in targets)
+        {
+            if (target.Input is ISyncerStoppingCallbacks input)
+            {
+                Call(target, nameof(OnStopping), (_, _) => input.OnStopping(), 0);
             }
         }
     }

@@ -42,6 +42,11 @@ internal sealed class WatcherSyncOptionsValidator(
             problems.Add($"WatcherSync:Backend: '{options.Backend}' is not a backend (InMemory or Etcd).");
         }
 
+        if (options.UnreachableDegradedAfter < TimeSpan.Zero)
+        {
+            problems.Add($"WatcherSync:UnreachableDegradedAfter: must not be negative, not {options.UnreachableDegradedAfter}.");
+        }
+
         if (options.MaxEventAge is { } age && age <= TimeSpan.Zero && age != Timeout.InfiniteTimeSpan)
         {
             problems.Add($"WatcherSync:MaxEventAge: must be positive or Timeout.InfiniteTimeSpan, not {age}.");

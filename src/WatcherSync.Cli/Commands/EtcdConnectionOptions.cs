@@ -79,17 +79,22 @@ internal sealed class EtcdConnectionOptions
     }
 
     /// <summary>Gets the names of the etcd connection options given on the command line (not left to their defaults).</summary>
-    public IEnumerable<string> Given(CommandResult result)
+    /// <param name="result">The command's parse result.</param>
+    /// <param name="tls">Whether to count the TLS options (--cacert, --cert, --key), which also serve a relay's TLS.</param>
+    public IEnumerable<string> Given(CommandResult result, bool tls = true)
     {
         ArgumentNullException.ThrowIfNull(result);
-        Option[] options = [_endpoints, _user, _password, _caCert, _cert, _key, _requestTimeout];
+        Option[] options = tls ? [_endpoints, _user, _password, _caCert, _cert, _key, _requestTimeout] : [_endpoints, _user, _password, _requestTimeout];
         return options.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name);
     }
 
     /// <summary>Adds the error of etcd connection options given where etcd is not used (<paramref name="instead"/> names the source used).</summary>
-    public void RefuseWith(CommandResult result, string instead)
+    /// <param name="result">The command's parse result.</param>
+    /// <param name="instead">The source used instead of etcd, for the message.</param>
+    /// <param name="tls">Whether the TLS options count too (false where they serve the other source's TLS).</param>
+    public void RefuseWith(CommandResult result, string instead, bool tls = true)
     {
-        if (Given(result).ToArray() is { Length: > 0 } given)
+        if (Given(result, tls).ToArray() is { Length: > 0 } given)
         {
             result.AddError($"{string.Join(", ", given)} {(given.Length == 1 ? "is an etcd option" : "are etcd options")}, and {instead} does not use etcd.");
         }

@@ -61,7 +61,12 @@ internal static class MirrorCommand
 
             if (result.GetResult(relay) is { Implicit: false })
             {
-                connection.RefuseWith(result, "--relay");
+                // --cacert, --cert and --key also serve the relay's TLS (docs/cli.md).
+                connection.RefuseWith(result, "--relay", tls: false);
+                if (string.IsNullOrWhiteSpace(result.GetValue(relay)))
+                {
+                    result.AddError("--relay needs the relays' URLs (comma-separated); it was given empty.");
+                }
             }
             else
             {

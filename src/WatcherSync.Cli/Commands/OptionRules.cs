@@ -47,7 +47,13 @@ internal static class OptionRules
             && (address.Scheme == Uri.UriSchemeHttp || address.Scheme == Uri.UriSchemeHttps)
             && HasExplicitPort(text, address))
         {
-            return address;
+            if (address.IsLoopback || System.Net.IPAddress.TryParse(address.Host.Trim('[', ']'), out _))
+            {
+                return address;
+            }
+
+            result.AddError($"{name} must name an IP address or localhost to listen on, not the host name '{address.Host}'.");
+            return new Uri("http://127.0.0.1:0");
         }
 
         result.AddError($"{name} must be an http:// or https:// address with a port, such as http://127.0.0.1:5473, not '{text}'.");

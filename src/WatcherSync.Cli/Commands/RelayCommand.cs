@@ -70,6 +70,16 @@ internal static class RelayCommand
 
             // Read the text: the value of a --listen that did not parse cannot be read (its parser has said why).
             bool https = result.GetResult(listen)?.Tokens is [{ } given, ..] && given.Value.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+            if (!https && result.GetValue(tlsCert) is not null)
+            {
+                result.AddError("--tls-cert and --tls-key serve TLS: give an https:// --listen address with them.");
+            }
+
+            if (result.GetValue(tokens) is { } givenTokens && givenTokens.Any(string.IsNullOrWhiteSpace))
+            {
+                result.AddError("--token must not be empty: an empty bearer token is no credential.");
+            }
+
             if (https && result.GetValue(tlsCert) is null)
             {
                 result.AddError("An https --listen address needs --tls-cert and --tls-key.");

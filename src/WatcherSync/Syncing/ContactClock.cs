@@ -53,7 +53,8 @@ internal sealed class ContactClock
     public TimeSpan SinceLastHeard => _time.GetElapsedTime(LastHeardTimestamp);
 
     /// <summary>
-    /// Gets how long the current run of failures has lasted out of a watch, or null in contact. Read from any thread:
+    /// Gets how long the current run of failures has lasted, or null in contact (a watch is open, or the datastore
+    /// was heard from since the last failure). Read from any thread:
     /// the two fields are read without the loop's order, so a reading racing a change may be off by that change, never
     /// more (each field is a whole 64-bit word).
     /// </summary>
@@ -67,10 +68,13 @@ internal sealed class ContactClock
                 return null;
             }
 
-            long now = _time.GetTimestamp();
-            long opened = Volatile.Read(ref _openedAt);
-            long outOfWatch = now - since - (opened != NotOpen && opened >= since ? now - opened : 0);
-            return _time.GetElapsedTime(0, Math.Max(0, outOfWatch));
+            // A watch open now is contact (however quiet it is, as for the retry timeout): not unreachable.
+            if (Volatile.Read(ref _openedAt) != NotOpen)
+            {
+                return null;
+            }
+
+            return _time.GetElapsedTime(since);
         }
     }
 

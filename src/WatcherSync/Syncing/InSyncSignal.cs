@@ -50,6 +50,9 @@ public sealed class InSyncSignal
             }
 
             _inSync.TrySetException(new InvalidOperationException("The syncer has stopped; it is not in sync."));
+
+            // Observed here: a stopped syncer nobody waited on must not raise TaskScheduler.UnobservedTaskException.
+            _ = _inSync.Task.Exception;
         }
     }
 
