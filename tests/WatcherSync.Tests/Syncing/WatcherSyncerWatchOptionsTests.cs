@@ -22,32 +22,14 @@ public sealed class WatcherSyncerWatchOptionsTests
         recording.Seen.Should().OnlyContain(o => !o.PreviousValues);
     }
 
-    private sealed class WatchOptionsRecorder(IBackendClient inner) : IBackendClient
+    private sealed class WatchOptionsRecorder(IBackendClient inner) : DelegatingBackend(inner)
     {
         public System.Collections.Concurrent.ConcurrentQueue<WatchOptions> Seen { get; } = new();
 
-        public Task<KVPair> CreateAsync(KVPair kv, CancellationToken cancellationToken = default) => inner.CreateAsync(kv, cancellationToken);
-
-        public Task<KVPair> UpdateAsync(KVPair kv, CancellationToken cancellationToken = default) => inner.UpdateAsync(kv, cancellationToken);
-
-        public Task<KVPair> ApplyAsync(KVPair kv, CancellationToken cancellationToken = default) => inner.ApplyAsync(kv, cancellationToken);
-
-        public Task<KVPair> DeleteAsync(IKey key, string? revision = null, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, revision, cancellationToken);
-
-        public Task<KVPair> GetAsync(IKey key, string? revision = null, CancellationToken cancellationToken = default) => inner.GetAsync(key, revision, cancellationToken);
-
-        public Task<KVPairList> ListAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default) => inner.ListAsync(list, revision, cancellationToken);
-
-        public Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default)
+        public override Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default)
         {
             Seen.Enqueue(options);
-            return inner.WatchAsync(list, options, cancellationToken);
+            return base.WatchAsync(list, options, cancellationToken);
         }
-
-        public ISyncer CreateSyncer(IEnumerable<ResourceType> resourceTypes, ISyncerCallbacks callbacks) => new WatcherSyncer(this, resourceTypes, callbacks);
-
-        public Task EnsureInitializedAsync(CancellationToken cancellationToken = default) => inner.EnsureInitializedAsync(cancellationToken);
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
