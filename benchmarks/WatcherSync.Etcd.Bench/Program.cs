@@ -14,7 +14,7 @@ using WatcherSync.Etcd.Bench;
 //   insync  EP PREFIX TYPES ROUNDS           syncer start -> InSync for 1 type and for TYPES types; TCP connections held
 //   watch   EP PREFIX SECONDS BATCH RATE     writer txns of BATCH puts at RATE txn/s; syncer and etcdctl watch side by side
 //   manywatches EP PREFIX COUNT SECONDS INTERVAL  COUNT quiet watches on one client: creation, memory, breaks over SECONDS
-//   restart EP PREFIX SYNCERS DOWN fixed|jittered|clientgo starts its own etcd on EP; SYNCERS direct syncers; etcd killed for
+//   restart EP PREFIX SYNCERS DOWN fixed|jittered starts its own etcd on EP; SYNCERS direct syncers; etcd killed for
 //                                    DOWN s: reconnect attempts per second over a minute, time until all are back
 string mode = args[0];
 string endpoint = args[1];

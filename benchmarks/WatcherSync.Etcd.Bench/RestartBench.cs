@@ -66,6 +66,7 @@ internal static class RestartBench
             await Task.Delay(TimeSpan.FromSeconds(downSeconds));
             etcd = await StartEtcdAsync(uri, data);
             long restarted = Stopwatch.GetTimestamp();
+            await using var atEtcd = new EtcdRequestCounter(uri);
             await using (var writer = new EtcdBackendClient(new EtcdClientOptions { Endpoints = [endpoint] }))
             {
                 await writer.ApplyAsync(new KVPair(new PathKey($"{prefix}marker"), new byte[] { 2 }));
@@ -81,6 +82,20 @@ internal static class RestartBench
                 await Task.Delay(rest);
             }
 
+            await atEtcd.DisposeAsync();
+            int[] serverSeconds = new int[WindowSeconds];
+            int[] serverTenths = new int[WindowSeconds * 10];
+            foreach ((long at, long delta) in atEtcd.Deltas)
+            {
+                int second = (int)Stopwatch.GetElapsedTime(killed, at).TotalSeconds;
+                int tenth = (int)(Stopwatch.GetElapsedTime(killed, at).TotalMilliseconds / 100);
+                if (second < WindowSeconds)
+                {
+                    serverSeconds[second] += (int)delta;
+                    serverTenths[tenth] += (int)delta;
+                }
+            }
+
             long[] times = [.. attempts];
             int[] perSecond = Buckets(times, killed, TimeSpan.FromSeconds(1), WindowSeconds);
             int[] perTenth = Buckets(times, killed, TimeSpan.FromMilliseconds(100), WindowSeconds * 10);
@@ -90,6 +105,8 @@ internal static class RestartBench
             Console.WriteLine($"attempts in the first {WindowSeconds} s: {perSecond.Sum()}; peak {perSecond.Max()}/s (second {Array.IndexOf(perSecond, perSecond.Max())}); peak {perTenth.Max()} per 100 ms");
             Console.WriteLine($"from 2 s after the kill: peak {perSecond.Skip(2).Max()}/s, peak {perTenth.Skip(20).Max()} per 100 ms; in the second after the restart: {perTenth.Skip(restartTenth).Take(10).Sum()} attempts, peak {perTenth.Skip(restartTenth).Take(10).Max()} per 100 ms");
             Console.WriteLine($"per second: {string.Join(' ', perSecond)}");
+            Console.WriteLine($"at etcd (Watch streams + Range calls started, read from its /metrics every 100 ms): {serverSeconds.Sum()} in the first {WindowSeconds} s; peak {serverSeconds.Max()}/s (second {Array.IndexOf(serverSeconds, serverSeconds.Max())}); peak {serverTenths.Max()} per 100 ms");
+            Console.WriteLine($"at etcd per second: {string.Join(' ', serverSeconds)}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"a write made after the restart reached every syncer {allBack:0.00} s after the restart (median {median:0.00} s); {inSync}/{syncers} InSync"));
         }
         finally
@@ -119,12 +136,6 @@ internal static class RestartBench
             // same for every client (the top of each jitter window is exactly that).
             options.SyncerOptions.Backoff.InitialDelay = TimeSpan.Zero;
             options.WatchReconnectBackoff = new BackoffOptions { InitialDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1), Random = new TopOfWindow() };
-        }
-
-        else if (mode == "clientgo")
-        {
-            // client-go's reflector backoff for the rejoins too: 800 ms, x2, 30 s cap, full jitter.
-            options.WatchReconnectBackoff = new BackoffOptions();
         }
 
         return options;

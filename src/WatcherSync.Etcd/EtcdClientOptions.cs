@@ -69,9 +69,12 @@ public sealed class EtcdClientOptions
     /// Gets or sets how a watch whose stream broke spaces its reconnects within <see cref="WatchReconnectTimeout"/>:
     /// each waits <c>uniform(0, min(InitialDelay × Factor^n, MaxDelay))</c>, so that the watches of a fleet broken by
     /// one etcd restart come back spread over the window rather than in step. A healthy stream starts it again.
-    /// Default: 100 ms, factor 2, 5 s cap (every watch tries at least twice more in the last 10 s of the timeout).
+    /// Default: client-go's, 800 ms, factor 2, 30 s cap: a broken member is left for another within 800 ms, and while
+    /// every endpoint stays down the windows grow, so that a fleet whose etcd restarts comes back spread over seconds
+    /// rather than in the same instant. A rejoin that succeeds after <see cref="WatchReconnectTimeout"/> still resumes
+    /// without a relist (the timeout is checked after a failed rejoin).
     /// </summary>
-    public BackoffOptions WatchReconnectBackoff { get; set; } = new() { InitialDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(5) };
+    public BackoffOptions WatchReconnectBackoff { get; set; } = new();
 
     /// <summary>Gets or sets the TTL of the lease that lives as long as the client (kept alive at a third of it). Default: 30 s.</summary>
     public TimeSpan ClientLeaseTtl { get; set; } = TimeSpan.FromSeconds(30);
