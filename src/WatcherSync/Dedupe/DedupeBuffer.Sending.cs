@@ -160,6 +160,9 @@ public sealed partial class DedupeBuffer
                 case Exception error:
                     (sink as ISyncFailCallbacks)?.SyncFailed(error);
                     break;
+                case StopNotice:
+                    (sink as ISyncerStoppingCallbacks)?.OnStopping();
+                    break;
             }
         }
         catch (Exception ex)
@@ -190,6 +193,9 @@ public sealed partial class DedupeBuffer
                     break;
                 case Exception error:
                     await sink.SyncFailedAsync(error, cancellationToken).ConfigureAwait(false);
+                    break;
+                case StopNotice:
+                    await sink.OnStoppingAsync(cancellationToken).ConfigureAwait(false);
                     break;
             }
         }

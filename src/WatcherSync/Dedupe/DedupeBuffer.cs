@@ -29,8 +29,11 @@ namespace WatcherSync;
 /// remove its queued parse failure: the bad write happened, and the update follows it. The sink is told
 /// <see cref="ISyncFailCallbacks.SyncFailed"/> only after <see cref="SyncStatus.WaitForDatastore"/>, never while it was
 /// last told it is in sync (see <see cref="OnConnectionRestarted"/>).</para>
+/// <para>A stop (<see cref="ISyncerStoppingCallbacks.OnStopping"/>) is an item of the queue too: the sink is told, if it
+/// implements <see cref="ISyncerStoppingCallbacks"/> (or <see cref="IAsyncSyncerCallbacks.OnStoppingAsync"/>), after
+/// every update queued before it and before the stop's deletes, as a sink on the syncer itself would be.</para>
 /// </remarks>
-public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, IDisposable
+public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, ISyncerStoppingCallbacks, IDisposable
 {
     /// <summary>The key map is rebuilt once it has held this many keys and then lost three quarters of them.</summary>
     internal const int ShrinkThreshold = 4096;
@@ -201,6 +204,30 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
     {
         ArgumentNullException.ThrowIfNull(error);
         EnqueueFailure(DedupeItemKind.SyncFailed, error);
+    }
+
+    /// <summary>
+    /// Queues the news that the upstream is stopping, to reach the sink after everything queued before it and before the
+    /// deletes that follow (a sink that persists its picture can tell them from real deletes).
+    /// </summary>
+    public void OnStopping()
+    {
+        TaskCompletionSource? wake;
+        lock (_sync)
+        {
+            if (_stopped || _completed)
+            {
+                return;
+            }
+
+            DedupeEntry node = _queue.Rent();
+            node.Kind = DedupeItemKind.Stopping;
+            node.Failure = StopNotice.Instance;
+            _queue.Append(node);
+            wake = TakeWaiter();
+        }
+
+        wake?.TrySetResult();
     }
 
     /// <summary>Queues <paramref name="updates"/>, keyed by <see cref="IKey.DefaultPath"/>.</summary>

@@ -31,7 +31,7 @@ internal sealed class DedupeEntry
     /// <summary>The status, when <see cref="Kind"/> is <see cref="DedupeItemKind.Status"/>.</summary>
     public SyncStatus Status;
 
-    /// <summary>The failure: a <see cref="ParseFailure"/> or the <see cref="Exception"/> of a sync failure.</summary>
+    /// <summary>The failure: a <see cref="ParseFailure"/>, the <see cref="Exception"/> of a sync failure, or <see cref="StopNotice.Instance"/>.</summary>
     public object? Failure;
 
     /// <summary>Gets whether this node is a status.</summary>
@@ -64,4 +64,18 @@ internal enum DedupeItemKind : byte
 
     /// <summary>A lost datastore (<see cref="ISyncFailCallbacks"/>).</summary>
     SyncFailed,
+
+    /// <summary>The upstream is stopping (<see cref="ISyncerStoppingCallbacks"/>).</summary>
+    Stopping,
+}
+
+/// <summary>What a <see cref="DedupeItemKind.Stopping"/> node carries to the sink: only that the upstream is stopping.</summary>
+internal sealed class StopNotice
+{
+    /// <summary>Gets the one notice.</summary>
+    public static StopNotice Instance { get; } = new();
+
+    private StopNotice()
+    {
+    }
 }

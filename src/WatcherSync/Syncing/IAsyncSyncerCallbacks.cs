@@ -31,4 +31,12 @@ public interface IAsyncSyncerCallbacks
     /// <param name="cancellationToken">The send loop's token.</param>
     /// <returns>A task that completes when the sink has taken the failure.</returns>
     ValueTask SyncFailedAsync(Exception error, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// Called once when the upstream syncer stops, after every update from the datastore and before the stop's deletes
+    /// (see <see cref="ISyncerStoppingCallbacks"/>). Does nothing unless implemented.
+    /// </summary>
+    /// <param name="cancellationToken">The send loop's token.</param>
+    /// <returns>A task that completes when the sink has taken the news.</returns>
+    ValueTask OnStoppingAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }

@@ -47,6 +47,12 @@ internal static partial class SyncerLog
     [LoggerMessage(1013, LogLevel.Debug, "Syncer {Syncer}: {Prefix} retries in {Delay} (retry {Attempt} in a row)")]
     public static partial void Retrying(ILogger logger, string syncer, string prefix, TimeSpan delay, int attempt);
 
+    [LoggerMessage(1015, LogLevel.Warning, "Syncer {Syncer}: {Operation} of {Prefix} still failing: {Repeats} more failures in the last {Window} not logged; retrying")]
+    public static partial void StillFailing(ILogger logger, string syncer, string operation, string prefix, int repeats, TimeSpan window, Exception error);
+
+    [LoggerMessage(1016, LogLevel.Information, "Syncer {Syncer}: {Operation} of {Prefix} works again, after {Repeats} more failures not logged")]
+    public static partial void Recovered(ILogger logger, string syncer, string operation, string prefix, int repeats);
+
     [LoggerMessage(1014, LogLevel.Warning, "Syncer {Syncer}: the transform failed on key {Key}; the write is reported as a parse failure")]
     public static partial void TransformFailed(ILogger logger, string syncer, string key, Exception error);
 }

@@ -41,7 +41,11 @@ internal sealed class WatcherCache
     // (in contact / failing since / expired), _keys (keys and revisions, with the list epoch), _outbox (what is
     // applied but not yet handed over), _applier (the processor, bad writes reported once, and whether revisions are
     // void after a reset).
+    // _listFailures, _watchFailures: the runs of failed lists and of transient watch failures, so that a datastore
+    // that stays unreachable is logged once a minute (with the count of the rest), not at every retry.
     private readonly ContactClock _contact;
+    private readonly RepeatedWarning _listFailures;
+    private readonly RepeatedWarning _watchFailures;
     private readonly ResumePoint _resume = new();
     private TimeSpan _retryDelay;
     private bool _canWatch = true;
@@ -68,6 +72,8 @@ internal sealed class WatcherCache
         _metrics = metrics;
         _syncerName = options.Name;
         _contact = new ContactClock(_time, options.WatchRetryTimeout);
+        _listFailures = new RepeatedWarning(_time, RepeatedWarning.DefaultWindow);
+        _watchFailures = new RepeatedWarning(_time, RepeatedWarning.DefaultWindow);
         _backoff = new ExponentialBackoff(options.Backoff, _time);
         _outbox = new CacheOutbox(index, options.MaxUpdatesPerBatch, output);
         _keys = new CacheKeySet(_outbox);
@@ -174,6 +180,7 @@ internal sealed class WatcherCache
         {
             // Errors count only while the watch is stuck at one revision.
             _watchErrors = 0;
+            EndRun(_watchFailures, "watch");
         }
 
         if (error is null)
@@ -203,8 +210,12 @@ internal sealed class WatcherCache
                 next = State.Polling;
                 break;
             case DatastoreException { IsTransient: true }:
-                // Connection refused, no leader, timeouts: retry the same revision, never counted.
-                SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _resume.Revision, "transient: resuming", error);
+                // Connection refused, no leader, timeouts: retry the same revision, never counted; logged once a minute.
+                if (_watchFailures.Occurred(out int watchRepeats))
+                {
+                    LogRepeat(watchRepeats, "watch", error, () => SyncerLog.WatchFailed(_logger, _syncerName, Prefix, _resume.Revision, "transient: resuming", error));
+                }
+
                 next = State.Watching;
                 break;
             default:
@@ -231,6 +242,29 @@ internal sealed class WatcherCache
         }
 
         return CheckContact(error) ? Relist(RelistReason.ContactLost) : next;
+    }
+
+    /// <summary>Logs a failure that <see cref="RepeatedWarning"/> let through: the first of a run as itself, a later one as a summary of the repeats.</summary>
+    private void LogRepeat(int repeats, string operation, Exception error, Action logFirst)
+    {
+        if (repeats == 0)
+        {
+            logFirst();
+        }
+        else
+        {
+            SyncerLog.StillFailing(_logger, _syncerName, operation, Prefix, repeats, RepeatedWarning.DefaultWindow, error);
+        }
+    }
+
+    /// <summary>A success ends a run of failures: the repeats not yet logged are told once.</summary>
+    private void EndRun(RepeatedWarning failures, string operation)
+    {
+        int repeats = failures.End();
+        if (repeats > 0)
+        {
+            SyncerLog.Recovered(_logger, _syncerName, operation, Prefix, repeats);
+        }
     }
 
     /// <summary>A failure (or a watch's end): the next pass waits a backoff delay above <paramref name="floor"/>.</summary>
@@ -296,7 +330,12 @@ internal sealed class WatcherCache
     private async Task<bool> FullSyncAsync(CancellationToken cancellationToken)
     {
         RelistReason reason = _relistReason;
-        SyncerLog.Relisting(_logger, _syncerName, Prefix, reason);
+        if (!_listFailures.InRun)
+        {
+            // A retry of a list that keeps failing is told by the failure's own (rate-limited) warning.
+            SyncerLog.Relisting(_logger, _syncerName, Prefix, reason);
+        }
+
         _metrics.Relisted(_syncerName, reason);
         KVPairList list;
         try
@@ -312,7 +351,11 @@ internal sealed class WatcherCache
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            SyncerLog.ListFailed(_logger, _syncerName, Prefix, ex);
+            if (_listFailures.Occurred(out int repeats))
+            {
+                LogRepeat(repeats, "list", ex, () => SyncerLog.ListFailed(_logger, _syncerName, Prefix, ex));
+            }
+
             if (CheckContact(ex))
             {
                 _relistReason = RelistReason.ContactLost;
@@ -322,6 +365,7 @@ internal sealed class WatcherCache
         }
 
         _contact.Heard();
+        EndRun(_listFailures, "list");
         SyncerLog.Listed(_logger, _syncerName, list.KVPairs.Count, Prefix, list.Revision);
         if (reason != RelistReason.Poll)
         {

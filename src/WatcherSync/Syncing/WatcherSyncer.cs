@@ -30,6 +30,7 @@ public sealed class WatcherSyncer : ISyncer
     private int _cachesInSync;
     private int _status = (int)SyncStatus.WaitForDatastore;
     private readonly InSyncSignal _inSync = new();
+    private SyncerCallbackException? _callbackFailure;
     private Task? _running;
     private Task? _stop;
 
@@ -94,7 +95,16 @@ public sealed class WatcherSyncer : ISyncer
     public long KeyCount => CountKeys();
 
     /// <inheritdoc />
+    /// <exception cref="SyncerCallbackException">A callback has thrown (see <see cref="CallbackFailure"/>).</exception>
     public Task WaitForInSyncAsync(CancellationToken cancellationToken = default) => _inSync.WaitAsync(cancellationToken);
+
+    /// <summary>
+    /// Gets the first failure of a callback, or null while none has thrown. A callback that throws does not stop the
+    /// syncer (the next updates and statuses still reach the callbacks), but the consumer may have missed what that call
+    /// carried, so it is kept here and <see cref="WaitForInSyncAsync"/> fails with it from then on; it is logged at
+    /// Error as well when a logger is configured. Safe to read from any thread.
+    /// </summary>
+    public SyncerCallbackException? CallbackFailure => Volatile.Read(ref _callbackFailure);
 
     /// <summary>
     /// Gets how long the syncer has been unable to reach the datastore (the longest run of failed lists and watches
@@ -398,6 +408,11 @@ public sealed class WatcherSyncer : ISyncer
 #pragma warning restore CA1031
         {
             SyncerLog.CallbackFailed(_logger, _options.Name, ex);
+            var failure = new SyncerCallbackException(_options.Name, ex);
+            if (Interlocked.CompareExchange(ref _callbackFailure, failure, null) is null)
+            {
+                _inSync.CallbackFailed(failure);
+            }
         }
     }
 

@@ -14,7 +14,7 @@ public sealed class WatcherSyncerStopTests
     {
         await using var store = new InMemoryBackend();
         await store.CreateAsync(new KVPair(new PathKey("/pods/a"), "1"));
-        var sink = new StoppingAwareSink();
+        var sink = new StopRecordingSink();
         var syncer = new WatcherSyncer(store, Pods, sink);
         syncer.Start();
         await syncer.WaitForInSyncAsync();
@@ -30,7 +30,7 @@ public sealed class WatcherSyncerStopTests
         // A sink that persists the picture (a database, a cache) keeps it across a deploy.
         await using var store = new InMemoryBackend();
         await store.CreateAsync(new KVPair(new PathKey("/pods/a"), "1"));
-        var sink = new StoppingAwareSink();
+        var sink = new StopRecordingSink();
         var syncer = new WatcherSyncer(store, Pods, sink, new WatcherSyncerOptions { DeleteOnStop = false });
         syncer.Start();
         await syncer.WaitForInSyncAsync();
@@ -38,41 +38,5 @@ public sealed class WatcherSyncerStopTests
         await syncer.StopAsync();
 
         sink.Calls.Should().Equal("ResyncInProgress", "New /pods/a", "InSync", "Stopping");
-    }
-
-    private sealed class StoppingAwareSink : ISyncerCallbacks, ISyncerStoppingCallbacks
-    {
-        private readonly List<string> _calls = [];
-
-        public IReadOnlyList<string> Calls
-        {
-            get
-            {
-                lock (_calls)
-                {
-                    return [.. _calls];
-                }
-            }
-        }
-
-        public void OnStatusUpdated(SyncStatus status) => Add(status.ToString());
-
-        public void OnUpdates(IReadOnlyList<Update> updates)
-        {
-            foreach (Update update in updates)
-            {
-                Add($"{update.UpdateType} {update.KVPair.Key.DefaultPath}");
-            }
-        }
-
-        public void OnStopping() => Add("Stopping");
-
-        private void Add(string call)
-        {
-            lock (_calls)
-            {
-                _calls.Add(call);
-            }
-        }
     }
 }

@@ -1,0 +1,56 @@
+namespace WatcherSync.Tests.Syncing;
+
+/// <summary>A sink, synchronous and asynchronous alike, that records statuses, updates and the stop as text, in order.</summary>
+internal sealed class StopRecordingSink : ISyncerCallbacks, ISyncerStoppingCallbacks, IAsyncSyncerCallbacks
+{
+    private readonly List<string> _calls = [];
+
+    public IReadOnlyList<string> Calls
+    {
+        get
+        {
+            lock (_calls)
+            {
+                return [.. _calls];
+            }
+        }
+    }
+
+    public void OnStatusUpdated(SyncStatus status) => Add(status.ToString());
+
+    public void OnUpdates(IReadOnlyList<Update> updates)
+    {
+        foreach (Update update in updates)
+        {
+            Add($"{update.UpdateType} {update.KVPair.Key.DefaultPath}");
+        }
+    }
+
+    public void OnStopping() => Add("Stopping");
+
+    public ValueTask OnStatusUpdatedAsync(SyncStatus status, CancellationToken cancellationToken)
+    {
+        OnStatusUpdated(status);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask OnUpdatesAsync(IReadOnlyList<Update> updates, CancellationToken cancellationToken)
+    {
+        OnUpdates(updates);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask OnStoppingAsync(CancellationToken cancellationToken)
+    {
+        OnStopping();
+        return ValueTask.CompletedTask;
+    }
+
+    private void Add(string call)
+    {
+        lock (_calls)
+        {
+            _calls.Add(call);
+        }
+    }
+}
