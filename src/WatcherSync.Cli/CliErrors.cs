@@ -1,6 +1,8 @@
 using System.Net.Http;
 using System.Net.Sockets;
 using System.Security.Authentication;
+using Grpc.Core;
+using WatcherSync.Relay;
 
 namespace WatcherSync.Cli;
 
@@ -34,6 +36,8 @@ internal static class CliErrors
         string text = error switch
         {
             CliException => error.Message,
+            RelayRefusedException => error.Message,
+            RpcException rpc => $"relay: {rpc.StatusCode}: {rpc.Status.Detail}",
             DatastoreUnavailableException => "cannot reach the datastore: " + WithCauses(error),
             DatastoreException => WithCauses(error),
             AuthenticationException => "TLS handshake failed: " + WithCauses(error),

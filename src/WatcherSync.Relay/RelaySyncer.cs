@@ -134,24 +134,32 @@ public sealed class RelaySyncer : ISyncer
         _stopping.Dispose();
     }
 
+    /// <summary>
+    /// The connection loop: one connection at a time, to the endpoints in turn. Its state: <c>failures</c> counts the
+    /// failed connections since the last one that completed a resync (it sets the backoff); <c>refusals</c> holds, per
+    /// endpoint, the reason it last refused the subscription (null when it has not, since the last good session). Each
+    /// refusal is reported once (SyncFailed, at once) until its reason changes; when every endpoint refuses, the
+    /// client waits MaxReconnectDelay between tries, since only reconfiguration can cure a refusal.
+    /// </summary>
     private async Task RunAsync(CancellationToken token)
     {
         int index = Random.Shared.Next(_endpoints.Length);
         int failures = 0;
+        string?[] refusals = new string?[_endpoints.Length];
         long disconnectedSince = _time.GetTimestamp();
-        Exception? lastError = null;
-        bool permanentReported = false;
         while (!token.IsCancellationRequested)
         {
             Uri endpoint = _endpoints[index];
             var session = new Session();
             StatusCode code = StatusCode.Unavailable;
             string detail = "the relay ended the stream";
+            Exception lastError = new RpcException(new Status(code, "The relay ended the stream."));
             try
             {
                 await RunConnectionAsync(index, session, token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (token.IsCancellationRequested && ex is OperationCanceledException or RpcException or IOException)
+#pragma warning disable CA1031 // Whatever ends a connection, the loop goes on (or ends, when stopping): it must never die silently.
+            catch (Exception) when (token.IsCancellationRequested)
             {
                 break;
             }
@@ -159,39 +167,47 @@ public sealed class RelaySyncer : ISyncer
             {
                 (code, detail, lastError) = (ex.StatusCode, session.Silent ? "the relay went silent" : ex.Status.Detail, ex);
             }
-            catch (Exception ex) when (!token.IsCancellationRequested && ex is IOException or HttpRequestException or InvalidOperationException or OperationCanceledException or Google.Protobuf.InvalidProtocolBufferException or RelayProtocolException)
+            catch (Exception ex)
             {
-                (code, detail, lastError) = (StatusCode.Unavailable, session.Silent ? "the relay went silent" : ex.Message, ex);
+                (detail, lastError) = (session.Silent ? "the relay went silent" : ex.Message, ex);
             }
+#pragma warning restore CA1031
 
             Volatile.Write(ref _connected, null);
             _metrics.Connection(session.Resynced);
             if (session.Resynced)
             {
                 failures = 0;
-                permanentReported = false;
+                Array.Clear(refusals);
                 disconnectedSince = _time.GetTimestamp();
             }
 
+            RelayRefusedException? refusal = session.Silent ? null : RelayRefusals.Classify(endpoint, lastError);
+            bool newRefusal = refusal is not null && refusals[index] != refusal.Reason;
+            refusals[index] = refusal?.Reason;
+            bool allRefused = Array.TrueForAll(refusals, r => r is not null);
+            TimeSpan delay = allRefused ? Jitter(_options.MaxReconnectDelay) : Backoff(++failures);
+            RelayClientLog.ConnectionEnded(_logger, _options.ClientName, endpoint, code, refusal?.Reason ?? detail, delay);
             index = (index + 1) % _endpoints.Length;
-            TimeSpan delay = Backoff(++failures);
-            RelayClientLog.ConnectionEnded(_logger, _options.ClientName, endpoint, code, detail, delay);
             TimeSpan disconnected = _time.GetElapsedTime(disconnectedSince);
-            if (code is StatusCode.Unauthenticated or StatusCode.PermissionDenied or StatusCode.NotFound or StatusCode.InvalidArgument && !permanentReported)
+            if (newRefusal)
             {
-                // Retrying cannot cure these (wrong credentials, feed, version or prefix): say so now, with the
-                // relay's reason, rather than after DisconnectedTimeout. The client keeps retrying: a relay may be
-                // reconfigured, and the other endpoints may differ.
-                permanentReported = true;
-                RelayClientLog.Refused(_logger, _options.ClientName, endpoint, code, detail);
-                Announce(SyncStatus.WaitForDatastore);
-                Invoke(static (s, e) => s._syncFailCallbacks?.SyncFailed(e), lastError ?? new RpcException(new Status(code, detail)));
+                // Retrying cannot cure this (credentials, feed, prefix, certificate, http vs https, no HTTP/2): say so
+                // now, with the reason, rather than after DisconnectedTimeout. The client still tries again at its
+                // longest delay once every endpoint refuses: a relay may be reconfigured, and other endpoints may differ.
+                RelayClientLog.Refused(_logger, _options.ClientName, refusal!.Message);
+                if (allRefused)
+                {
+                    Announce(SyncStatus.WaitForDatastore);
+                }
+
+                Invoke(static (s, e) => s._syncFailCallbacks?.SyncFailed(e), refusal);
             }
-            else if (disconnected > _options.DisconnectedTimeout && Status != SyncStatus.WaitForDatastore)
+            else if (refusal is null && disconnected > _options.DisconnectedTimeout && Status != SyncStatus.WaitForDatastore)
             {
                 RelayClientLog.Disconnected(_logger, _options.ClientName, disconnected);
                 Announce(SyncStatus.WaitForDatastore);
-                Invoke(static (s, e) => s._syncFailCallbacks?.SyncFailed(e), lastError ?? new RpcException(new Status(code, detail)));
+                Invoke(static (s, e) => s._syncFailCallbacks?.SyncFailed(e), lastError);
             }
 
             try
@@ -210,8 +226,11 @@ public sealed class RelaySyncer : ISyncer
         // The first retry after a good session goes straight to the next relay; after that, exponential with "equal
         // jitter" (half fixed, half random) so that a fleet cut off together does not come back together.
         double ceiling = Math.Min(_options.MaxReconnectDelay.TotalMilliseconds, _options.MinReconnectDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 30)));
-        return TimeSpan.FromMilliseconds((ceiling / 2) + (Random.Shared.NextDouble() * ceiling / 2));
+        return Jitter(TimeSpan.FromMilliseconds(ceiling));
     }
+
+    private static TimeSpan Jitter(TimeSpan ceiling) =>
+        TimeSpan.FromMilliseconds((ceiling.TotalMilliseconds / 2) + (Random.Shared.NextDouble() * ceiling.TotalMilliseconds / 2));
 
     private async Task RunConnectionAsync(int index, Session session, CancellationToken token)
     {

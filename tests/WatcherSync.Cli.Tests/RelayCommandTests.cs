@@ -96,7 +96,7 @@ public sealed class RelayCommandTests
         result.Error.Should().Contain("--relay");
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -44,7 +44,7 @@ internal sealed class MirrorRun
     {
         if (_relay is { } relay)
         {
-            using var relaySink = new MirrorSink(_console, _mode, _clock);
+            using var relaySink = new MirrorSink(_console, _mode, _clock, relay.Endpoints.Count);
             var relaySyncer = new RelaySyncer(relay.CreateOptions(_prefix, _options), relaySink);
             return await RunSyncerAsync(relaySyncer, () => relaySyncer.Status, relaySink, cancellationToken);
         }
@@ -72,18 +72,25 @@ internal sealed class MirrorRun
     {
         await using (syncer)
         {
+            // A refusal by every relay ends the command at once: retrying cannot cure it.
+            using var refused = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _ = sink.Refused.ContinueWith(static (_, state) => ((CancellationTokenSource)state!).Cancel(), refused, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             syncer.Start();
             try
             {
-                int keys = await WaitForFirstInSyncAsync(sink, status, cancellationToken);
+                int keys = await WaitForFirstInSyncAsync(sink, status, refused.Token);
                 if (_mode == MirrorMode.Count)
                 {
                     await _console.Out.WriteLineAsync(keys.ToString(CultureInfo.InvariantCulture));
                     return ExitCodes.Success;
                 }
 
-                await FollowAsync(sink, cancellationToken);
+                await FollowAsync(sink, refused.Token);
                 return ExitCodes.Success;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && sink.Refused.IsCompletedSuccessfully)
+            {
+                throw new CliException(sink.Refused.Result.Message, sink.Refused.Result);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && _mode != MirrorMode.Count)
             {

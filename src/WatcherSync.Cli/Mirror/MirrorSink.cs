@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using WatcherSync.Relay;
 
 namespace WatcherSync.Cli.Mirror;
 
@@ -7,7 +8,8 @@ namespace WatcherSync.Cli.Mirror;
 /// The mirror's syncer callbacks: keeps the set of keys (for the count and the table) and the latest changes,
 /// prints updates as JSON lines in <see cref="MirrorMode.JsonLines"/> mode (one write per batch), and reports status
 /// changes on standard error. Called only from the syncer's single callback loop; the table reads it from another
-/// thread under the lock.
+/// thread under the lock. With relays, it also keeps the set of relays that refused the subscription since the last
+/// InSync: once every one has, <see cref="Refused"/> completes (retrying cannot help; the command ends).
 /// </summary>
 internal sealed class MirrorSink : ISyncerCallbacks, ISyncFailCallbacks, IDisposable
 {
@@ -22,12 +24,20 @@ internal sealed class MirrorSink : ISyncerCallbacks, ISyncFailCallbacks, IDispos
     private readonly Queue<(TimeSpan At, Update Update)> _recent = new();
     private readonly TaskCompletionSource<int> _inSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _outputClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<RelayRefusedException> _refused = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly HashSet<Uri> _refusedBy = [];
+    private readonly int _relays;
     private SyncStatus _status = SyncStatus.WaitForDatastore;
     private long _updates;
     private bool _closed;
 
-    public MirrorSink(CliConsole console, MirrorMode mode, Stopwatch clock)
+    /// <param name="console">Where to print.</param>
+    /// <param name="mode">What to print.</param>
+    /// <param name="clock">The run's clock, for the times printed.</param>
+    /// <param name="relays">How many relays the syncer may use (0 for etcd).</param>
+    public MirrorSink(CliConsole console, MirrorMode mode, Stopwatch clock, int relays = 0)
     {
+        _relays = relays;
         _console = console;
         _mode = mode;
         _clock = clock;
@@ -38,6 +48,9 @@ internal sealed class MirrorSink : ISyncerCallbacks, ISyncFailCallbacks, IDispos
 
     /// <summary>Gets a task that completes when standard output can no longer be written (a closed pipe).</summary>
     public Task OutputClosed => _outputClosed.Task;
+
+    /// <summary>Gets a task that completes with the last refusal once every relay has refused the subscription.</summary>
+    public Task<RelayRefusedException> Refused => _refused.Task;
 
     public SyncStatus Status
     {
@@ -93,6 +106,10 @@ internal sealed class MirrorSink : ISyncerCallbacks, ISyncFailCallbacks, IDispos
 
             _status = status;
             count = _keys.Count;
+            if (status == SyncStatus.InSync)
+            {
+                _refusedBy.Clear();
+            }
         }
 
         // The table shows the status itself, and --count prints nothing but the number.
@@ -155,6 +172,22 @@ internal sealed class MirrorSink : ISyncerCallbacks, ISyncFailCallbacks, IDispos
     public void SyncFailed(Exception error)
     {
         ArgumentNullException.ThrowIfNull(error);
+        if (error is RelayRefusedException refusal && _relays > 0)
+        {
+            bool everyRelay;
+            lock (_sync)
+            {
+                _refusedBy.Add(refusal.Endpoint);
+                everyRelay = _refusedBy.Count >= _relays;
+            }
+
+            if (everyRelay)
+            {
+                _refused.TrySetResult(refusal);
+                return;
+            }
+        }
+
         _console.Error.WriteLine("watchersync: still trying: " + CliErrors.Describe(error));
     }
 

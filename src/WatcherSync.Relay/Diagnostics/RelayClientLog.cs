@@ -27,6 +27,6 @@ internal static partial class RelayClientLog
     [LoggerMessage(7105, LogLevel.Warning, "Relay client {Client}: the relay at {Endpoint} went silent for {Silence}; dropping it")]
     public static partial void Silent(ILogger logger, string client, Uri endpoint, TimeSpan silence);
 
-    [LoggerMessage(7106, LogLevel.Error, "Relay client {Client}: the relay at {Endpoint} refused the subscription: {Code} {Detail}; retrying will not help until the client or the relay is reconfigured")]
-    public static partial void Refused(ILogger logger, string client, Uri endpoint, StatusCode code, string detail);
+    [LoggerMessage(7106, LogLevel.Error, "Relay client {Client}: {Refusal} Retrying will not help until the client or the relay is reconfigured; once every relay refuses, the client tries again only every MaxReconnectDelay")]
+    public static partial void Refused(ILogger logger, string client, string refusal);
 }

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using WatcherSync.Relay.Server;
 
 namespace WatcherSync.Relay.Tests;
@@ -33,13 +34,23 @@ internal sealed class TestRelay : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestRelay> StartAsync(Action<RelayServerOptions> configure, int port = 0, X509Certificate2? serverCertificate = null)
+    /// <param name="configure">The relay's options.</param>
+    /// <param name="port">The port to listen on; 0 for a free one.</param>
+    /// <param name="serverCertificate">The certificate to serve TLS with; null for plain HTTP/2 (h2c).</param>
+    /// <param name="protocols">What the endpoint speaks (a relay needs HTTP/2; tests of the misconfiguration change it).</param>
+    /// <param name="logs">Where the server's log entries go, at every level; null for none.</param>
+    public static async Task<TestRelay> StartAsync(Action<RelayServerOptions> configure, int port = 0, X509Certificate2? serverCertificate = null, HttpProtocols protocols = HttpProtocols.Http2, FakeLogCollector? logs = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(logs));
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port, listen =>
         {
-            listen.Protocols = HttpProtocols.Http2;
+            listen.Protocols = protocols;
             if (serverCertificate is not null)
             {
                 listen.UseHttps(serverCertificate, https =>
