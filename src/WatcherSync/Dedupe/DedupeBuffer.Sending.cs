@@ -160,6 +160,9 @@ public sealed partial class DedupeBuffer
                 case Exception error:
                     (sink as ISyncFailCallbacks)?.SyncFailed(error);
                     break;
+                case StoppingNotice:
+                    (sink as ISyncerStoppingCallbacks)?.OnStopping();
+                    break;
             }
         }
         catch (Exception ex)
@@ -190,6 +193,9 @@ public sealed partial class DedupeBuffer
                     break;
                 case Exception error:
                     await sink.SyncFailedAsync(error, cancellationToken).ConfigureAwait(false);
+                    break;
+                case StoppingNotice:
+                    (sink as ISyncerStoppingCallbacks)?.OnStopping();
                     break;
             }
         }

@@ -29,8 +29,10 @@ namespace WatcherSync;
 /// remove its queued parse failure: the bad write happened, and the update follows it. The sink is told
 /// <see cref="ISyncFailCallbacks.SyncFailed"/> only after <see cref="SyncStatus.WaitForDatastore"/>, never while it was
 /// last told it is in sync (see <see cref="OnConnectionRestarted"/>).</para>
+/// <para>A stop announced by the upstream (<see cref="ISyncerStoppingCallbacks.OnStopping"/>) is an item of the queue
+/// as well, never coalesced: the sink is told it after everything queued before it and before the stop's deletes.</para>
 /// </remarks>
-public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, IDisposable
+public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, ISyncerStoppingCallbacks, IDisposable
 {
     /// <summary>The key map is rebuilt once it has held this many keys and then lost three quarters of them.</summary>
     internal const int ShrinkThreshold = 4096;
@@ -201,6 +203,30 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
     {
         ArgumentNullException.ThrowIfNull(error);
         EnqueueFailure(DedupeItemKind.SyncFailed, error);
+    }
+
+    /// <summary>
+    /// Queues the upstream's stop announcement, to reach a sink that implements <see cref="ISyncerStoppingCallbacks"/>
+    /// after everything queued before it, so that it can tell the stop's deletes that follow from real deletes.
+    /// </summary>
+    public void OnStopping()
+    {
+        TaskCompletionSource? wake;
+        lock (_sync)
+        {
+            if (_stopped || _completed)
+            {
+                return;
+            }
+
+            DedupeEntry node = _queue.Rent();
+            node.Kind = DedupeItemKind.Stopping;
+            node.Failure = StoppingNotice.Instance;
+            _queue.Append(node);
+            wake = TakeWaiter();
+        }
+
+        wake?.TrySetResult();
     }
 
     /// <summary>Queues <paramref name="updates"/>, keyed by <see cref="IKey.DefaultPath"/>.</summary>

@@ -64,4 +64,17 @@ internal enum DedupeItemKind : byte
 
     /// <summary>A lost datastore (<see cref="ISyncFailCallbacks"/>).</summary>
     SyncFailed,
+
+    /// <summary>The upstream is stopping: what follows is its stop, not real deletes (<see cref="ISyncerStoppingCallbacks"/>).</summary>
+    Stopping,
+}
+
+/// <summary>The item a <see cref="DedupeItemKind.Stopping"/> node carries to the sink.</summary>
+internal sealed class StoppingNotice
+{
+    public static readonly StoppingNotice Instance = new();
+
+    private StoppingNotice()
+    {
+    }
 }

@@ -1,5 +1,6 @@
 using FluentAssertions;
 using WatcherSync.InMemory;
+using WatcherSync.Testing;
 using Xunit;
 
 namespace WatcherSync.Tests.Syncing;
@@ -38,41 +39,5 @@ public sealed class WatcherSyncerStopTests
         await syncer.StopAsync();
 
         sink.Calls.Should().Equal("ResyncInProgress", "New /pods/a", "InSync", "Stopping");
-    }
-
-    private sealed class StoppingAwareSink : ISyncerCallbacks, ISyncerStoppingCallbacks
-    {
-        private readonly List<string> _calls = [];
-
-        public IReadOnlyList<string> Calls
-        {
-            get
-            {
-                lock (_calls)
-                {
-                    return [.. _calls];
-                }
-            }
-        }
-
-        public void OnStatusUpdated(SyncStatus status) => Add(status.ToString());
-
-        public void OnUpdates(IReadOnlyList<Update> updates)
-        {
-            foreach (Update update in updates)
-            {
-                Add($"{update.UpdateType} {update.KVPair.Key.DefaultPath}");
-            }
-        }
-
-        public void OnStopping() => Add("Stopping");
-
-        private void Add(string call)
-        {
-            lock (_calls)
-            {
-                _calls.Add(call);
-            }
-        }
     }
 }
