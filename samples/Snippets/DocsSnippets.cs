@@ -31,8 +31,8 @@ public static class DocsSnippets
             .UseEtcd(o => o.Endpoints.Add("http://127.0.0.1:2379"))   // default: UseInMemoryBackend()
             .AddPrefix("/registry/pods/")
             .AddResourceType(new ResourceType(new PrefixListOptions("/registry/nodes/"), new MyProcessor()))
-            .AddSink<AuditSink>()                                        // called on the syncer's loop
-            .AddBufferedSink<SlowSink>(b => b.BatchSize = 500);          // behind a DedupeBuffer of its own
+            .AddSink<AuditSink>()                                        // behind a DedupeBuffer of its own
+            .AddBufferedSink<SlowSink>(b => b.BatchSize = 500);          // the same, its failure stops the host
         // end
     }
 

@@ -17,12 +17,6 @@ internal static partial class HostingLog
     [LoggerMessage(5003, LogLevel.Critical, "Buffered sink {Sink} failed; the WatcherSync hosted service stops")]
     public static partial void BufferedSinkFailed(ILogger logger, string sink, Exception error);
 
-    [LoggerMessage(5004, LogLevel.Warning, "Syncer {Syncer} aborted: what {Buffers} buffered sinks had not been given yet is dropped")]
+    [LoggerMessage(5004, LogLevel.Warning, "Syncer {Syncer} aborted: what {Buffers} sinks had not been given yet is dropped")]
     public static partial void Aborted(ILogger logger, string syncer, int buffers);
-
-    [LoggerMessage(5005, LogLevel.Warning, "Syncer {Syncer} abandoned after the host's shutdown timeout: its stop is not awaited (a direct sink may be stuck in a call); the stop's deletes are not guaranteed to reach the direct sinks")]
-    public static partial void Abandoned(ILogger logger, string syncer);
-
-    [LoggerMessage(5006, LogLevel.Error, "Syncer {Syncer} failed while stopping after it was abandoned")]
-    public static partial void AbandonedStopFailed(ILogger logger, string syncer, Exception error);
 }

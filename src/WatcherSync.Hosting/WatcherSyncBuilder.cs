@@ -74,9 +74,11 @@ public sealed class WatcherSyncBuilder
     }
 
     /// <summary>
-    /// Adds a sink, resolved from the service provider (registered as a singleton when it is not already), called
-    /// directly on the syncer's loop. It may also implement <see cref="ISyncerParseFailCallbacks"/> and
-    /// <see cref="ISyncFailCallbacks"/>.
+    /// Adds a sink, resolved from the service provider (registered as a singleton when it is not already): a handler of
+    /// the shared syncer, behind a <see cref="DedupeBuffer"/> of its own with the default options, called from its own
+    /// send loop, so it never holds up the syncer or another sink. It may also implement
+    /// <see cref="ISyncerParseFailCallbacks"/>, <see cref="ISyncFailCallbacks"/> and <see cref="ISyncerStoppingCallbacks"/>.
+    /// If it throws, the failure is logged and it gets the next batch.
     /// </summary>
     /// <typeparam name="TSink">The sink type.</typeparam>
     /// <returns>This builder.</returns>
@@ -87,7 +89,7 @@ public sealed class WatcherSyncBuilder
         return AddSink(static sp => sp.GetRequiredService<TSink>());
     }
 
-    /// <summary>Adds a sink made by <paramref name="factory"/>, called directly on the syncer's loop.</summary>
+    /// <summary>Adds a sink made by <paramref name="factory"/>, behind a <see cref="DedupeBuffer"/> of its own (see <see cref="AddSink{TSink}"/>).</summary>
     /// <param name="factory">Makes the sink, once, when the syncer is created.</param>
     /// <returns>This builder.</returns>
     public WatcherSyncBuilder AddSink(Func<IServiceProvider, ISyncerCallbacks> factory)
@@ -98,9 +100,8 @@ public sealed class WatcherSyncBuilder
     }
 
     /// <summary>
-    /// Adds a sink behind a <see cref="DedupeBuffer"/> of its own: the syncer never waits for it, and updates that
-    /// pile up are coalesced per key. The sink is called on a task of its own. If it throws, the hosted service fails
-    /// (and by default the host stops).
+    /// Adds a sink behind a <see cref="DedupeBuffer"/> of its own, configured: as <see cref="AddSink{TSink}"/>, except
+    /// that if it throws, the hosted service fails (and by default the host stops).
     /// </summary>
     /// <typeparam name="TSink">The sink type, resolved from the service provider (registered as a singleton when it is not already).</typeparam>
     /// <param name="configure">Configures the buffer; null for its defaults. The logger and meter factories, when left null, come from the service provider.</param>

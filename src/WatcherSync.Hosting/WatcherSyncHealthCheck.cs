@@ -4,8 +4,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace WatcherSync.Hosting;
 
 /// <summary>
-/// The health of the hosted syncer: Healthy when in sync, Degraded while a resync is in progress or the datastore
-/// has been unreachable for <see cref="WatcherSyncOptions.UnreachableDegradedAfter"/>, and the
+/// The health of the hosted syncer: Healthy when in sync and every sink has been given the whole picture once,
+/// Degraded while a resync is in progress, while a sink has not yet synced, or while the datastore has been unreachable for <see cref="WatcherSyncOptions.UnreachableDegradedAfter"/>, and the
 /// registration's failure status while it waits for the datastore, when the datastore has gone unheard for longer
 /// than the backend's watchdog allows (the watch stream is dead), when it is not running, or when a buffered sink
 /// failed.
@@ -28,6 +28,8 @@ internal sealed class WatcherSyncHealthCheck(WatcherSyncPipeline pipeline) : IHe
             ["status"] = snapshot.Status.ToString(),
             ["keys"] = snapshot.Keys,
             ["timeSinceLastEvent"] = snapshot.TimeSinceLastEvent,
+            ["sinks"] = snapshot.Sinks,
+            ["sinksSynced"] = snapshot.SinksSynced,
         };
         if (snapshot.MaxEventAge is { } max)
         {
@@ -68,9 +70,18 @@ internal sealed class WatcherSyncHealthCheck(WatcherSyncPipeline pipeline) : IHe
             }
         }
 
-        return snapshot.Status == SyncStatus.InSync
-            ? HealthCheckResult.Healthy("In sync.", data)
-            : HealthCheckResult.Degraded("Resync in progress.", data: data);
+        if (snapshot.Status != SyncStatus.InSync)
+        {
+            return HealthCheckResult.Degraded("Resync in progress.", data: data);
+        }
+
+        // Each sink has a buffer of its own: the syncer can be in sync while a slow sink has not been given the whole
+        // picture yet. A sink that has synced once stays synced (later lag is a buffer's normal state).
+        return snapshot.SinksSynced < snapshot.Sinks
+            ? HealthCheckResult.Degraded(
+                string.Create(CultureInfo.InvariantCulture, $"In sync; {snapshot.Sinks - snapshot.SinksSynced} of {snapshot.Sinks} sinks have not been given the whole picture yet."),
+                data: data)
+            : HealthCheckResult.Healthy("In sync.", data);
     }
 }
 
@@ -84,4 +95,6 @@ internal readonly record struct WatcherSyncHealthSnapshot(
     TimeSpan? MaxEventAge,
     Exception? Fault,
     TimeSpan? UnreachableFor = null,
-    TimeSpan UnreachableDegradedAfter = default);
+    TimeSpan UnreachableDegradedAfter = default,
+    int Sinks = 0,
+    int SinksSynced = 0);

@@ -4,7 +4,7 @@ namespace WatcherSync.Hosting;
 
 /// <summary>
 /// Runs the hosted syncer for the host's lifetime: starts it (with the send loops of its buffered sinks) when the host
-/// starts, and stops it when the host stops. A buffered sink that fails ends the service with its exception.
+/// starts, and stops it when the host stops. A sink added with AddBufferedSink that throws ends the service with its exception.
 /// </summary>
 internal sealed class WatcherSyncHostedService(WatcherSyncPipeline pipeline) : BackgroundService
 {
@@ -33,9 +33,8 @@ internal sealed class WatcherSyncHostedService(WatcherSyncPipeline pipeline) : B
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                // Abandon: the buffers drop what is left, nothing waits for a stuck sink (buffered or direct), and
-                // disposing the pipeline returns without awaiting the syncer's stop (a fault of it is logged).
-                pipeline.Abandon();
+                // Abort: the buffers drop what is left and nothing waits for a sink stuck in a call.
+                _ = pipeline.Abort();
                 throw;
             }
         }

@@ -8,26 +8,28 @@ using WatcherSync.InMemory;
 namespace WatcherSync.Hosting;
 
 /// <summary>
-/// The hosted syncer with its sinks and the dedupe buffers in front of the buffered ones: built once per service
+/// The hosted syncer: one <see cref="SharedWatcherSyncer"/> with every registered sink as a handler behind a
+/// <see cref="DedupeBuffer"/> of its own, so no sink ever holds up the syncer or another sink. Built once per service
 /// provider, started and stopped by <see cref="WatcherSyncHostedService"/>, observed by the health check.
 /// </summary>
+/// <remarks>
+/// State, guarded by <c>_sync</c>: <c>_state</c> moves Created → Running → Stopped (or Created → Stopped) and never
+/// back. <c>_handlers</c> is empty until <see cref="Start"/> adds one per sink, then fixed. <c>_stopping</c> is set once,
+/// by the first stop (drain or abort). Neither stop ever waits for a sink stuck in a call except the drain, which the
+/// host cuts short with an abort when its shutdown timeout runs out.
+/// </remarks>
 internal sealed class WatcherSyncPipeline : IAsyncDisposable
 {
     private readonly ILogger _logger;
-    private readonly List<(DedupeBuffer Buffer, ISyncerCallbacks Sink)> _buffered = [];
+    private readonly List<(HostedSink Sink, SyncerHandlerOptions Options)> _sinks = [];
+    private readonly List<SyncerHandlerRegistration> _handlers = [];
     private readonly TaskCompletionSource _sinkFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _sync = new();
     private readonly TimeSpan _unreachableDegradedAfter;
     private readonly string _backendName;
     private readonly int _resourceTypeCount;
-    private readonly int _sinkCount;
-    private Task _sendLoops = Task.CompletedTask;
     private Task? _stopping;
     private PipelineState _state;
-
-    // Set once by Abandon (under _sync), never cleared: the host gave up stopping, so DisposeAsync does not await the
-    // syncer's stop, which a direct sink stuck in a call holds for as long as the call lasts.
-    private bool _abandoned;
 
     public WatcherSyncPipeline(IServiceProvider services, IOptions<WatcherSyncOptions> options, IOptions<WatcherSyncRegistrations> registrations)
     {
@@ -43,44 +45,41 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
             .. settings.Prefixes.Select(static p => new ResourceType(new PrefixListOptions(p))),
         ];
 
-        var targets = new List<FanOutTarget>(registered.Sinks.Count);
         foreach (SinkRegistration registration in registered.Sinks)
         {
-            ISyncerCallbacks sink = registration.Factory(services);
-            if (!registration.Buffered)
+            var handlerOptions = new SyncerHandlerOptions
             {
-                targets.Add(new FanOutTarget(sink, sink));
-                continue;
-            }
-
-            var bufferOptions = new DedupeBufferOptions
-            {
-                LoggerFactory = settings.Syncer.LoggerFactory,
-                MeterFactory = settings.Syncer.MeterFactory,
+                Buffer = new DedupeBufferOptions
+                {
+                    LoggerFactory = settings.Syncer.LoggerFactory,
+                    MeterFactory = settings.Syncer.MeterFactory,
+                },
             };
-            registration.ConfigureBuffer?.Invoke(bufferOptions);
-            var buffer = new DedupeBuffer(bufferOptions);
-            _buffered.Add((buffer, sink));
-            targets.Add(new FanOutTarget(buffer, sink));
+            registration.ConfigureBuffer?.Invoke(handlerOptions.Buffer);
+            var sink = new HostedSink(registration.Factory(services), registration.Buffered, _logger, ex => _sinkFailed.TrySetException(ex));
+            _sinks.Add((sink, handlerOptions));
         }
 
-        Syncer = new WatcherSyncer(backend, resourceTypes, new FanOutCallbacks(targets, _logger), settings.Syncer);
+        Shared = new SharedWatcherSyncer(backend, resourceTypes, settings.Syncer);
         SyncerName = settings.Syncer.Name;
         MaxEventAge = ResolveMaxEventAge(settings.MaxEventAge, backend, services);
         _unreachableDegradedAfter = settings.UnreachableDegradedAfter;
         _backendName = backend.GetType().Name;
         _resourceTypeCount = resourceTypes.Length;
-        _sinkCount = targets.Count;
     }
 
-    public WatcherSyncer Syncer { get; }
+    /// <summary>Gets the shared syncer: the application may add handlers of its own at run time.</summary>
+    public SharedWatcherSyncer Shared { get; }
+
+    /// <summary>Gets the one syncer that lists and watches the datastore.</summary>
+    public WatcherSyncer Syncer => Shared.Syncer;
 
     public string SyncerName { get; }
 
     /// <summary>Gets how long the datastore may go unheard before the stream counts as dead; null for no limit.</summary>
     public TimeSpan? MaxEventAge { get; }
 
-    /// <summary>Gets a task that fails when a buffered sink fails (and never completes otherwise).</summary>
+    /// <summary>Gets a task that fails when a sink whose failure ends the service throws (and never completes otherwise).</summary>
     public Task SinkFailure => _sinkFailed.Task;
 
     public PipelineState State
@@ -94,7 +93,7 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the buffers' send loops, then the syncer.</summary>
+    /// <summary>Adds every sink as a handler (each starts its own send loop), then starts the syncer.</summary>
     public void Start()
     {
         lock (_sync)
@@ -105,15 +104,20 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
             }
 
             _state = PipelineState.Running;
-            HostingLog.Starting(_logger, SyncerName, _backendName, _resourceTypeCount, _sinkCount);
-            _sendLoops = Task.WhenAll(_buffered.Select(b => Task.Run(() => SendAsync(b.Buffer, b.Sink))));
-            Syncer.Start();
+            HostingLog.Starting(_logger, SyncerName, _backendName, _resourceTypeCount, _sinks.Count);
+            foreach ((HostedSink sink, SyncerHandlerOptions options) in _sinks)
+            {
+                _handlers.Add(Shared.AddHandler(sink, options));
+            }
+
+            Shared.Start();
         }
     }
 
     /// <summary>
-    /// The drain stop: stops the syncer (which reports every key it held as deleted), then lets the buffers hand what
-    /// they hold to their sinks and end. It takes as long as the sinks take. Safe to call more than once, and
+    /// The drain stop: stops the syncer (each sink that implements <see cref="ISyncerStoppingCallbacks"/> is told, then,
+    /// unless <see cref="WatcherSyncerOptions.DeleteOnStop"/> is off, every key is reported deleted), then lets every
+    /// sink's buffer hand it what it holds. It takes as long as the slowest sink takes. Safe to call more than once, and
     /// <see cref="Abort"/> may cut it short.
     /// </summary>
     public Task StopAsync()
@@ -132,13 +136,14 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
     }
 
     /// <summary>
-    /// The abort stop: stops the buffers at once (what they hold is dropped, and a send loop ends as soon as the sink
-    /// call in progress returns) and the syncer, without waiting for any buffered sink. Returns the syncer's stop (its
-    /// deletes still reach the direct sinks; the stopped buffers ignore them). Safe to call more than once, also during
-    /// a drain, which it cuts short.
+    /// The abort stop: stops every sink's buffer at once (what it holds is dropped; its send loop ends as soon as the
+    /// call in progress, if any, returns, and nothing waits for that) and the syncer. Returns the syncer's stop, which no
+    /// sink can hold up: sinks are never called on the syncer's loop. Safe to call more than once, also during a drain,
+    /// which it cuts short.
     /// </summary>
     public Task Abort()
     {
+        SyncerHandlerRegistration[] handlers;
         lock (_sync)
         {
             if (_state != PipelineState.Stopped)
@@ -146,13 +151,15 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
                 _state = PipelineState.Stopped;
                 _stopping ??= Task.CompletedTask;
             }
+
+            handlers = [.. _handlers];
         }
 
         int dropping = 0;
-        foreach ((DedupeBuffer buffer, _) in _buffered)
+        foreach (SyncerHandlerRegistration handler in handlers)
         {
-            dropping += buffer.QueueLength > 0 ? 1 : 0;
-            buffer.Stop();
+            dropping += handler.Handler.Buffer.QueueLength > 0 ? 1 : 0;
+            handler.Handler.Buffer.Stop();
         }
 
         if (dropping > 0)
@@ -160,69 +167,13 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
             HostingLog.Aborted(_logger, SyncerName, dropping);
         }
 
+        // Ends each handler when its call in progress returns; not awaited, so a stuck sink holds nothing up.
+        _ = Shared.StopAsync();
         return Syncer.StopAsync();
     }
 
-    /// <summary>
-    /// The host's shutdown timeout ran out: aborts, and abandons the syncer's stop. A direct sink runs on the syncer's
-    /// loop, so one stuck in a call holds the stop until the call returns; nothing awaits it any more (a fault of it is
-    /// logged), <see cref="DisposeAsync"/> returns at once, and the stop's deletes reach the direct sinks only if and
-    /// when the stuck call returns. Safe to call more than once.
-    /// </summary>
-    public void Abandon()
-    {
-        lock (_sync)
-        {
-            if (_abandoned)
-            {
-                return;
-            }
-
-            _abandoned = true;
-        }
-
-        Task stop = Abort();
-        if (!stop.IsCompleted)
-        {
-            HostingLog.Abandoned(_logger, SyncerName);
-        }
-
-        _ = stop.ContinueWith(
-            static (t, state) =>
-            {
-                var pipeline = (WatcherSyncPipeline)state!;
-                HostingLog.AbandonedStopFailed(pipeline._logger, pipeline.SyncerName, t.Exception!.InnerException ?? t.Exception);
-            },
-            this,
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-    }
-
-    /// <summary>
-    /// Abort, then await the syncer's stop (unless <see cref="Abandon"/> gave it up): returns however long a buffered
-    /// sink stays stuck in a call (its send loop is not awaited; it ends by itself when the call returns, and delivers
-    /// nothing more). After <see cref="Abandon"/> it returns at once even when a direct sink is stuck.
-    /// </summary>
-    public async ValueTask DisposeAsync()
-    {
-        Task stop = Abort();
-        bool abandoned;
-        lock (_sync)
-        {
-            abandoned = _abandoned;
-        }
-
-        if (!abandoned)
-        {
-            await stop.ConfigureAwait(false);
-        }
-
-        foreach ((DedupeBuffer buffer, _) in _buffered)
-        {
-            buffer.Dispose();
-        }
-    }
+    /// <summary>Aborts, then awaits the syncer's stop: returns promptly however long a sink stays stuck in a call.</summary>
+    public async ValueTask DisposeAsync() => await Abort().ConfigureAwait(false);
 
     /// <summary>A snapshot for the health check.</summary>
     public WatcherSyncHealthSnapshot Snapshot() => new(
@@ -234,7 +185,9 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
         MaxEventAge,
         _sinkFailed.Task.Exception?.InnerException,
         Syncer.DatastoreUnreachableFor,
-        _unreachableDegradedAfter);
+        _unreachableDegradedAfter,
+        _sinks.Count,
+        SinksSynced());
 
     private static TimeSpan? ResolveMaxEventAge(TimeSpan? configured, IBackendClient backend, IServiceProvider services)
     {
@@ -252,31 +205,17 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
 
     private async Task StopRunningAsync()
     {
-        // The stop's deletes are queued in the buffers; completing (not stopping) them hands those to the buffered
-        // sinks too, so every sink ends holding nothing. A host whose shutdown timeout runs out disposes the pipeline,
-        // which stops the buffers and drops what is left.
-        await Syncer.StopAsync().ConfigureAwait(false);
-        foreach ((DedupeBuffer buffer, _) in _buffered)
-        {
-            buffer.Complete();
-        }
-
-        await _sendLoops.ConfigureAwait(false);
+        // The syncer's stop queues its announcement and deletes in every buffer; the shared syncer then completes (not
+        // stops) the buffers, so every sink is handed everything queued and ends holding nothing.
+        await Shared.StopAsync().ConfigureAwait(false);
         HostingLog.Stopped(_logger, SyncerName);
     }
 
-    private async Task SendAsync(DedupeBuffer buffer, ISyncerCallbacks sink)
+    private int SinksSynced()
     {
-        try
+        lock (_sync)
         {
-            await buffer.SendToSinkForeverAsync(sink).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // The failure is handed to the hosted service through SinkFailure.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            HostingLog.BufferedSinkFailed(_logger, sink.GetType().Name, ex);
-            _sinkFailed.TrySetException(ex);
+            return _handlers.Count(static h => h.HasSynced);
         }
     }
 }

@@ -93,6 +93,7 @@ public static class WatcherSyncServiceCollectionExtensions
 
         services.TryAddSingleton<WatcherSyncPipeline>();
         services.TryAddSingleton(static sp => sp.GetRequiredService<WatcherSyncPipeline>().Syncer);
+        services.TryAddSingleton(static sp => sp.GetRequiredService<WatcherSyncPipeline>().Shared);
         services.AddHostedService<WatcherSyncHostedService>();
     }
 }

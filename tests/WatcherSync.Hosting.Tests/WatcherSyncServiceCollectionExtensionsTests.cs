@@ -136,6 +136,30 @@ public sealed class WatcherSyncServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public async Task HostStart_NegativeUnreachableDegradedAfterFromConfiguration_FailsValidationNamingIt()
+    {
+        // A review saw ArgumentNullException ('source') here: it came from the test's host.StopAsync() after the failed
+        // start (see the end of this test), not from the validation, which names the option.
+        HostApplicationBuilder builder = TestHost.Builder(new Dictionary<string, string?>
+        {
+            ["WatcherSync:Prefixes:0"] = "/app/",
+            ["WatcherSync:UnreachableDegradedAfter"] = "-00:00:05",
+        });
+        builder.Services.AddWatcherSync(builder.Configuration.GetSection("WatcherSync")).AddSink<RecordingCallbacks>();
+        using IHost host = builder.Build();
+
+        Func<Task> start = () => host.StartAsync();
+        OptionsValidationException error = (await start.Should().ThrowAsync<OptionsValidationException>()).Which;
+        error.Failures.Should().ContainSingle().Which.Should().Contain("WatcherSync:UnreachableDegradedAfter: must not be negative");
+        host.Services.GetRequiredService<RecordingCallbacks>().Calls.Should().BeEmpty();
+
+        // A host whose start failed is disposed, not stopped: Microsoft.Extensions.Hosting's Host.StopAsync then throws
+        // ArgumentNullException ('source') from its list of hosted services, which a failed start never assigned.
+        Func<Task> stop = () => host.StopAsync();
+        (await stop.Should().ThrowAsync<ArgumentNullException>()).Which.ParamName.Should().Be("source");
+    }
+
+    [Fact]
     public async Task HostStart_OverlappingPrefixes_FailsWithAClearErrorBeforeAnythingStarts()
     {
         HostApplicationBuilder builder = TestHost.Builder();

@@ -11,7 +11,7 @@ namespace WatcherSync;
 /// ends before that. <c>_pump</c> is null until <see cref="Start"/>; <c>_removal</c> is set once (the first removal),
 /// after which the buffer takes no more input.
 /// </remarks>
-internal sealed class SharedHandler : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks
+internal sealed class SharedHandler : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, ISyncerStoppingCallbacks
 {
     private readonly ISyncerCallbacks _callbacks;
     private readonly ILogger _logger;
@@ -68,6 +68,8 @@ internal sealed class SharedHandler : ISyncerCallbacks, ISyncerParseFailCallback
     void ISyncerParseFailCallbacks.ParseFailed(string rawKey, string? rawValue) => (_callbacks as ISyncerParseFailCallbacks)?.ParseFailed(rawKey, rawValue);
 
     void ISyncFailCallbacks.SyncFailed(Exception error) => (_callbacks as ISyncFailCallbacks)?.SyncFailed(error);
+
+    void ISyncerStoppingCallbacks.OnStopping() => (_callbacks as ISyncerStoppingCallbacks)?.OnStopping();
 
     private async Task EndCoreAsync()
     {

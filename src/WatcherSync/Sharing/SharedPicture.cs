@@ -19,7 +19,7 @@ namespace WatcherSync;
 /// handler is added and the list only empties.</item>
 /// </list>
 /// </remarks>
-internal sealed class SharedPicture(ILogger logger) : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks
+internal sealed class SharedPicture(ILogger logger) : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, ISyncerStoppingCallbacks
 {
     private readonly Lock _sync = new();
     private readonly Dictionary<string, KVPair> _picture = new(StringComparer.Ordinal);
@@ -175,6 +175,18 @@ internal sealed class SharedPicture(ILogger logger) : ISyncerCallbacks, ISyncerP
             foreach (SharedHandler handler in _handlers)
             {
                 handler.Buffer.SyncFailed(error);
+            }
+        }
+    }
+
+    /// <summary>The syncer is stopping: each handler is told so in its queue, before the stop's deletes.</summary>
+    public void OnStopping()
+    {
+        lock (_sync)
+        {
+            foreach (SharedHandler handler in _handlers)
+            {
+                handler.Buffer.OnStopping();
             }
         }
     }

@@ -33,6 +33,9 @@ public sealed class SharedWatcherSyncer : ISyncer
         _syncer = new WatcherSyncer(client, resourceTypes, _picture, options);
     }
 
+    /// <summary>Gets the one syncer the handlers share (hosting reads its health from it).</summary>
+    internal WatcherSyncer Syncer => _syncer;
+
     /// <summary>Gets the status the syncer last announced (WaitForDatastore before the first).</summary>
     public SyncStatus Status => _syncer.Status;
 
@@ -78,8 +81,9 @@ public sealed class SharedWatcherSyncer : ISyncer
     public void Start() => _syncer.Start();
 
     /// <inheritdoc />
-    /// <remarks>Stops the syncer (every handler is told every key deleted), then ends every handler once it has had
-    /// what was queued for it. Do not await it from a handler.</remarks>
+    /// <remarks>Stops the syncer (a handler that implements <see cref="ISyncerStoppingCallbacks"/> is told so first; then,
+    /// unless <see cref="WatcherSyncerOptions.DeleteOnStop"/> is off, every handler is told every key deleted), then ends
+    /// every handler once it has had what was queued for it. Do not await it from a handler.</remarks>
     public Task StopAsync()
     {
         lock (_lifecycle)

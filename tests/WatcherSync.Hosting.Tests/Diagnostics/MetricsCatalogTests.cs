@@ -33,10 +33,11 @@ public sealed class MetricsCatalogTests
         };
         listener.Start();
 
-        // A syncer creates its instruments when it starts (one never started publishes nothing).
-        WatcherSyncer syncer = provider.GetRequiredService<WatcherSyncer>();
-        syncer.Start();
-        await syncer.StopAsync();
+        // A syncer creates its instruments when it starts (one never started publishes nothing), and the hosted
+        // pipeline makes each sink's buffer when it starts.
+        WatcherSyncPipeline pipeline = provider.GetRequiredService<WatcherSyncPipeline>();
+        pipeline.Start();
+        await pipeline.StopAsync();
         await using var etcd = new EtcdBackendClient(new EtcdClientOptions { Endpoints = { "http://127.0.0.1:1" }, MeterFactory = factory });
 
         published.Should().OnlyContain(i => i.Meter.Name == WatcherSyncMeter.Name, "every component publishes on the one WatcherSync meter");

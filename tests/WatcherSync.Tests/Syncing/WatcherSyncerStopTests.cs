@@ -1,5 +1,6 @@
 using FluentAssertions;
 using WatcherSync.InMemory;
+using WatcherSync.Testing;
 using Xunit;
 
 namespace WatcherSync.Tests.Syncing;

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Logging;
+
+namespace WatcherSync.Hosting;
+
+/// <summary>
+/// A hosted sink as a handler of the shared syncer: forwards each call to the sink (the optional callbacks only when
+/// the sink implements them) and applies the registration's failure rule. An <c>AddSink</c> sink that throws is
+/// logged (5002) and gets the next call; an <c>AddBufferedSink</c> sink that throws fails the hosted service (5003)
+/// and gets no more calls. Calls come from the handler's own send loop, one at a time.
+/// </summary>
+internal sealed class HostedSink(ISyncerCallbacks sink, bool failureEndsService, ILogger logger, Action<Exception> fail)
+    : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, ISyncerStoppingCallbacks
+{
+    // Set once, on the send loop, when a sink whose failure ends the service has thrown; it is not called again.
+    private bool _failed;
+
+    public ISyncerCallbacks Sink => sink;
+
+    public void OnStatusUpdated(SyncStatus status) => Call(nameof(OnStatusUpdated), static (s, a) => s.OnStatusUpdated(a), status);
+
+    public void OnUpdates(IReadOnlyList<Update> updates) => Call(nameof(OnUpdates), static (s, a) => s.OnUpdates(a), updates);
+
+    public void ParseFailed(string rawKey, string? rawValue)
+    {
+        if (sink is ISyncerParseFailCallbacks parse)
+        {
+            Call(nameof(ParseFailed), (_, _) => parse.ParseFailed(rawKey, rawValue), 0);
+        }
+    }
+
+    public void SyncFailed(Exception error)
+    {
+        if (sink is ISyncFailCallbacks)
+        {
+            Call(nameof(SyncFailed), static (s, e) => ((ISyncFailCallbacks)s).SyncFailed(e), error);
+        }
+    }
+
+    public void OnStopping()
+    {
+        if (sink is ISyncerStoppingCallbacks)
+        {
+            Call(nameof(OnStopping), static (s, _) => ((ISyncerStoppingCallbacks)s).OnStopping(), 0);
+        }
+    }
+
+    private void Call<T>(string callback, Action<ISyncerCallbacks, T> call, T argument)
+    {
+        if (_failed)
+        {
+            return;
+        }
+
+        try
+        {
+            call(sink, argument);
+        }
+#pragma warning disable CA1031 // A sink's bug must not stop the syncer nor the other sinks; it is logged (and may end the service).
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            if (!failureEndsService)
+            {
+                HostingLog.SinkThrew(logger, sink.GetType().Name, callback, ex);
+                return;
+            }
+
+            _failed = true;
+            HostingLog.BufferedSinkFailed(logger, sink.GetType().Name, ex);
+            fail(ex);
+        }
+    }
+}
