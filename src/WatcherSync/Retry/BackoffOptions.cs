@@ -19,7 +19,7 @@ public sealed class BackoffOptions
     /// <summary>Gets or sets how much the ceiling grows with each retry in a row. At least 1. Default: 2.</summary>
     public double Factor { get; set; } = 2.0;
 
-    /// <summary>Gets or sets the longest wait before a retry (the floor included). Default: 30 s.</summary>
+    /// <summary>Gets or sets the longest wait before a retry (the floor included); at most about 49.7 days, the longest a timer waits. Default: 30 s.</summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets how long without a retry counts as healthy: the next failure starts the growth again. Default: 2 min.</summary>
@@ -31,10 +31,15 @@ public sealed class BackoffOptions
     /// </summary>
     public Random? Random { get; set; }
 
+    /// <summary>The longest wait a timer can make (about 49.7 days): a longer delay would end the retrying loop.</summary>
+    internal static readonly TimeSpan LongestDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(InitialDelay, TimeSpan.Zero, nameof(InitialDelay));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxDelay, TimeSpan.Zero, nameof(MaxDelay));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(InitialDelay, LongestDelay, nameof(InitialDelay));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxDelay, LongestDelay, nameof(MaxDelay));
         ArgumentOutOfRangeException.ThrowIfLessThan(ResetAfter, TimeSpan.Zero, nameof(ResetAfter));
         if (double.IsNaN(Factor) || Factor < 1)
         {

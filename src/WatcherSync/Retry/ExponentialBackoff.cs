@@ -56,7 +56,9 @@ internal sealed class ExponentialBackoff
         floor = floor < TimeSpan.Zero ? TimeSpan.Zero : floor;
         double room = Math.Max(0, (_maxDelay - floor).Ticks);
         double ceiling = Math.Min(room, _initialTicks * Math.Pow(_factor, Math.Min(_attempts, MaxExponent)));
+        // The floor is another option's interval, which may be longer than a timer waits: clamped, the retry still comes.
         TimeSpan delay = floor + TimeSpan.FromTicks((long)(NextUnit() * ceiling));
+        delay = delay > BackoffOptions.LongestDelay ? BackoffOptions.LongestDelay : delay;
         _attempts = Math.Min(_attempts + 1, MaxExponent);
         _lastDrawAt = now;
         _lastDelay = delay;

@@ -56,10 +56,17 @@ internal sealed class SharedHandler : ISyncerCallbacks, ISyncerParseFailCallback
 
     void ISyncerCallbacks.OnStatusUpdated(SyncStatus status)
     {
-        _callbacks.OnStatusUpdated(status);
-        if (status == SyncStatus.InSync)
+        try
         {
-            _synced.TrySetResult();
+            _callbacks.OnStatusUpdated(status);
+        }
+        finally
+        {
+            // Told InSync even when its call threw: the buffer counts the call delivered and will not repeat it.
+            if (status == SyncStatus.InSync)
+            {
+                _synced.TrySetResult();
+            }
         }
     }
 

@@ -71,9 +71,15 @@ public sealed class SharedWatcherSyncer : ISyncer
     /// </summary>
     /// <param name="registration">The handler's registration.</param>
     /// <returns>A task that completes when the handler has had its last call.</returns>
+    /// <exception cref="ArgumentException">The registration is another shared syncer's.</exception>
     public Task RemoveHandlerAsync(SyncerHandlerRegistration registration)
     {
         ArgumentNullException.ThrowIfNull(registration);
+        if (!registration.Belongs(_picture))
+        {
+            throw new ArgumentException("The registration is another shared syncer's handler.", nameof(registration));
+        }
+
         return _picture.RemoveAsync(registration.Handler);
     }
 

@@ -22,6 +22,9 @@ public sealed class SyncerHandlerRegistration : IAsyncDisposable
 
     internal SharedHandler Handler { get; }
 
+    /// <summary>Whether this is a handler of the shared syncer whose picture is <paramref name="picture"/>.</summary>
+    internal bool Belongs(SharedPicture picture) => ReferenceEquals(_picture, picture);
+
     /// <summary>Waits until <see cref="HasSynced"/> is true.</summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task that completes once the handler has synced.</returns>

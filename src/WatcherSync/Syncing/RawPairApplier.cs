@@ -163,9 +163,10 @@ internal sealed class RawPairApplier(
                 return ex;
             }
 
-            if (shaped is null)
+            if (shaped?.Value is null)
             {
-                // Dropped: the consumer does not hold the key (a held one is deleted).
+                // Dropped (null, or a pair with no value, which is a delete everywhere else): the consumer does not
+                // hold the key (a held one is deleted).
                 ApplyDelete(pair.Key, revision);
                 return null;
             }

@@ -43,8 +43,8 @@ public sealed class WatcherSyncerOptions
     /// <summary>
     /// Gets or sets a transform applied once to each pair the syncer hands out as New or Updated, after the resource
     /// type's processor and before any callback sees it (deletes are not transformed). It returns the pair to hand out
-    /// in its place (with the same key), or null to drop it (the consumer then does not hold the key: a held one is
-    /// deleted). One that throws, or changes the key, is contained like a parse failure: the write is reported once
+    /// in its place (with the same key; the revision handed out stays the datastore's), or null, or a pair without a
+    /// value, to drop it (the consumer then does not hold the key: a held one is deleted). One that throws, or changes the key, is contained like a parse failure: the write is reported once
     /// through <see cref="ISyncerParseFailCallbacks.ParseFailed"/>, the key is deleted, and the syncer goes on. It runs on
     /// the resource type's watcher cache, one call at a time per resource type. Default: null (none).
     /// </summary>
