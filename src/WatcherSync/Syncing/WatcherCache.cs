@@ -178,8 +178,11 @@ internal sealed class WatcherCache
         _metrics.WatchRestarted(_syncerName);
         if (progressed)
         {
-            // Errors count only while the watch is stuck at one revision.
+            // Errors count only while the watch is stuck at one revision. A watch that delivered proved the datastore
+            // healthy: however it ended, the next reconnect is the first of a new run (a server that ends every stream
+            // after a while must not push the reconnects to the cap).
             _watchErrors = 0;
+            _backoff.Reset();
             EndRun(_watchFailures, "watch");
         }
 
