@@ -19,7 +19,7 @@ public static class PackageSnippets
     {
         // snippet:package_core
         await using var store = new InMemoryBackend();
-        await store.CreateAsync(new KVPair(new PathKey("/app/a"), "1"));
+        await store.CreateAsync("/app/a", "1");
 
         await using ISyncer syncer = store.CreateSyncer([new ResourceType(new PrefixListOptions("/app/"))], mySink);
         syncer.Start();   // mySink.OnStatusUpdated(ResyncInProgress), OnUpdates([New /app/a]), OnStatusUpdated(InSync), ...
