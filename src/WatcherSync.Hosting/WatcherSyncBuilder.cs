@@ -1,7 +1,5 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using WatcherSync.Etcd;
 using WatcherSync.InMemory;
 
 namespace WatcherSync.Hosting;
@@ -25,32 +23,6 @@ public sealed class WatcherSyncBuilder
             Services.Configure(configure);
         }
 
-        return this;
-    }
-
-    /// <summary>Uses etcd, configured in code. The options are checked when the host starts.</summary>
-    /// <param name="configure">Configures the client: at least <see cref="EtcdClientOptions.Endpoints"/>.</param>
-    /// <returns>This builder.</returns>
-    public WatcherSyncBuilder UseEtcd(Action<EtcdClientOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(configure);
-        Services.Configure<WatcherSyncOptions>(static o => o.Backend = WatcherSyncBackend.Etcd);
-        Services.Configure(configure);
-        return this;
-    }
-
-    /// <summary>
-    /// Uses etcd, with <see cref="EtcdClientOptions"/> bound from <paramref name="configuration"/> (for example
-    /// <c>Endpoints</c>, <c>KeyPrefix</c>, <c>Username</c>, <c>Password</c>, <c>RequestTimeout</c>). The options are
-    /// checked when the host starts.
-    /// </summary>
-    /// <param name="configuration">The configuration section of the etcd client.</param>
-    /// <returns>This builder.</returns>
-    public WatcherSyncBuilder UseEtcd(IConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        Services.Configure<WatcherSyncOptions>(static o => o.Backend = WatcherSyncBackend.Etcd);
-        Services.AddOptions<EtcdClientOptions>().Bind(configuration);
         return this;
     }
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using WatcherSync.Etcd;
 using WatcherSync.InMemory;
 
 namespace WatcherSync.Hosting;
@@ -10,8 +9,9 @@ namespace WatcherSync.Hosting;
 /// </summary>
 internal sealed class WatcherSyncOptionsValidator(
     IOptions<WatcherSyncRegistrations> registrations,
-    IOptionsMonitor<EtcdClientOptions> etcd,
-    IOptionsMonitor<InMemoryBackendOptions> inMemory) : IValidateOptions<WatcherSyncOptions>
+    IOptionsMonitor<InMemoryBackendOptions> inMemory,
+    IEnumerable<HostedBackend> backends,
+    IServiceProvider services) : IValidateOptions<WatcherSyncOptions>
 {
     public ValidateOptionsResult Validate(string? name, WatcherSyncOptions options)
     {
@@ -53,15 +53,18 @@ internal sealed class WatcherSyncOptionsValidator(
         }
 
         Check(problems, "WatcherSync:Syncer", () => (options.Syncer ?? throw new ArgumentException("must not be null.")).Validate());
-        switch (options.Backend)
+        if (options.Backend == WatcherSyncBackend.InMemory)
         {
-            case WatcherSyncBackend.Etcd:
-                // EtcdClientOptions.Validate lists every problem in one message; passwords never appear in it.
-                Check(problems, "WatcherSync:Etcd", () => etcd.CurrentValue.Validate());
-                break;
-            case WatcherSyncBackend.InMemory:
-                Check(problems, "WatcherSync:InMemory", () => inMemory.CurrentValue.Validate());
-                break;
+            Check(problems, "WatcherSync:InMemory", () => inMemory.CurrentValue.Validate());
+        }
+        else if (Enum.IsDefined(options.Backend))
+        {
+            // A backend package's check lists every problem in one message; passwords never appear in it. Without the
+            // package, making the client says which package to add (an application's own IBackendClient needs none).
+            if (backends.LastOrDefault(b => b.Backend == options.Backend) is { } backend)
+            {
+                Check(problems, $"WatcherSync:{options.Backend}", () => backend.Validate(services));
+            }
         }
 
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

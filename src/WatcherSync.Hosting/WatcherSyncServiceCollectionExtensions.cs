@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using WatcherSync;
-using WatcherSync.Etcd;
 using WatcherSync.Hosting;
 using WatcherSync.InMemory;
 
@@ -35,8 +34,8 @@ public static class WatcherSyncServiceCollectionExtensions
     /// <summary>
     /// Registers the syncer as <see cref="AddWatcherSync(IServiceCollection, Action{WatcherSyncOptions})"/> does, with
     /// its options bound from <paramref name="configuration"/> (usually the <c>WatcherSync</c> section): the
-    /// <see cref="WatcherSyncOptions"/> properties, the in-memory backend's options from its <c>InMemory</c>
-    /// subsection and etcd's from its <c>Etcd</c> subsection.
+    /// <see cref="WatcherSyncOptions"/> properties and the in-memory backend's options from its <c>InMemory</c>
+    /// subsection (etcd's, from its <c>Etcd</c> subsection, with <c>AddEtcdBackend()</c> of WatcherSync.Hosting.Etcd).
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration section.</param>
@@ -48,7 +47,7 @@ public static class WatcherSyncServiceCollectionExtensions
         AddCore(services);
         services.AddOptions<WatcherSyncOptions>().Bind(configuration);
         services.AddOptions<InMemoryBackendOptions>().Bind(configuration.GetSection("InMemory"));
-        services.AddOptions<EtcdClientOptions>().Bind(configuration.GetSection("Etcd"));
+        services.AddSingleton(new WatcherSyncConfiguration(configuration));
         return new WatcherSyncBuilder(services);
     }
 
@@ -81,19 +80,26 @@ public static class WatcherSyncServiceCollectionExtensions
         services.AddOptions<WatcherSyncRegistrations>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WatcherSyncOptions>, WatcherSyncOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<WatcherSyncOptions>, DiagnosticsPostConfigure>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<EtcdClientOptions>, DiagnosticsPostConfigure>());
 
         services.TryAddSingleton(static sp => new InMemoryBackend(sp.GetRequiredService<IOptions<InMemoryBackendOptions>>().Value));
-        services.TryAddSingleton(static sp => new EtcdBackendClient(sp.GetRequiredService<IOptions<EtcdClientOptions>>().Value));
-        services.TryAddSingleton<IBackendClient>(static sp => sp.GetRequiredService<IOptions<WatcherSyncOptions>>().Value.Backend switch
-        {
-            WatcherSyncBackend.Etcd => sp.GetRequiredService<EtcdBackendClient>(),
-            _ => sp.GetRequiredService<InMemoryBackend>(),
-        });
+        services.TryAddSingleton<IBackendClient>(static sp => CreateBackend(sp));
 
         services.TryAddSingleton<WatcherSyncPipeline>();
         services.TryAddSingleton(static sp => sp.GetRequiredService<WatcherSyncPipeline>().Syncer);
         services.TryAddSingleton(static sp => sp.GetRequiredService<WatcherSyncPipeline>().Shared);
         services.AddHostedService<WatcherSyncHostedService>();
+    }
+
+    private static IBackendClient CreateBackend(IServiceProvider services)
+    {
+        WatcherSyncBackend chosen = services.GetRequiredService<IOptions<WatcherSyncOptions>>().Value.Backend;
+        if (chosen == WatcherSyncBackend.InMemory)
+        {
+            return services.GetRequiredService<InMemoryBackend>();
+        }
+
+        HostedBackend backend = services.GetServices<HostedBackend>().LastOrDefault(b => b.Backend == chosen)
+            ?? throw new InvalidOperationException($"WatcherSync:Backend is {chosen}, which needs the WatcherSync.Hosting.{chosen} package: add it and call AddEtcdBackend() (or UseEtcd(...)) on the builder AddWatcherSync returns.");
+        return backend.Create(services);
     }
 }
