@@ -30,10 +30,10 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
     private Task? _stopping;
     private PipelineState _state;
 
-    public WatcherSyncPipeline(IServiceProvider services, IOptions<WatcherSyncOptions> options, IOptions<WatcherSyncRegistrations> registrations)
+    public WatcherSyncPipeline(IServiceProvider services, string name)
     {
-        WatcherSyncOptions settings = options.Value;
-        WatcherSyncRegistrations registered = registrations.Value;
+        WatcherSyncOptions settings = services.GetRequiredService<IOptionsMonitor<WatcherSyncOptions>>().Get(name);
+        WatcherSyncRegistrations registered = services.GetRequiredService<IOptionsMonitor<WatcherSyncRegistrations>>().Get(name);
         ILoggerFactory loggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger<WatcherSyncHostedService>();
 
