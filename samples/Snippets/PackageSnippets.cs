@@ -72,6 +72,17 @@ public static class PackageSnippets
         // end
     }
 
+    public static async Task HostingEtcdAsync(string[] args)
+    {
+        // snippet:package_hosting_etcd
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+        builder.Services.AddWatcherSync(builder.Configuration.GetSection("WatcherSync"))
+            .AddEtcdBackend()                           // etcd when "Backend": "Etcd", its options from the "Etcd" subsection
+            .AddBufferedSink<MirrorSink>();
+        await builder.Build().RunAsync();
+        // end
+    }
+
     public static void RelayServer(string[] args)
     {
         // snippet:package_relay_server
