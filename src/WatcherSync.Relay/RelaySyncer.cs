@@ -441,6 +441,9 @@ public sealed class RelaySyncer : ISyncer
         {
             throw new RelayProtocolException($"The relay at {endpoint} is at datastore revision {relay}{where}, behind the {seen} this client already holds; trying another.");
         }
+
+        // Taken although behind (a datastore reset): the revisions of the deletes seen before count no more.
+        _picture.ForgetDeleteRevisions();
     }
 
     /// <summary>Where the relay of <paramref name="welcome"/> is behind what the consumer holds: its revision, the consumer's, and which prefix; null when it is not.</summary>
