@@ -509,6 +509,13 @@ internal sealed class WatcherCache
                     }
 
                     _contact.Heard();
+                    if (_watchFailures.InRun)
+                    {
+                        // The watch answers: the failures that came before it are over (an idle store sends only
+                        // bookmarks at one revision, which are no progress, but are an answer).
+                        EndRun(_watchFailures, "watch");
+                    }
+
                     if (_outbox.IsFull)
                     {
                         await FlushAsync().ConfigureAwait(false);
