@@ -19,12 +19,12 @@ internal sealed class SharedHandler : ISyncerCallbacks, ISyncerParseFailCallback
     private Task? _pump;
     private Task? _removal;
 
-    public SharedHandler(ISyncerCallbacks callbacks, SyncerHandlerOptions options, ILogger logger)
+    public SharedHandler(ISyncerCallbacks callbacks, SyncerHandlerOptions options, DedupeBufferOptions buffer, ILogger logger)
     {
         _callbacks = callbacks;
         _logger = logger;
         DeleteOnRemove = options.DeleteOnRemove;
-        Buffer = new DedupeBuffer(options.Buffer);
+        Buffer = new DedupeBuffer(buffer);
     }
 
     /// <summary>Gets the handler's buffer: the shared picture writes to it.</summary>

@@ -19,7 +19,7 @@ namespace WatcherSync;
 /// handler is added and the list only empties.</item>
 /// </list>
 /// </remarks>
-internal sealed class SharedPicture(ILogger logger) : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, ISyncerStoppingCallbacks
+internal sealed class SharedPicture(ILogger logger, ILoggerFactory? loggerFactory, System.Diagnostics.Metrics.IMeterFactory? meterFactory) : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, ISyncerStoppingCallbacks
 {
     private readonly Lock _sync = new();
     private readonly Dictionary<string, KVPair> _picture = new(StringComparer.Ordinal);
@@ -42,7 +42,14 @@ internal sealed class SharedPicture(ILogger logger) : ISyncerCallbacks, ISyncerP
     /// <summary>Adds a handler and queues the current picture for it; null when the shared syncer has stopped.</summary>
     public SharedHandler? Add(ISyncerCallbacks callbacks, SyncerHandlerOptions options)
     {
-        var handler = new SharedHandler(callbacks, options, logger);
+        // A handler's buffer logs and measures where the syncer does, unless its options say otherwise.
+        DedupeBufferOptions buffer = options.Buffer;
+        if ((buffer.LoggerFactory is null && loggerFactory is not null) || (buffer.MeterFactory is null && meterFactory is not null))
+        {
+            buffer = new DedupeBufferOptions { BatchSize = buffer.BatchSize, LoggerFactory = buffer.LoggerFactory ?? loggerFactory, MeterFactory = buffer.MeterFactory ?? meterFactory };
+        }
+
+        var handler = new SharedHandler(callbacks, options, buffer, logger);
         int keys;
         lock (_sync)
         {
@@ -71,9 +78,11 @@ internal sealed class SharedPicture(ILogger logger) : ISyncerCallbacks, ISyncerP
             }
 
             _handlers.Add(handler);
+
+            // Started under the lock: a stop that comes next ends a handler whose pump runs, so it gets what was queued.
+            handler.Start();
         }
 
-        handler.Start();
         SharedSyncerLog.HandlerAdded(logger, handler.Name, keys);
         return handler;
     }

@@ -29,7 +29,7 @@ public sealed class SharedWatcherSyncer : ISyncer
     public SharedWatcherSyncer(IBackendClient client, IEnumerable<ResourceType> resourceTypes, WatcherSyncerOptions? options = null)
     {
         ILogger logger = (options?.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SharedWatcherSyncer>();
-        _picture = new SharedPicture(logger);
+        _picture = new SharedPicture(logger, options?.LoggerFactory, options?.MeterFactory);
         _syncer = new WatcherSyncer(client, resourceTypes, _picture, options);
     }
 

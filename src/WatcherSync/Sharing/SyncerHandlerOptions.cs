@@ -10,6 +10,10 @@ public sealed class SyncerHandlerOptions
     /// </summary>
     public bool DeleteOnRemove { get; set; } = true;
 
-    /// <summary>Gets or sets the options of the handler's own <see cref="DedupeBuffer"/>. Default: a buffer's defaults.</summary>
+    /// <summary>
+    /// Gets or sets the options of the handler's own <see cref="DedupeBuffer"/>. Default: a buffer's defaults; a logger or
+    /// meter factory not set here is the shared syncer's (<see cref="WatcherSyncerOptions.LoggerFactory"/>,
+    /// <see cref="WatcherSyncerOptions.MeterFactory"/>).
+    /// </summary>
     public DedupeBufferOptions Buffer { get; set; } = new();
 }
