@@ -155,6 +155,15 @@ public static class WatcherSyncServiceCollectionExtensions
         }
 
         services.AddOptions<WatcherSyncOptions>(name).ValidateOnStart();
+
+        // Logged, measured and reported under its registration's name unless Syncer.Name says otherwise.
+        services.PostConfigure<WatcherSyncOptions>(name, o =>
+        {
+            if (o.Syncer is { Name: "default" } syncer)
+            {
+                syncer.Name = name;
+            }
+        });
         services.AddKeyedSingleton(name, static (sp, key) => new WatcherSyncPipeline(sp, (string)key!));
         services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<WatcherSyncPipeline>(key).Syncer);
         services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<WatcherSyncPipeline>(key).Shared);

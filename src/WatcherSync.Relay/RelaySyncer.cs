@@ -137,7 +137,8 @@ public sealed class RelaySyncer : ISyncer
     /// <summary>
     /// The connection loop: one connection at a time, to the endpoints in turn. Its state: <c>backoff</c> grows with the
     /// failed connections since the last one that completed a resync (the direct syncer's type: full jitter below a
-    /// ceiling from MinReconnectDelay doubling to MaxReconnectDelay); <c>refusals</c> holds, per
+    /// ceiling from MinReconnectDelay doubling to MaxReconnectDelay); <c>reported</c> holds, per endpoint, the refusal
+    /// last reported (cleared by a good session only); <c>refusals</c> holds, per
     /// endpoint, the reason it last refused the subscription (null when it has not, since the last good session). Each
     /// refusal is reported once (SyncFailed, at once) until its reason changes; when every endpoint refuses, the
     /// client waits MaxReconnectDelay between tries, since only reconfiguration can cure a refusal.
@@ -147,6 +148,7 @@ public sealed class RelaySyncer : ISyncer
         int index = Random.Shared.Next(_endpoints.Length);
         var backoff = new ExponentialBackoff(new BackoffOptions { InitialDelay = _options.MinReconnectDelay, MaxDelay = _options.MaxReconnectDelay }, _time);
         string?[] refusals = new string?[_endpoints.Length];
+        string?[] reported = new string?[_endpoints.Length];
         long disconnectedSince = _time.GetTimestamp();
         while (!token.IsCancellationRequested)
         {
@@ -180,12 +182,19 @@ public sealed class RelaySyncer : ISyncer
             {
                 backoff.Reset();
                 Array.Clear(refusals);
+                Array.Clear(reported);
                 disconnectedSince = _time.GetTimestamp();
             }
 
             RelayRefusedException? refusal = session.Silent ? null : RelayRefusals.Classify(endpoint, lastError);
-            bool newRefusal = refusal is not null && refusals[index] != refusal.Reason;
+            // Reported once per endpoint until its reason changes or a session succeeds: a refusing relay that restarts
+            // (down for a while, then the same refusal) is not reported again.
+            bool newRefusal = refusal is not null && reported[index] != refusal.Reason;
             refusals[index] = refusal?.Reason;
+            if (refusal is not null)
+            {
+                reported[index] = refusal.Reason;
+            }
             bool allRefused = Array.TrueForAll(refusals, r => r is not null);
             TimeSpan delay = allRefused ? Jitter(_options.MaxReconnectDelay) : backoff.Next(TimeSpan.Zero);
             RelayClientLog.ConnectionEnded(_logger, _options.ClientName, endpoint, code, refusal?.Reason ?? detail, delay);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -28,6 +29,31 @@ public sealed class NamedSyncerSharedSinkTests
         {
             await Eventually.True(() => sink.Keys.Count == 2, "the sink gets both prefixes");
             sink.MostCallsAtOnce.Should().Be(1, "docs/hosting.md: each sink gets its calls from one queue, in order, never two calls at once");
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task TwoNamedSyncers_AsTheDocsShowThem_AreToldApartInHealthData()
+    {
+        // docs/hosting.md "Several syncers in one host": the names are given to AddWatcherSync, not to Syncer.Name.
+        HostApplicationBuilder builder = TestHost.Builder();
+        builder.Services.AddWatcherSync("pods", o => o.Prefixes.Add("/registry/pods/")).AddSink(_ => new RecordingCallbacks());
+        builder.Services.AddWatcherSync("nodes", o => o.Prefixes.Add("/registry/nodes/")).AddSink(_ => new RecordingCallbacks());
+        builder.Services.AddHealthChecks()
+            .AddWatcherSync("pods", syncer: "pods", failureStatus: null, tags: ["ready"])
+            .AddWatcherSync("nodes", syncer: "nodes", failureStatus: null, tags: ["ready"]);
+        using IHost host = builder.Build();
+
+        await host.StartAsync();
+        try
+        {
+            HealthReport report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+            report.Entries["pods"].Data["syncer"].Should().Be("pods", "a named syncer logs, measures and reports under its name unless Syncer.Name says otherwise");
+            report.Entries["nodes"].Data["syncer"].Should().Be("nodes");
         }
         finally
         {

@@ -59,11 +59,17 @@ internal static class MirrorCommand
                 result.AddError("--table and --count do not go together.");
             }
 
-            if (result.GetResult(relay) is { Implicit: false })
+            if (result.GetResult(relay) is { Implicit: false } relayResult)
             {
                 // --cacert, --cert and --key also serve the relay's TLS (docs/cli.md).
                 connection.RefuseWith(result, "--relay", tls: false);
-                if (string.IsNullOrWhiteSpace(result.GetValue(relay)))
+
+                // Read from its tokens: GetValue throws (outside the usage-error path) when the option was repeated.
+                if (relayResult.Tokens.Count > 1)
+                {
+                    result.AddError("--relay takes the relays' URLs once, comma-separated; it was given more than once.");
+                }
+                else if (string.IsNullOrWhiteSpace(relayResult.Tokens.FirstOrDefault()?.Value))
                 {
                     result.AddError("--relay needs the relays' URLs (comma-separated); it was given empty.");
                 }

@@ -44,7 +44,8 @@ internal sealed class MirrorRun
     {
         if (_relay is { } relay)
         {
-            using var relaySink = new MirrorSink(_console, _mode, _clock, relay.Endpoints.Count);
+            // Every relay has refused once each distinct one has: a list may name one twice.
+            using var relaySink = new MirrorSink(_console, _mode, _clock, relay.Endpoints.Distinct().Count());
             var relaySyncer = new RelaySyncer(relay.CreateOptions(_prefix, _options), relaySink);
             return await RunSyncerAsync(relaySyncer, () => relaySyncer.Status, relaySink, cancellationToken);
         }
