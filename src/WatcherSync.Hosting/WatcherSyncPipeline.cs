@@ -70,11 +70,11 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
         }
         else
         {
-            // The source's syncer has its own watchdog (a relay client's SilenceTimeout); MaxEventAge applies only when set.
+            // The source's syncer has its own watchdog (a relay client's SilenceTimeout): MaxEventAge is a WatcherSyncer's.
             Shared = new SharedWatcherSyncer(
                 callbacks => source.Create(services, resourceTypes, settings, callbacks),
                 loggerFactory.CreateLogger<SharedWatcherSyncer>());
-            MaxEventAge = settings.MaxEventAge == Timeout.InfiniteTimeSpan ? null : settings.MaxEventAge;
+            MaxEventAge = null;
             _backendName = source.Kind;
         }
 
