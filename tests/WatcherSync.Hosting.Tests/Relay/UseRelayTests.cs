@@ -123,6 +123,28 @@ public sealed class UseRelayTests
         local.Picture.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task HostStart_RelayWithoutEndpointsOrWithACustomResourceType_FailsSayingWhy()
+    {
+        HostApplicationBuilder builder = TestHost.Builder();
+        builder.Services.AddWatcherSync(_ => { }).AddPrefix(Pods).UseRelay(_ => { });
+        using (IHost host = builder.Build())
+        {
+            Func<Task> start = () => host.StartAsync();
+            (await start.Should().ThrowAsync<OptionsValidationException>())
+                .Which.Failures.Should().Equal("WatcherSync:Relay: At least one relay endpoint is needed.");
+        }
+
+        HostApplicationBuilder custom = TestHost.Builder();
+        custom.Services.AddWatcherSync(_ => { })
+            .AddResourceType(new ResourceType(new PrefixListOptions(Pods), new PassThroughProcessor()))
+            .UseRelay(o => o.Endpoints.Add(new Uri("http://127.0.0.1:1")));
+        using IHost customHost = custom.Build();
+        Func<Task> customStart = () => customHost.StartAsync();
+        (await customStart.Should().ThrowAsync<InvalidOperationException>())
+            .WithMessage("*reads a relay, which serves key prefixes*update processor*");
+    }
+
     /// <summary>One anonymous feed over <paramref name="store"/>: pods and nodes (a client asks for some of a feed's prefixes).</summary>
     private static Action<RelayServerOptions> Feed(IBackendClient store) => options =>
     {
@@ -135,4 +157,13 @@ public sealed class UseRelayTests
 
     private static Dictionary<string, string> Text(Dictionary<string, object?> picture) =>
         picture.ToDictionary(p => p.Key, p => p.Value is byte[] bytes ? Encoding.UTF8.GetString(bytes) : p.Value?.ToString() ?? "<null>", StringComparer.Ordinal);
+
+    private sealed class PassThroughProcessor : ISyncerUpdateProcessor
+    {
+        public IReadOnlyList<KVPair> Process(KVPair kv) => [kv];
+
+        public void OnSyncerStarting()
+        {
+        }
+    }
 }
