@@ -51,6 +51,20 @@ public static class DocsSnippets
         // end
     }
 
+    public static void HostingRelay(HostApplicationBuilder builder)
+    {
+        // snippet:hosting_relay
+        builder.Services.AddWatcherSync(o => o.Syncer.Name = "felix")
+            .AddPrefix("/calico/v1/host/")                                 // the prefixes asked of the relay
+            .UseRelay(o => o.Endpoints.Add(new Uri("http://relay-0:5473")))  // instead of the datastore
+            .AddBufferedSink<MirrorSink>();
+        builder.Services.AddWatcherSync("policy", o => o.Prefixes.Add("/calico/v1/policy/"))
+            .UseRelay(builder.Configuration.GetSection("Relay"))            // Endpoints, Feed, BearerToken, ...
+            .AddSink<AuditSink>();
+        builder.Services.AddHealthChecks().AddWatcherSync(tags: ["ready"]);
+        // end
+    }
+
     public static void MetricsOpenTelemetry(HostApplicationBuilder builder)
     {
         // snippet:metrics_opentelemetry

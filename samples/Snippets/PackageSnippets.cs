@@ -83,6 +83,17 @@ public static class PackageSnippets
         // end
     }
 
+    public static async Task HostingRelayAsync(string[] args)
+    {
+        // snippet:package_hosting_relay
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+        builder.Services.AddWatcherSync(builder.Configuration.GetSection("WatcherSync"))
+            .UseRelay(builder.Configuration.GetSection("WatcherSync:Relay"))   // Endpoints, Feed, BearerToken, ...
+            .AddBufferedSink<MirrorSink>();
+        await builder.Build().RunAsync();
+        // end
+    }
+
     public static void RelayServer(string[] args)
     {
         // snippet:package_relay_server

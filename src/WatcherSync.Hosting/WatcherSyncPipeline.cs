@@ -37,7 +37,7 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
         ILoggerFactory loggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger<WatcherSyncHostedService>();
 
-        IBackendClient backend = services.GetRequiredService<IBackendClient>();
+        HostedSyncerSource? source = services.GetServices<HostedSyncerSource>().LastOrDefault(s => s.Name == name);
         ResourceType[] resourceTypes =
         [
             .. registered.ResourceTypes,
@@ -59,19 +59,38 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
             _sinks.Add((sink, handlerOptions));
         }
 
-        Shared = new SharedWatcherSyncer(backend, resourceTypes, settings.Syncer);
         SyncerName = settings.Syncer.Name;
-        MaxEventAge = ResolveMaxEventAge(settings.MaxEventAge, backend, services);
         _unreachableDegradedAfter = settings.UnreachableDegradedAfter;
-        _backendName = backend.GetType().Name;
+        if (source is null)
+        {
+            IBackendClient backend = services.GetRequiredService<IBackendClient>();
+            Shared = new SharedWatcherSyncer(backend, resourceTypes, settings.Syncer);
+            MaxEventAge = ResolveMaxEventAge(settings.MaxEventAge, backend, services);
+            _backendName = backend.GetType().Name;
+        }
+        else
+        {
+            // The source's syncer has its own watchdog (a relay client's SilenceTimeout): MaxEventAge is a WatcherSyncer's.
+            Shared = new SharedWatcherSyncer(
+                callbacks => source.Create(services, resourceTypes, settings, callbacks),
+                loggerFactory.CreateLogger<SharedWatcherSyncer>());
+            MaxEventAge = null;
+            _backendName = source.Kind;
+        }
+
         _resourceTypeCount = resourceTypes.Length;
     }
 
     /// <summary>Gets the shared syncer: the application may add handlers of its own at run time.</summary>
     public SharedWatcherSyncer Shared { get; }
 
-    /// <summary>Gets the one syncer that lists and watches the datastore.</summary>
-    public WatcherSyncer Syncer => Shared.Syncer;
+    /// <summary>Gets the one syncer the sinks share: a <see cref="WatcherSyncer"/> on the datastore, or a source's (a relay client).</summary>
+    public ISyncer Syncer => Shared.Syncer;
+
+    /// <summary>Gets the syncer as the <see cref="WatcherSyncer"/> that lists and watches the datastore.</summary>
+    /// <exception cref="InvalidOperationException">The syncer takes its picture from elsewhere (a relay).</exception>
+    public WatcherSyncer DatastoreSyncer => Syncer as WatcherSyncer
+        ?? throw new InvalidOperationException($"The hosted syncer '{SyncerName}' reads {_backendName}, not the datastore: resolve SharedWatcherSyncer (an ISyncer) instead of WatcherSyncer.");
 
     public string SyncerName { get; }
 
@@ -175,18 +194,24 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
     public async ValueTask DisposeAsync() => await Abort().ConfigureAwait(false);
 
     /// <summary>A snapshot for the health check.</summary>
-    public WatcherSyncHealthSnapshot Snapshot() => new(
-        SyncerName,
-        State,
-        Syncer.Status,
-        Syncer.KeyCount,
-        Syncer.TimeSinceLastEvent,
-        MaxEventAge,
-        _sinkFailed.Task.Exception?.InnerException,
-        Syncer.DatastoreUnreachableFor,
-        _unreachableDegradedAfter,
-        _sinks.Count,
-        SinksSynced());
+    /// <remarks>The time since the last event and how long the datastore has been unreachable are a
+    /// <see cref="WatcherSyncer"/>'s; another syncer (a relay client) reports zero and null: it has its own watchdog.</remarks>
+    public WatcherSyncHealthSnapshot Snapshot()
+    {
+        var datastore = Syncer as WatcherSyncer;
+        return new(
+            SyncerName,
+            State,
+            Syncer.Status,
+            Syncer.KeyCount,
+            datastore?.TimeSinceLastEvent ?? TimeSpan.Zero,
+            MaxEventAge,
+            _sinkFailed.Task.Exception?.InnerException,
+            datastore?.DatastoreUnreachableFor,
+            _unreachableDegradedAfter,
+            _sinks.Count,
+            SinksSynced());
+    }
 
     private static TimeSpan? ResolveMaxEventAge(TimeSpan? configured, IBackendClient backend, IServiceProvider services)
     {

@@ -142,7 +142,7 @@ public static class WatcherSyncServiceCollectionExtensions
 
         services.AddOptions<WatcherSyncOptions>().ValidateOnStart();
         services.TryAddSingleton(static sp => new WatcherSyncPipeline(sp, Options.Options.DefaultName));
-        services.TryAddSingleton(static sp => sp.GetRequiredService<WatcherSyncPipeline>().Syncer);
+        services.TryAddSingleton(static sp => sp.GetRequiredService<WatcherSyncPipeline>().DatastoreSyncer);
         services.TryAddSingleton(static sp => sp.GetRequiredService<WatcherSyncPipeline>().Shared);
         services.AddHostedService<WatcherSyncHostedService>();
     }
@@ -165,7 +165,7 @@ public static class WatcherSyncServiceCollectionExtensions
             }
         });
         services.AddKeyedSingleton(name, static (sp, key) => new WatcherSyncPipeline(sp, (string)key!));
-        services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<WatcherSyncPipeline>(key).Syncer);
+        services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<WatcherSyncPipeline>(key).DatastoreSyncer);
         services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<WatcherSyncPipeline>(key).Shared);
 
         // One hosted service per name: AddHostedService would keep one per type.

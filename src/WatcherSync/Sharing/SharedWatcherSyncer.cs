@@ -16,7 +16,7 @@ namespace WatcherSync;
 /// </remarks>
 public sealed class SharedWatcherSyncer : ISyncer
 {
-    private readonly WatcherSyncer _syncer;
+    private readonly ISyncer _syncer;
     private readonly SharedPicture _picture;
     private readonly Lock _lifecycle = new();
     private Task? _stop;
@@ -33,8 +33,20 @@ public sealed class SharedWatcherSyncer : ISyncer
         _syncer = new WatcherSyncer(client, resourceTypes, _picture, options);
     }
 
+    /// <summary>
+    /// Creates a shared syncer whose picture comes from the syncer <paramref name="create"/> makes, given the callbacks
+    /// to call (hosting puts a relay client there).
+    /// </summary>
+    /// <param name="create">Makes the one syncer the handlers share, calling the callbacks it is given.</param>
+    /// <param name="logger">Where handler failures are logged.</param>
+    internal SharedWatcherSyncer(Func<ISyncerCallbacks, ISyncer> create, ILogger logger)
+    {
+        _picture = new SharedPicture(logger);
+        _syncer = create(_picture);
+    }
+
     /// <summary>Gets the one syncer the handlers share (hosting reads its health from it).</summary>
-    internal WatcherSyncer Syncer => _syncer;
+    internal ISyncer Syncer => _syncer;
 
     /// <summary>Gets the status the syncer last announced (WaitForDatastore before the first).</summary>
     public SyncStatus Status => _syncer.Status;
