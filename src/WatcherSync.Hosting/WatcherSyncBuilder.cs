@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -46,6 +47,8 @@ public sealed class WatcherSyncBuilder
     /// </summary>
     /// <param name="configuration">The configuration section of the etcd client.</param>
     /// <returns>This builder.</returns>
+    [RequiresUnreferencedCode(ConfigurationBinding.Message)]
+    [RequiresDynamicCode(ConfigurationBinding.Message)]
     public WatcherSyncBuilder UseEtcd(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -82,7 +85,7 @@ public sealed class WatcherSyncBuilder
     /// </summary>
     /// <typeparam name="TSink">The sink type.</typeparam>
     /// <returns>This builder.</returns>
-    public WatcherSyncBuilder AddSink<TSink>()
+    public WatcherSyncBuilder AddSink<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TSink>()
         where TSink : class, ISyncerCallbacks
     {
         Services.TryAddSingleton<TSink>();
@@ -106,7 +109,7 @@ public sealed class WatcherSyncBuilder
     /// <typeparam name="TSink">The sink type, resolved from the service provider (registered as a singleton when it is not already).</typeparam>
     /// <param name="configure">Configures the buffer; null for its defaults. The logger and meter factories, when left null, come from the service provider.</param>
     /// <returns>This builder.</returns>
-    public WatcherSyncBuilder AddBufferedSink<TSink>(Action<DedupeBufferOptions>? configure = null)
+    public WatcherSyncBuilder AddBufferedSink<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TSink>(Action<DedupeBufferOptions>? configure = null)
         where TSink : class, ISyncerCallbacks
     {
         Services.TryAddSingleton<TSink>();

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -41,6 +42,8 @@ public static class WatcherSyncServiceCollectionExtensions
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration section.</param>
     /// <returns>A builder to add resource types and sinks.</returns>
+    [RequiresUnreferencedCode(ConfigurationBinding.Message)]
+    [RequiresDynamicCode(ConfigurationBinding.Message)]
     public static WatcherSyncBuilder AddWatcherSync(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
