@@ -33,6 +33,7 @@ public static class MirrorHost
         // The demo writer starts first (hosted services start in registration order), so its seed is in the first list.
         builder.Services.AddHostedService<DemoWriter>();
         builder.Services.AddWatcherSync(builder.Configuration.GetSection(WatcherSyncOptions.DefaultSectionName))
+            .AddEtcdBackend()                       // etcd when WatcherSync:Backend is Etcd (WatcherSync.Hosting.Etcd)
             .AddBufferedSink<MirrorSink>();
         builder.Services.AddHealthChecks().AddWatcherSync(tags: ["ready"]);
 

@@ -3,7 +3,7 @@ using WatcherSync.InMemory;
 
 // The embedded datastore; swap in WatcherSync.Etcd.EtcdBackendClient for etcd.
 await using var store = new InMemoryBackend();
-await store.CreateAsync(new KVPair(new PathKey("/registry/pods/web-1"), "running"));
+await store.CreateAsync("/registry/pods/web-1", "running");
 
 // List-then-watch one prefix; callbacks are never called concurrently.
 var web1Gone = new TaskCompletionSource();
@@ -25,7 +25,7 @@ await using ISyncer syncer = store.CreateSyncer([new ResourceType(new PrefixList
 syncer.Start();
 await syncer.WaitForInSyncAsync();
 
-await store.CreateAsync(new KVPair(new PathKey("/registry/pods/web-2"), "pending"));
-await store.UpdateAsync(new KVPair(new PathKey("/registry/pods/web-2"), "running"));
-await store.DeleteAsync(new PathKey("/registry/pods/web-1"));
+await store.CreateAsync("/registry/pods/web-2", "pending");
+await store.UpdateAsync("/registry/pods/web-2", "running");
+await store.DeleteAsync("/registry/pods/web-1");
 await web1Gone.Task.WaitAsync(TimeSpan.FromSeconds(10));   // the last change has reached the callbacks

@@ -36,6 +36,21 @@ public static class DocsSnippets
         // end
     }
 
+    public static void HostingNamed(HostApplicationBuilder builder)
+    {
+        // snippet:hosting_named
+        builder.Services.AddWatcherSync("pods", builder.Configuration.GetSection("Pods"))   // named options
+            .AddPrefix("/registry/pods/")
+            .AddSink<AuditSink>();
+        builder.Services.AddWatcherSync("nodes", o => o.Prefixes.Add("/registry/nodes/"))
+            .AddBufferedSink<SlowSink>();
+        builder.Services.AddHealthChecks()
+            .AddWatcherSync("pods", syncer: "pods", failureStatus: null, tags: ["ready"])
+            .AddWatcherSync("nodes", syncer: "nodes", failureStatus: null, tags: ["ready"]);
+        // resolve one: [FromKeyedServices("pods")] WatcherSyncer pods, or SharedWatcherSyncer to add handlers at run time
+        // end
+    }
+
     public static void MetricsOpenTelemetry(HostApplicationBuilder builder)
     {
         // snippet:metrics_opentelemetry

@@ -19,7 +19,7 @@ public static class PackageSnippets
     {
         // snippet:package_core
         await using var store = new InMemoryBackend();
-        await store.CreateAsync(new KVPair(new PathKey("/app/a"), "1"));
+        await store.CreateAsync("/app/a", "1");
 
         await using ISyncer syncer = store.CreateSyncer([new ResourceType(new PrefixListOptions("/app/"))], mySink);
         syncer.Start();   // mySink.OnStatusUpdated(ResyncInProgress), OnUpdates([New /app/a]), OnStatusUpdated(InSync), ...
@@ -68,6 +68,17 @@ public static class PackageSnippets
         builder.Services.AddWatcherSync(builder.Configuration.GetSection("WatcherSync"))
             .AddBufferedSink<MirrorSink>();           // an ISyncerCallbacks of yours, behind a DedupeBuffer
         builder.Services.AddHealthChecks().AddWatcherSync();
+        await builder.Build().RunAsync();
+        // end
+    }
+
+    public static async Task HostingEtcdAsync(string[] args)
+    {
+        // snippet:package_hosting_etcd
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+        builder.Services.AddWatcherSync(builder.Configuration.GetSection("WatcherSync"))
+            .AddEtcdBackend()                           // etcd when "Backend": "Etcd", its options from the "Etcd" subsection
+            .AddBufferedSink<MirrorSink>();
         await builder.Build().RunAsync();
         // end
     }

@@ -18,6 +18,21 @@ public static class ReadmeSnippets
         // end
     }
 
+    public static async Task<string?> TypedValuesAsync()
+    {
+        // snippet:typed_values
+        await using var etcd = new EtcdBackendClient(new EtcdClientOptions
+        {
+            Endpoints = { "http://127.0.0.1:2379" },
+            Codec = Utf8StringCodec.Instance,                       // values are UTF-8 text: strings in, strings out
+        });
+        await etcd.ApplyAsync("/config/mode", "fast");
+        KVPair? mode = await etcd.TryGetAsync("/config/mode");     // null when the key is absent
+        string? text = mode?.As<string>().Value;                   // KVPair<string>: no cast, no decoding by hand
+        // end
+        return text;
+    }
+
     public static async Task DedupeAsync(IBackendClient store, ResourceType[] resourceTypes, ISyncerCallbacks slowSink, CancellationToken cancellationToken)
     {
         // snippet:dedupe

@@ -15,6 +15,8 @@ internal sealed class BrokenPipeStream : Stream
     private const int BrokenPipe = 32; // EPIPE on Linux and macOS
     private const int GetStatusFlags = 3; // F_GETFL on Linux
     private const int NonBlocking = 0x800; // O_NONBLOCK on Linux
+    private const int AccessModes = 3; // O_ACCMODE
+    private const int ReadOnly = 0; // O_RDONLY
 
     private readonly FileStream _output;
     private readonly Action _onBrokenPipe;
@@ -25,6 +27,12 @@ internal sealed class BrokenPipeStream : Stream
         _output = output;
         _onBrokenPipe = onBrokenPipe;
     }
+
+    /// <summary>
+    /// Gets whether standard output cannot be written: no file descriptor 1, or one open read-only. A parent that closes
+    /// stdout (<c>&gt;&amp;-</c>) leaves descriptor 1 free, and the runtime's first open file (read-only) takes it. Linux only.
+    /// </summary>
+    public static bool StandardOutputIsClosed => OperatingSystem.IsLinux() && Fcntl(1, GetStatusFlags) is var flags && (flags < 0 || (flags & AccessModes) == ReadOnly);
 
     /// <summary>Gets a stream on standard output when it is a pipe or socket; otherwise null.</summary>
     public static BrokenPipeStream? TryOpen(Action onBrokenPipe)

@@ -7,6 +7,13 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (BrokenPipeStream.StandardOutputIsClosed)
+        {
+            // Run with `>&-`: every write would fail with EBADF, which .NET reports as "Access to the path is denied".
+            await Console.Error.WriteLineAsync("watchersync: standard output is closed, so nothing can be printed; redirect it (for example > /dev/null) instead of closing it");
+            return ExitCodes.Failure;
+        }
+
         using var interrupted = new CancellationTokenSource();
 
         // The first Ctrl+C (or SIGTERM) asks the command to finish cleanly; a second one ends the process at once.

@@ -88,12 +88,16 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
     }
 
     /// <inheritdoc />
-    public async Task PutAsync(string key, object value, params PutOption[] options)
+    public Task PutAsync(string key, object value, params PutOption[] options) => PutAsync(key, value, CancellationToken.None, options);
+
+    /// <inheritdoc />
+    public async Task PutAsync(string key, object value, CancellationToken cancellationToken, params PutOption[] options)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentNullException.ThrowIfNull(value);
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfDisposed();
+        cancellationToken.ThrowIfCancellationRequested();
 
         var pair = new KVPair(new PathKey(key), Codec.Encode(value));
         bool clientLifetime = false;
@@ -118,8 +122,8 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
         try
         {
             stored = clientLifetime && Client is IClientLifetimeWriter lifetimeWriter
-                ? await lifetimeWriter.ApplyWithClientLifetimeAsync(pair).ConfigureAwait(false)
-                : await Client.ApplyAsync(pair).ConfigureAwait(false);
+                ? await lifetimeWriter.ApplyWithClientLifetimeAsync(pair, cancellationToken).ConfigureAwait(false)
+                : await Client.ApplyAsync(pair, cancellationToken).ConfigureAwait(false);
             revision = ParseRevision(stored.Revision);
         }
         catch
@@ -129,15 +133,19 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
         }
 
         EndWrites(writes, [new WrittenKey(key, revision, Deleted: false)]);
-        await WaitForSubscribersAsync(writes).ConfigureAwait(false);
+        await WaitForSubscribersAsync(writes, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public async Task<bool> DeleteAsync(string key, params DeleteOption[] options)
+    public Task<bool> DeleteAsync(string key, params DeleteOption[] options) => DeleteAsync(key, CancellationToken.None, options);
+
+    /// <inheritdoc />
+    public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken, params DeleteOption[] options)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfDisposed();
+        cancellationToken.ThrowIfCancellationRequested();
 
         bool prefix = options.OfType<DeleteOption.PrefixOption>().Any();
         PendingWriteSet writes = BeginWrites(key, prefix, lifetime: false);
@@ -148,14 +156,14 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
             if (prefix)
             {
                 pairs = Client is IPrefixDeleter prefixDeleter
-                    ? await prefixDeleter.DeletePrefixAsync(key).ConfigureAwait(false)
-                    : await DeleteEachAsync(key).ConfigureAwait(false);
+                    ? await prefixDeleter.DeletePrefixAsync(key, cancellationToken).ConfigureAwait(false)
+                    : await DeleteEachAsync(key, cancellationToken).ConfigureAwait(false);
             }
             else
             {
                 try
                 {
-                    pairs = [await Client.DeleteAsync(new PathKey(key)).ConfigureAwait(false)];
+                    pairs = [await Client.DeleteAsync(new PathKey(key), revision: null, cancellationToken).ConfigureAwait(false)];
                 }
                 catch (ResourceNotFoundException)
                 {
@@ -173,7 +181,7 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
         }
 
         EndWrites(writes, deleted);
-        await WaitForSubscribersAsync(writes).ConfigureAwait(false);
+        await WaitForSubscribersAsync(writes, cancellationToken).ConfigureAwait(false);
         return deleted.Count > 0;
     }
 
@@ -292,15 +300,15 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
         }
     }
 
-    private async Task<IReadOnlyList<KVPair>> DeleteEachAsync(string prefix)
+    private async Task<IReadOnlyList<KVPair>> DeleteEachAsync(string prefix, CancellationToken cancellationToken)
     {
         var deleted = new List<KVPair>();
-        KVPairList list = await Client.ListAsync(new PrefixListOptions(prefix)).ConfigureAwait(false);
+        KVPairList list = await Client.ListAsync(new PrefixListOptions(prefix), revision: null, cancellationToken).ConfigureAwait(false);
         foreach (KVPair pair in list.KVPairs)
         {
             try
             {
-                deleted.Add(await Client.DeleteAsync(pair.Key).ConfigureAwait(false));
+                deleted.Add(await Client.DeleteAsync(pair.Key, revision: null, cancellationToken).ConfigureAwait(false));
             }
             catch (ResourceNotFoundException)
             {
@@ -375,7 +383,11 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
     }
 
     /// <summary>Waits until every registration that delivers changes of the write has answered it; throws their errors, or a timeout.</summary>
-    private async Task WaitForSubscribersAsync(PendingWriteSet writes)
+    /// <summary>
+    /// Waits for every subscriber's acknowledgement of <paramref name="writes"/>, within the delivery and acknowledgement
+    /// timeouts. Cancelling ends the wait only: the write is made, and its acknowledgement is still matched when it comes.
+    /// </summary>
+    private async Task WaitForSubscribersAsync(PendingWriteSet writes, CancellationToken cancellationToken)
     {
         if (writes.Writes.Count == 0)
         {
@@ -386,7 +398,7 @@ public sealed class DataSyncEngine : IKeyValueWatcher, IKeyValueWriter, IAsyncDi
         TimeSpan limit = Options.DeliveryTimeout + Options.AcknowledgementTimeout + WriterSlack;
         try
         {
-            await Task.WhenAll(waits).WaitAsync(limit, Options.TimeProvider).ConfigureAwait(false);
+            await Task.WhenAll(waits).WaitAsync(limit, Options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

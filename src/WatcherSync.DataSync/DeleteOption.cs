@@ -1,6 +1,6 @@
 namespace WatcherSync.DataSync;
 
-/// <summary>An option of <see cref="IKeyValueWriter.DeleteAsync"/>.</summary>
+/// <summary>An option of <see cref="IKeyValueWriter.DeleteAsync(string, CancellationToken, DeleteOption[])"/>.</summary>
 public abstract class DeleteOption
 {
     private protected DeleteOption()

@@ -1,6 +1,6 @@
 namespace WatcherSync.DataSync;
 
-/// <summary>An option of <see cref="IKeyValueWriter.PutAsync"/>.</summary>
+/// <summary>An option of <see cref="IKeyValueWriter.PutAsync(string, object, CancellationToken, PutOption[])"/>.</summary>
 public abstract class PutOption
 {
     private protected PutOption()

@@ -6,11 +6,18 @@ namespace WatcherSync.Hosting;
 /// A hosted sink as a handler of the shared syncer: forwards each call to the sink (the optional callbacks only when
 /// the sink implements them) and applies the registration's failure rule. An <c>AddSink</c> sink that throws is
 /// logged (5002) and gets the next call; an <c>AddBufferedSink</c> sink that throws fails the hosted service (5003)
-/// and gets no more calls. Calls come from the handler's own send loop, one at a time.
+/// and gets no more calls. Calls come from the handler's own send loop, one at a time, and one at a time across the
+/// syncers of the host when one sink instance serves several.
 /// </summary>
 internal sealed class HostedSink(ISyncerCallbacks sink, bool failureEndsService, ILogger logger, Action<Exception> fail)
     : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, ISyncerStoppingCallbacks
 {
+    // One gate per sink instance, across every syncer of the host: a sink added to two named syncers (one singleton)
+    // is called by two send loops, and a sink is promised one call at a time.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ISyncerCallbacks, Lock> Gates = [];
+
+    private readonly Lock _gate = Gates.GetValue(sink, static _ => new Lock());
+
     // Set once, on the send loop, when a sink whose failure ends the service has thrown; it is not called again.
     private bool _failed;
 
@@ -53,7 +60,10 @@ internal sealed class HostedSink(ISyncerCallbacks sink, bool failureEndsService,
 
         try
         {
-            call(sink, argument);
+            lock (_gate)
+            {
+                call(sink, argument);
+            }
         }
 #pragma warning disable CA1031 // A sink's bug must not stop the syncer nor the other sinks; it is logged (and may end the service).
         catch (Exception ex)

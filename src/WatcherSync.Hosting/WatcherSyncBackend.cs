@@ -6,6 +6,6 @@ public enum WatcherSyncBackend
     /// <summary>The embedded <see cref="InMemory.InMemoryBackend"/>, one per service provider. The default.</summary>
     InMemory,
 
-    /// <summary>etcd v3 through <see cref="Etcd.EtcdBackendClient"/>, configured by <see cref="Etcd.EtcdClientOptions"/>.</summary>
+    /// <summary>etcd v3: needs the WatcherSync.Hosting.Etcd package (<c>UseEtcd</c> or <c>AddEtcdBackend</c>).</summary>
     Etcd,
 }

@@ -1,21 +1,29 @@
 using System.Diagnostics.CodeAnalysis;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using WatcherSync.Etcd;
 using WatcherSync.InMemory;
 
 namespace WatcherSync.Hosting;
 
-/// <summary>Chooses the backend of the hosted syncer and adds its resource types and sinks.</summary>
+/// <summary>Chooses the backend of the hosted syncers and adds a syncer's resource types and sinks.</summary>
 public sealed class WatcherSyncBuilder
 {
-    internal WatcherSyncBuilder(IServiceCollection services) => Services = services;
+    internal WatcherSyncBuilder(IServiceCollection services, string name)
+    {
+        Services = services;
+        Name = name;
+    }
 
     /// <summary>Gets the service collection the syncer is registered in.</summary>
     public IServiceCollection Services { get; }
 
-    /// <summary>Uses the embedded in-memory backend (the default), resolvable as <see cref="InMemoryBackend"/> to write to it.</summary>
+    /// <summary>Gets the syncer's name: empty for the unnamed syncer, else the name given to <c>AddWatcherSync(name, ...)</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>
+    /// Uses the embedded in-memory backend (the default), resolvable as <see cref="InMemoryBackend"/> to write to it. The
+    /// datastore is the host's: every syncer of the host, named or not, lists and watches the same one.
+    /// </summary>
     /// <param name="configure">Configures the backend; null to keep the defaults.</param>
     /// <returns>This builder.</returns>
     public WatcherSyncBuilder UseInMemoryBackend(Action<InMemoryBackendOptions>? configure = null)
@@ -26,34 +34,6 @@ public sealed class WatcherSyncBuilder
             Services.Configure(configure);
         }
 
-        return this;
-    }
-
-    /// <summary>Uses etcd, configured in code. The options are checked when the host starts.</summary>
-    /// <param name="configure">Configures the client: at least <see cref="EtcdClientOptions.Endpoints"/>.</param>
-    /// <returns>This builder.</returns>
-    public WatcherSyncBuilder UseEtcd(Action<EtcdClientOptions> configure)
-    {
-        ArgumentNullException.ThrowIfNull(configure);
-        Services.Configure<WatcherSyncOptions>(static o => o.Backend = WatcherSyncBackend.Etcd);
-        Services.Configure(configure);
-        return this;
-    }
-
-    /// <summary>
-    /// Uses etcd, with <see cref="EtcdClientOptions"/> bound from <paramref name="configuration"/> (for example
-    /// <c>Endpoints</c>, <c>KeyPrefix</c>, <c>Username</c>, <c>Password</c>, <c>RequestTimeout</c>). The options are
-    /// checked when the host starts.
-    /// </summary>
-    /// <param name="configuration">The configuration section of the etcd client.</param>
-    /// <returns>This builder.</returns>
-    [RequiresUnreferencedCode(ConfigurationBinding.Message)]
-    [RequiresDynamicCode(ConfigurationBinding.Message)]
-    public WatcherSyncBuilder UseEtcd(IConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        Services.Configure<WatcherSyncOptions>(static o => o.Backend = WatcherSyncBackend.Etcd);
-        Services.AddOptions<EtcdClientOptions>().Bind(configuration);
         return this;
     }
 
@@ -72,7 +52,7 @@ public sealed class WatcherSyncBuilder
     public WatcherSyncBuilder AddResourceType(ResourceType resourceType)
     {
         ArgumentNullException.ThrowIfNull(resourceType);
-        Services.Configure<WatcherSyncRegistrations>(r => r.ResourceTypes.Add(resourceType));
+        Services.Configure<WatcherSyncRegistrations>(Name, r => r.ResourceTypes.Add(resourceType));
         return this;
     }
 
@@ -98,7 +78,7 @@ public sealed class WatcherSyncBuilder
     public WatcherSyncBuilder AddSink(Func<IServiceProvider, ISyncerCallbacks> factory)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        Services.Configure<WatcherSyncRegistrations>(r => r.Sinks.Add(new SinkRegistration(factory, Buffered: false, null)));
+        Services.Configure<WatcherSyncRegistrations>(Name, r => r.Sinks.Add(new SinkRegistration(factory, Buffered: false, null)));
         return this;
     }
 
@@ -123,7 +103,7 @@ public sealed class WatcherSyncBuilder
     public WatcherSyncBuilder AddBufferedSink(Func<IServiceProvider, ISyncerCallbacks> factory, Action<DedupeBufferOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(factory);
-        Services.Configure<WatcherSyncRegistrations>(r => r.Sinks.Add(new SinkRegistration(factory, Buffered: true, configure)));
+        Services.Configure<WatcherSyncRegistrations>(Name, r => r.Sinks.Add(new SinkRegistration(factory, Buffered: true, configure)));
         return this;
     }
 }

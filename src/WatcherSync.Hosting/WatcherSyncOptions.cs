@@ -34,7 +34,7 @@ public sealed class WatcherSyncOptions
     /// <summary>
     /// Gets or sets how long the datastore may go unheard (no event, bookmark, progress notification or list)
     /// before the health check reports the watch stream as dead. Null for the backend's own limit: etcd's watchdog
-    /// (<see cref="Etcd.EtcdClientOptions.ProgressNotifyInterval"/> plus <see cref="Etcd.EtcdClientOptions.WatchdogSlack"/>),
+    /// (its <c>ProgressNotifyInterval</c> plus <c>WatchdogSlack</c>),
     /// or for the in-memory backend ten bookmark intervals but at least 30 s; no limit for a backend of the
     /// application's own. <see cref="Timeout.InfiniteTimeSpan"/> turns the check off. Default: null.
     /// </summary>

@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using WatcherSync.Etcd;
 using WatcherSync.InMemory;
 
 namespace WatcherSync.Hosting;
@@ -31,10 +30,10 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
     private Task? _stopping;
     private PipelineState _state;
 
-    public WatcherSyncPipeline(IServiceProvider services, IOptions<WatcherSyncOptions> options, IOptions<WatcherSyncRegistrations> registrations)
+    public WatcherSyncPipeline(IServiceProvider services, string name)
     {
-        WatcherSyncOptions settings = options.Value;
-        WatcherSyncRegistrations registered = registrations.Value;
+        WatcherSyncOptions settings = services.GetRequiredService<IOptionsMonitor<WatcherSyncOptions>>().Get(name);
+        WatcherSyncRegistrations registered = services.GetRequiredService<IOptionsMonitor<WatcherSyncRegistrations>>().Get(name);
         ILoggerFactory loggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger<WatcherSyncHostedService>();
 
@@ -194,11 +193,7 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
         TimeSpan? age = configured ?? backend switch
         {
             InMemoryBackend inMemory => TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(30).Ticks, inMemory.BookmarkInterval.Ticks * 10)),
-            EtcdBackendClient => services.GetRequiredService<IOptions<EtcdClientOptions>>().Value is { } etcd
-                && etcd.ProgressNotifyInterval != Timeout.InfiniteTimeSpan
-                    ? etcd.ProgressNotifyInterval + etcd.WatchdogSlack
-                    : null,
-            _ => null,
+            _ => services.GetServices<HostedBackend>().Select(b => b.MaxEventAge(services, backend)).FirstOrDefault(a => a is not null),
         };
         return age == Timeout.InfiniteTimeSpan ? null : age;
     }

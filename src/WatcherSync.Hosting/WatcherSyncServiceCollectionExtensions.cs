@@ -2,9 +2,9 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using WatcherSync;
-using WatcherSync.Etcd;
 using WatcherSync.Hosting;
 using WatcherSync.InMemory;
 
@@ -25,19 +25,59 @@ public static class WatcherSyncServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         AddCore(services);
+        AddUnnamed(services);
         if (configure is not null)
         {
             services.Configure(configure);
         }
 
-        return new WatcherSyncBuilder(services);
+        return new WatcherSyncBuilder(services, Options.Options.DefaultName);
+    }
+
+    /// <summary>
+    /// Registers a named syncer, one more beside the unnamed one and the other named ones: its own options (named
+    /// options), resource types, sinks, hosted service and health check (<see cref="AddWatcherSync(IHealthChecksBuilder, string, string, HealthStatus?, IEnumerable{string}?)"/>),
+    /// resolvable as keyed services (<c>[FromKeyedServices(name)] WatcherSyncer</c> or <see cref="SharedWatcherSyncer"/>).
+    /// Every syncer of the host watches the host's one datastore. Calling it again with the same name adds to that syncer.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="name">The syncer's name: not empty.</param>
+    /// <param name="configure">Configures its options.</param>
+    /// <returns>A builder to add its resource types and sinks.</returns>
+    public static WatcherSyncBuilder AddWatcherSync(this IServiceCollection services, string name, Action<WatcherSyncOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(configure);
+        AddCore(services);
+        AddNamed(services, name);
+        services.Configure(name, configure);
+        return new WatcherSyncBuilder(services, name);
+    }
+
+    /// <summary>Registers a named syncer as <see cref="AddWatcherSync(IServiceCollection, string, Action{WatcherSyncOptions})"/> does, its options bound from <paramref name="configuration"/>.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="name">The syncer's name: not empty.</param>
+    /// <param name="configuration">The configuration section of its <see cref="WatcherSyncOptions"/> (the datastore's options are the unnamed syncer's).</param>
+    /// <returns>A builder to add its resource types and sinks.</returns>
+    [RequiresUnreferencedCode(ConfigurationBinding.Message)]
+    [RequiresDynamicCode(ConfigurationBinding.Message)]
+    public static WatcherSyncBuilder AddWatcherSync(this IServiceCollection services, string name, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(configuration);
+        AddCore(services);
+        AddNamed(services, name);
+        services.AddOptions<WatcherSyncOptions>(name).Bind(configuration);
+        return new WatcherSyncBuilder(services, name);
     }
 
     /// <summary>
     /// Registers the syncer as <see cref="AddWatcherSync(IServiceCollection, Action{WatcherSyncOptions})"/> does, with
     /// its options bound from <paramref name="configuration"/> (usually the <c>WatcherSync</c> section): the
-    /// <see cref="WatcherSyncOptions"/> properties, the in-memory backend's options from its <c>InMemory</c>
-    /// subsection and etcd's from its <c>Etcd</c> subsection.
+    /// <see cref="WatcherSyncOptions"/> properties and the in-memory backend's options from its <c>InMemory</c>
+    /// subsection (etcd's, from its <c>Etcd</c> subsection, with <c>AddEtcdBackend()</c> of WatcherSync.Hosting.Etcd).
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration section.</param>
@@ -49,10 +89,11 @@ public static class WatcherSyncServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         AddCore(services);
+        AddUnnamed(services);
         services.AddOptions<WatcherSyncOptions>().Bind(configuration);
         services.AddOptions<InMemoryBackendOptions>().Bind(configuration.GetSection("InMemory"));
-        services.AddOptions<EtcdClientOptions>().Bind(configuration.GetSection("Etcd"));
-        return new WatcherSyncBuilder(services);
+        services.AddSingleton(new WatcherSyncConfiguration(configuration));
+        return new WatcherSyncBuilder(services, Options.Options.DefaultName);
     }
 
     /// <summary>
@@ -78,25 +119,88 @@ public static class WatcherSyncServiceCollectionExtensions
             tags));
     }
 
-    private static void AddCore(IServiceCollection services)
+    /// <summary>Adds a health check on the named syncer <paramref name="syncer"/>, as <see cref="AddWatcherSync(IHealthChecksBuilder, string, HealthStatus?, IEnumerable{string}?)"/> does on the unnamed one.</summary>
+    /// <param name="builder">The health checks builder.</param>
+    /// <param name="name">The check's name.</param>
+    /// <param name="syncer">The name given to <see cref="AddWatcherSync(IServiceCollection, string, Action{WatcherSyncOptions})"/>.</param>
+    /// <param name="failureStatus">The status reported on failure; null for Unhealthy.</param>
+    /// <param name="tags">Tags to filter checks by; null for none.</param>
+    /// <returns>The health checks builder.</returns>
+    public static IHealthChecksBuilder AddWatcherSync(this IHealthChecksBuilder builder, string name, string syncer, HealthStatus? failureStatus, IEnumerable<string>? tags)
     {
-        services.AddOptions<WatcherSyncOptions>().ValidateOnStart();
-        services.AddOptions<WatcherSyncRegistrations>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WatcherSyncOptions>, WatcherSyncOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<WatcherSyncOptions>, DiagnosticsPostConfigure>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<EtcdClientOptions>, DiagnosticsPostConfigure>());
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(syncer);
+        return builder.Add(new HealthCheckRegistration(
+            name,
+            sp => new WatcherSyncHealthCheck(sp.GetRequiredKeyedService<WatcherSyncPipeline>(syncer)),
+            failureStatus,
+            tags));
+    }
 
-        services.TryAddSingleton(static sp => new InMemoryBackend(sp.GetRequiredService<IOptions<InMemoryBackendOptions>>().Value));
-        services.TryAddSingleton(static sp => new EtcdBackendClient(sp.GetRequiredService<IOptions<EtcdClientOptions>>().Value));
-        services.TryAddSingleton<IBackendClient>(static sp => sp.GetRequiredService<IOptions<WatcherSyncOptions>>().Value.Backend switch
+    private static void AddUnnamed(IServiceCollection services)
+    {
+        if (!Names(services).Add(Options.Options.DefaultName))
         {
-            WatcherSyncBackend.Etcd => sp.GetRequiredService<EtcdBackendClient>(),
-            _ => sp.GetRequiredService<InMemoryBackend>(),
-        });
+            return;
+        }
 
-        services.TryAddSingleton<WatcherSyncPipeline>();
+        services.AddOptions<WatcherSyncOptions>().ValidateOnStart();
+        services.TryAddSingleton(static sp => new WatcherSyncPipeline(sp, Options.Options.DefaultName));
         services.TryAddSingleton(static sp => sp.GetRequiredService<WatcherSyncPipeline>().Syncer);
         services.TryAddSingleton(static sp => sp.GetRequiredService<WatcherSyncPipeline>().Shared);
         services.AddHostedService<WatcherSyncHostedService>();
+    }
+
+    private static void AddNamed(IServiceCollection services, string name)
+    {
+        if (!Names(services).Add(name))
+        {
+            return;
+        }
+
+        services.AddOptions<WatcherSyncOptions>(name).ValidateOnStart();
+        services.AddKeyedSingleton(name, static (sp, key) => new WatcherSyncPipeline(sp, (string)key!));
+        services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<WatcherSyncPipeline>(key).Syncer);
+        services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<WatcherSyncPipeline>(key).Shared);
+
+        // One hosted service per name: AddHostedService would keep one per type.
+        services.AddSingleton<IHostedService>(sp => new WatcherSyncHostedService(sp.GetRequiredKeyedService<WatcherSyncPipeline>(name)));
+    }
+
+    /// <summary>The names registered in this collection ("" for the unnamed syncer), kept in the collection itself.</summary>
+    private static HashSet<string> Names(IServiceCollection services)
+    {
+        if (services.FirstOrDefault(static d => d.ServiceType == typeof(WatcherSyncNames))?.ImplementationInstance is WatcherSyncNames names)
+        {
+            return names.Names;
+        }
+
+        var added = new WatcherSyncNames();
+        services.AddSingleton(added);
+        return added.Names;
+    }
+
+    private static void AddCore(IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WatcherSyncOptions>, WatcherSyncOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<WatcherSyncOptions>, DiagnosticsPostConfigure>());
+
+        services.TryAddSingleton(static sp => new InMemoryBackend(sp.GetRequiredService<IOptions<InMemoryBackendOptions>>().Value));
+        services.TryAddSingleton<IBackendClient>(static sp => CreateBackend(sp));
+
+    }
+
+    private static IBackendClient CreateBackend(IServiceProvider services)
+    {
+        WatcherSyncBackend chosen = services.GetRequiredService<IOptions<WatcherSyncOptions>>().Value.Backend;
+        if (chosen == WatcherSyncBackend.InMemory)
+        {
+            return services.GetRequiredService<InMemoryBackend>();
+        }
+
+        HostedBackend backend = services.GetServices<HostedBackend>().LastOrDefault(b => b.Backend == chosen)
+            ?? throw new InvalidOperationException($"WatcherSync:Backend is {chosen}, which needs the WatcherSync.Hosting.{chosen} package: add it and call AddEtcdBackend() (or UseEtcd(...)) on the builder AddWatcherSync returns.");
+        return backend.Create(services);
     }
 }

@@ -135,8 +135,9 @@ public sealed class RelaySyncer : ISyncer
     }
 
     /// <summary>
-    /// The connection loop: one connection at a time, to the endpoints in turn. Its state: <c>failures</c> counts the
-    /// failed connections since the last one that completed a resync (it sets the backoff); <c>refusals</c> holds, per
+    /// The connection loop: one connection at a time, to the endpoints in turn. Its state: <c>backoff</c> grows with the
+    /// failed connections since the last one that completed a resync (the direct syncer's type: full jitter below a
+    /// ceiling from MinReconnectDelay doubling to MaxReconnectDelay); <c>refusals</c> holds, per
     /// endpoint, the reason it last refused the subscription (null when it has not, since the last good session). Each
     /// refusal is reported once (SyncFailed, at once) until its reason changes; when every endpoint refuses, the
     /// client waits MaxReconnectDelay between tries, since only reconfiguration can cure a refusal.
@@ -144,7 +145,7 @@ public sealed class RelaySyncer : ISyncer
     private async Task RunAsync(CancellationToken token)
     {
         int index = Random.Shared.Next(_endpoints.Length);
-        int failures = 0;
+        var backoff = new ExponentialBackoff(new BackoffOptions { InitialDelay = _options.MinReconnectDelay, MaxDelay = _options.MaxReconnectDelay }, _time);
         string?[] refusals = new string?[_endpoints.Length];
         long disconnectedSince = _time.GetTimestamp();
         while (!token.IsCancellationRequested)
@@ -177,7 +178,7 @@ public sealed class RelaySyncer : ISyncer
             _metrics.Connection(session.Resynced);
             if (session.Resynced)
             {
-                failures = 0;
+                backoff.Reset();
                 Array.Clear(refusals);
                 disconnectedSince = _time.GetTimestamp();
             }
@@ -186,7 +187,7 @@ public sealed class RelaySyncer : ISyncer
             bool newRefusal = refusal is not null && refusals[index] != refusal.Reason;
             refusals[index] = refusal?.Reason;
             bool allRefused = Array.TrueForAll(refusals, r => r is not null);
-            TimeSpan delay = allRefused ? Jitter(_options.MaxReconnectDelay) : Backoff(++failures);
+            TimeSpan delay = allRefused ? Jitter(_options.MaxReconnectDelay) : backoff.Next(TimeSpan.Zero);
             RelayClientLog.ConnectionEnded(_logger, _options.ClientName, endpoint, code, refusal?.Reason ?? detail, delay);
             index = (index + 1) % _endpoints.Length;
             TimeSpan disconnected = _time.GetElapsedTime(disconnectedSince);
@@ -221,14 +222,7 @@ public sealed class RelaySyncer : ISyncer
         }
     }
 
-    private TimeSpan Backoff(int failures)
-    {
-        // The first retry after a good session goes straight to the next relay; after that, exponential with "equal
-        // jitter" (half fixed, half random) so that a fleet cut off together does not come back together.
-        double ceiling = Math.Min(_options.MaxReconnectDelay.TotalMilliseconds, _options.MinReconnectDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 30)));
-        return Jitter(TimeSpan.FromMilliseconds(ceiling));
-    }
-
+    /// <summary>The wait once every relay refuses: the longest delay, with "equal jitter" (half fixed, half random).</summary>
     private static TimeSpan Jitter(TimeSpan ceiling) =>
         TimeSpan.FromMilliseconds((ceiling.TotalMilliseconds / 2) + (Random.Shared.NextDouble() * ceiling.TotalMilliseconds / 2));
 
@@ -441,6 +435,9 @@ public sealed class RelaySyncer : ISyncer
         {
             throw new RelayProtocolException($"The relay at {endpoint} is at datastore revision {relay}{where}, behind the {seen} this client already holds; trying another.");
         }
+
+        // Taken although behind (a datastore reset): the revisions of the deletes seen before count no more.
+        _picture.ForgetDeleteRevisions();
     }
 
     /// <summary>Where the relay of <paramref name="welcome"/> is behind what the consumer holds: its revision, the consumer's, and which prefix; null when it is not.</summary>

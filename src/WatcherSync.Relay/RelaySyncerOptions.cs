@@ -40,7 +40,11 @@ public sealed class RelaySyncerOptions
     /// </summary>
     public RemoteCertificateValidationCallback? ServerCertificateValidation { get; set; }
 
-    /// <summary>Gets or sets the first reconnect delay; each failure doubles it up to <see cref="MaxReconnectDelay"/>, with jitter. Default 100 ms.</summary>
+    /// <summary>
+    /// Gets or sets the ceiling of the first reconnect's delay; each failure in a row doubles it up to
+    /// <see cref="MaxReconnectDelay"/>, and each delay is drawn below the ceiling (full jitter, as the direct syncer's
+    /// <see cref="BackoffOptions"/>), so that a fleet cut off together does not come back together. Default 100 ms.
+    /// </summary>
     public TimeSpan MinReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Gets or sets the longest reconnect delay. Default 10 s.</summary>

@@ -60,7 +60,7 @@ public sealed class WatcherSyncServiceCollectionExtensionsTests
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddMetrics();
-        services.AddWatcherSync(configuration.GetSection(WatcherSyncOptions.DefaultSectionName));
+        services.AddWatcherSync(configuration.GetSection(WatcherSyncOptions.DefaultSectionName)).AddEtcdBackend();
         await using ServiceProvider provider = services.BuildServiceProvider();
 
         WatcherSyncOptions options = provider.GetRequiredService<IOptions<WatcherSyncOptions>>().Value;
@@ -106,7 +106,7 @@ public sealed class WatcherSyncServiceCollectionExtensionsTests
             ["WatcherSync:Etcd:Password"] = "s3cret-pw",
             ["WatcherSync:Etcd:ListPageSize"] = "0",
         });
-        builder.Services.AddWatcherSync(builder.Configuration.GetSection("WatcherSync"));
+        builder.Services.AddWatcherSync(builder.Configuration.GetSection("WatcherSync")).AddEtcdBackend();
         using IHost host = builder.Build();
 
         Func<Task> start = () => host.StartAsync();
@@ -180,6 +180,40 @@ public sealed class WatcherSyncServiceCollectionExtensionsTests
         await using ServiceProvider provider = services.BuildServiceProvider();
         provider.GetRequiredService<IOptions<WatcherSyncOptions>>().Value.Backend.Should().Be(WatcherSyncBackend.InMemory, "etcd's empty endpoint list is not a problem when etcd is not used");
         provider.GetRequiredService<IBackendClient>().Should().BeOfType<InMemoryBackend>();
+    }
+
+    [Fact]
+    public void HostingAssembly_ForAnInMemoryHost_ReferencesNeitherTheEtcdBackendNorGrpc()
+    {
+        string[] references = [.. typeof(WatcherSyncBuilder).Assembly.GetReferencedAssemblies().Select(a => a.Name!)];
+        references.Should().NotContain(r => r == "WatcherSync.Etcd" || r.StartsWith("Grpc.", StringComparison.Ordinal) || r == "Google.Protobuf",
+            "etcd's wiring lives in WatcherSync.Hosting.Etcd, so a host on the embedded store does not take gRPC");
+    }
+
+    [Fact]
+    public async Task HostStart_EtcdChosenInConfigurationWithoutTheEtcdPackage_SaysWhichPackageToAdd()
+    {
+        HostApplicationBuilder builder = TestHost.Builder(new Dictionary<string, string?>
+        {
+            ["WatcherSync:Backend"] = "Etcd",
+            ["WatcherSync:Prefixes:0"] = "/registry/",
+        });
+        builder.Services.AddWatcherSync(builder.Configuration.GetSection("WatcherSync"));
+        using IHost host = builder.Build();
+
+        Func<Task> start = () => host.StartAsync();
+        (await start.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("WatcherSync.Hosting.Etcd").And.Contain("AddEtcdBackend()");
+    }
+
+    [Fact]
+    public async Task AddEtcdBackend_InMemoryChosen_EtcdOptionsAreNotCheckedAndNoEtcdClientIsMade()
+    {
+        var services = new ServiceCollection();
+        services.AddWatcherSync(o => o.Prefixes.Add("/a/")).AddEtcdBackend().AddEtcdBackend();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IBackendClient>().Should().BeOfType<InMemoryBackend>();
+        provider.GetServices<HostedBackend>().Should().ContainSingle("adding etcd twice adds it once");
+        provider.GetRequiredService<IOptions<WatcherSyncOptions>>().Value.Backend.Should().Be(WatcherSyncBackend.InMemory);
     }
 
     private static IConfiguration Configuration(Dictionary<string, string?> values) =>

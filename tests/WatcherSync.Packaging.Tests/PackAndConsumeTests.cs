@@ -37,6 +37,10 @@ public sealed class PackAndConsumeTests(PackedFeed packed) : IClassFixture<Packe
         (int runExit, string runOutput) = await ChildProcess.DotnetAsync(consumer, PackedFeed.StepTimeout, "run", "-c", "Release");
         runExit.Should().Be(0, runOutput);
         runOutput.Should().Contain("consumer ok: keys=2 health=Healthy");
+
+        // A host on the embedded store takes neither the etcd backend nor gRPC (they come with WatcherSync.Hosting.Etcd).
+        string assets = await File.ReadAllTextAsync(Path.Combine(consumer, "obj", "project.assets.json"));
+        assets.Should().NotContain("\"WatcherSync.Etcd/").And.NotContain("\"Grpc.", "an in-memory host restores no etcd client and no gRPC");
     }
 
     [Fact]
@@ -155,7 +159,6 @@ public sealed class PackAndConsumeTests(PackedFeed packed) : IClassFixture<Packe
         using Microsoft.Extensions.Hosting;
         using WatcherSync;
         using WatcherSync.DataSync;
-        using WatcherSync.Etcd;
         using WatcherSync.InMemory;
 
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
@@ -176,7 +179,6 @@ public sealed class PackAndConsumeTests(PackedFeed packed) : IClassFixture<Packe
 
         await sink.TwoKeys.Task.WaitAsync(TimeSpan.FromSeconds(30));
         HealthReport report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
-        new EtcdClientOptions { Endpoints = { "http://127.0.0.1:2379" } }.Validate();
         await host.StopAsync();
         Console.WriteLine($"consumer ok: keys={sink.MaxKeys} health={report.Status}");
 

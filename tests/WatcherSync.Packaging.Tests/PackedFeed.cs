@@ -10,7 +10,7 @@ namespace WatcherSync.Packaging.Tests;
 /// </summary>
 public sealed class PackedFeed : IAsyncLifetime
 {
-    public static readonly string[] Libraries = ["WatcherSync", "WatcherSync.Etcd", "WatcherSync.DataSync", "WatcherSync.Hosting", "WatcherSync.Relay", "WatcherSync.Relay.Server"];
+    public static readonly string[] Libraries = ["WatcherSync", "WatcherSync.Etcd", "WatcherSync.DataSync", "WatcherSync.Hosting", "WatcherSync.Hosting.Etcd", "WatcherSync.Relay", "WatcherSync.Relay.Server"];
 
     public static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
 

@@ -64,7 +64,8 @@ public sealed class RelayFleetTests
     public async Task FailoverToARelayBehindOnOnePrefixOnly_IsRefused_ThoughItsHighestRevisionIsAhead()
     {
         // The lagging relay's watch of one resource type fell behind while the other went on: its highest revision is
-        // ahead of the client's, its policy keys are not.
+        // ahead of the client's, its policy keys are not. Its policy list is one taken right after the last policy
+        // write (the same values the store has now), so that nothing but that type's own progress says where it is.
         await using var ahead = new InMemoryBackend();
         await using var mixed = new InMemoryBackend();
         for (int i = 0; i < 10; i++)
@@ -92,7 +93,7 @@ public sealed class RelayFleetTests
 
         int port = first.Port;
         await first.KillAsync();
-        await using TestRelay lagging = await TestRelay.StartAsync(Relays.Feed(mixed), port);
+        await using TestRelay lagging = await TestRelay.StartAsync(Relays.Feed(new ListedWhenLastWritten(mixed, Relays.Prefixes[1])), port);
         await Eventually.True(() => lagging.Feed().SnapshotsEncoded >= 1, "the client has tried the lagging relay");
         await Eventually.True(() => lagging.Host.Connections.Count == 0 || callbacks.Calls.Count > before + 1, "the client has refused or taken the lagging relay");
         callbacks.Calls.Skip(before).OfType<Update[]>().SelectMany(b => b).Where(u => u.KVPair.Key.DefaultPath.StartsWith(Relays.Prefixes[1], StringComparison.Ordinal))
@@ -264,5 +265,17 @@ public sealed class RelayFleetTests
         public byte[] Encode(object value) => value as string == "unencodable"
             ? throw new ArgumentException("This codec cannot encode that value.", nameof(value))
             : Encoding.UTF8.GetBytes((string)value);
+    }
+
+    /// <summary>Answers the lists under <paramref name="prefix"/> as of the newest write there: the same values, an honest older revision.</summary>
+    private sealed class ListedWhenLastWritten(IBackendClient inner, string prefix) : DelegatingBackend(inner)
+    {
+        public override async Task<KVPairList> ListAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default)
+        {
+            KVPairList listed = await base.ListAsync(list, revision, cancellationToken);
+            return list.DefaultPathRoot == prefix && listed.KVPairs.Count > 0
+                ? listed with { Revision = listed.KVPairs.Max(p => long.Parse(p.Revision!, System.Globalization.CultureInfo.InvariantCulture)).ToString(System.Globalization.CultureInfo.InvariantCulture) }
+                : listed;
+        }
     }
 }

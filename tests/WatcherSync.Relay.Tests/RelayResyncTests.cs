@@ -113,4 +113,57 @@ public sealed class RelayResyncTests
         await Relays.ConvergedAsync(callbacks, restored, "client after the reset");
         callbacks.Violations.Should().BeEmpty();
     }
+    [Fact]
+    public async Task FailoverToARelayThatHasNotSeenADelete_DoesNotGiveTheKeyBack()
+    {
+        // The client saw k0 deleted; the other relay, cut off from the datastore but still in sync by its own lights,
+        // holds k0 and no value newer than the ones the client holds: only the delete says it is behind.
+        await using var store = new InMemoryBackend();
+        for (int i = 0; i < 4; i++)
+        {
+            await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, i)), $"initial{i}"));
+        }
+
+        var toFirst = new FaultyBackend(store, 1) { Faults = false };
+        var toSecond = new FaultyBackend(store, 2) { Faults = false };
+        await using TestRelay first = await TestRelay.StartAsync(Relays.Feed(toFirst));
+        await using TestRelay second = await TestRelay.StartAsync(Relays.Feed(toSecond));
+
+        // The client under test starts on the first relay (a client picks its first endpoint at random).
+        RecordingCallbacks callbacks;
+        RelaySyncer syncer;
+        var logs = new Microsoft.Extensions.Logging.Testing.FakeLogCollector();
+        while (true)
+        {
+            callbacks = new RecordingCallbacks();
+            RelaySyncerOptions options = Relays.Client(first.Address, second.Address);
+            options.LoggerFactory = FakeLogs.Factory(logs);
+            syncer = new RelaySyncer(options, callbacks);
+            syncer.Start();
+            await Relays.ConvergedAsync(callbacks, store, "client before the delete");
+            if (syncer.ConnectedEndpoint == first.Address)
+            {
+                break;
+            }
+
+            await syncer.DisposeAsync();
+        }
+
+        await using var disposeSyncer = syncer;
+        toSecond.Down = true;
+        await store.DeleteAsync(new PathKey(Relays.Key(0, 0)));
+        await Relays.ConvergedAsync(callbacks, store, "client after the delete");
+
+        second.Feed().Status.Should().Be(SyncStatus.InSync, "the second relay is in sync by its own lights");
+        await first.KillAsync();
+
+        // The client meets the second relay while it is behind: it takes its picture (the bug), or refuses it.
+        await Eventually.True(
+            () => syncer.ConnectedEndpoint == second.Address || logs.GetSnapshot().Any(r => r.Message.Contains("behind", StringComparison.Ordinal)),
+            "the client has met the second relay");
+        toSecond.Down = false;
+        await Relays.ConvergedAsync(callbacks, store, "client after the second relay caught up");
+        callbacks.AllUpdates.Where(u => u.KVPair.Key.DefaultPath == Relays.Key(0, 0) && u.UpdateType != UpdateType.Deleted)
+            .Should().HaveCount(1, "the key was given once (the first picture), never again after its delete");
+    }
 }

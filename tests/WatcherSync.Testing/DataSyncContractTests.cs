@@ -480,9 +480,9 @@ public abstract class DataSyncContractTests : IAsyncLifetime
 
     private sealed class BrokenWriter : IKeyValueWriter
     {
-        public Task PutAsync(string key, object value, params PutOption[] options) => Task.FromException(new DatastoreUnavailableException("broken"));
+        public Task PutAsync(string key, object value, CancellationToken cancellationToken, params PutOption[] options) => Task.FromException(new DatastoreUnavailableException("broken"));
 
-        public Task<bool> DeleteAsync(string key, params DeleteOption[] options) => Task.FromException<bool>(new DatastoreUnavailableException("broken"));
+        public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken, params DeleteOption[] options) => Task.FromException<bool>(new DatastoreUnavailableException("broken"));
     }
 
     /// <summary>A subscriber that reads its channels in the background and acknowledges what it reads.</summary>

@@ -19,14 +19,22 @@ internal sealed class BenchRun
 
     private readonly TextWriter _out;
     private readonly TextWriter _progress;
+    private readonly TextWriter? _json;
 
-    public BenchRun(EtcdClientOptions options, EtcdctlConnection etcdctl, BenchSettings settings, TextWriter output, TextWriter progress)
+    /// <param name="options">How to reach etcd.</param>
+    /// <param name="etcdctl">How etcdctl reaches the same etcd.</param>
+    /// <param name="settings">What to load and time.</param>
+    /// <param name="output">Where the figures go as lines of text.</param>
+    /// <param name="progress">Where progress goes.</param>
+    /// <param name="json">Where the figures go as one JSON document (<c>--json</c>); null for none.</param>
+    public BenchRun(EtcdClientOptions options, EtcdctlConnection etcdctl, BenchSettings settings, TextWriter output, TextWriter progress, TextWriter? json = null)
     {
         _options = options;
         _etcdctl = etcdctl;
         _settings = settings;
         _out = output;
         _progress = progress;
+        _json = json;
     }
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
@@ -48,6 +56,7 @@ internal sealed class BenchRun
 
         TimeSpan best = mirror.Min();
         await Line($"mirror to InSync (best of {mirror.Count}): {best.TotalSeconds:0.000} s, {keys / best.TotalSeconds:N0} keys/s");
+        TimeSpan? etcdctlBest = null;
         if (_settings.CompareWithEtcdctl && EtcdctlTimer.Find() is { } etcdctl)
         {
             var ctl = new List<TimeSpan>();
@@ -57,11 +66,18 @@ internal sealed class BenchRun
             }
 
             TimeSpan bestCtl = ctl.Min();
+            etcdctlBest = bestCtl;
             await Line($"etcdctl get --prefix (best of {ctl.Count}): {bestCtl.TotalSeconds:0.000} s; mirror/etcdctl ratio {best / bestCtl:0.00}");
         }
         else if (_settings.CompareWithEtcdctl)
         {
             await Line($"etcdctl not found on the PATH: no comparison");
+        }
+
+        if (_json is not null)
+        {
+            await _json.WriteLineAsync(BenchJson.Format(_settings, keys, mirror, etcdctlBest));
+            await _json.FlushAsync(cancellationToken);
         }
 
         return ExitCodes.Success;

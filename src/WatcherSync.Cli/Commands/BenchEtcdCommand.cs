@@ -24,9 +24,14 @@ internal static class BenchEtcdCommand
             Description = "Do not time etcdctl get --prefix for comparison.",
         };
 
+        var json = new Option<bool>("--json")
+        {
+            Description = "Print the figures as one JSON document on stdout; the text lines and progress go to stderr.",
+        };
+
         var command = new Command("bench-etcd", "Load keys into etcd and time a fresh mirror from start to InSync, compared with etcdctl get --prefix.")
         {
-            prefix, keys, valueSize, rounds, noEtcdctl,
+            prefix, keys, valueSize, rounds, noEtcdctl, json,
         };
         connection.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -44,7 +49,8 @@ internal static class BenchEtcdCommand
                 throw new CliException("--prefix must not be empty when loading keys: the prefix is cleared first.") { ExitCode = ExitCodes.Usage };
             }
 
-            var run = new BenchRun(connection.Create(parse), connection.Etcdctl(parse), settings, console.Out, console.Error);
+            bool asJson = parse.GetValue(json);
+            var run = new BenchRun(connection.Create(parse), connection.Etcdctl(parse), settings, asJson ? console.Error : console.Out, console.Error, asJson ? console.Out : null);
             return await run.RunAsync(cancellationToken);
         });
         return command;

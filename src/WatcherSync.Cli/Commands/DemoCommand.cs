@@ -48,10 +48,11 @@ internal static class DemoCommand
             defaults.HistoryCapacity,
             16);
         var seed = OptionRules.Integer("--seed", "n", "Seed of the writers' random choices.", defaults.Seed, int.MinValue);
+        var json = new Option<bool>("--json") { Description = "Print the result as one JSON document on stdout; the summary and progress go to stderr." };
 
         var command = new Command("demo", "Run the embedded datastore with writers, a syncer, a dedupe buffer, a slow sink and a follower, then check the sink's picture equals the datastore.")
         {
-            keys, writers, duration, sinkDelay, compactEvery, history, seed,
+            keys, writers, duration, sinkDelay, compactEvery, history, seed, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -67,7 +68,10 @@ internal static class DemoCommand
                 HistoryCapacity = parse.GetValue(history),
                 Seed = parse.GetValue(seed),
             };
-            return await DemoRun.RunAsync(settings, console, cancellationToken);
+            // With --json, stdout carries nothing but the document: the human text goes to stderr.
+            return parse.GetValue(json)
+                ? await DemoRun.RunAsync(settings, new CliConsole(console.Error, console.Error, isTerminal: false), console.Out, cancellationToken)
+                : await DemoRun.RunAsync(settings, console, null, cancellationToken);
         });
         return command;
     }

@@ -27,6 +27,7 @@ internal sealed class DemoRun : IAsyncDisposable
 
     private readonly DemoSettings _settings;
     private readonly CliConsole _console;
+    private readonly TextWriter? _json;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly DemoMeters _meters = new();
     private readonly CancellationTokenSource _teardown = new();
@@ -45,10 +46,11 @@ internal sealed class DemoRun : IAsyncDisposable
     private Task _followerTask = Task.CompletedTask;
     private bool _started;
 
-    private DemoRun(DemoSettings settings, CliConsole console)
+    private DemoRun(DemoSettings settings, CliConsole console, TextWriter? json)
     {
         _settings = settings;
         _console = console;
+        _json = json;
         _store = new InMemoryBackend(new InMemoryBackendOptions
         {
             HistoryCapacity = settings.HistoryCapacity,
@@ -72,9 +74,13 @@ internal sealed class DemoRun : IAsyncDisposable
     }
 
     /// <summary>Runs the demo and returns the exit code: 0 when the sink and the follower match the datastore.</summary>
-    public static async Task<int> RunAsync(DemoSettings settings, CliConsole console, CancellationToken cancellationToken)
+    /// <param name="settings">What to run.</param>
+    /// <param name="console">Where the intro, the progress and the summary go.</param>
+    /// <param name="json">Where the result goes as one JSON document (<c>--json</c>); null for none.</param>
+    /// <param name="cancellationToken">Ctrl+C.</param>
+    public static async Task<int> RunAsync(DemoSettings settings, CliConsole console, TextWriter? json, CancellationToken cancellationToken)
     {
-        await using var run = new DemoRun(settings, console);
+        await using var run = new DemoRun(settings, console, json);
         return await run.ExecuteAsync(cancellationToken);
     }
 
@@ -132,6 +138,10 @@ internal sealed class DemoRun : IAsyncDisposable
 
         DemoReport report = await ReportAsync(writing, draining);
         DemoSummary.Write(_console.Out, report);
+        if (_json is not null)
+        {
+            DemoJson.Write(_json, report);
+        }
         if (report.Passed)
         {
             return ExitCodes.Success;

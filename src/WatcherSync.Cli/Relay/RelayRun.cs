@@ -122,8 +122,10 @@ internal sealed class RelayRun(RelaySettings settings, EtcdClientOptions? etcd, 
             return new IPEndPoint(IPAddress.Loopback, port);
         }
 
+        // An IPv4-mapped IPv6 address (::ffff:127.0.0.1) names an IPv4 address: an IPv6 socket cannot bind it
+        // ("Invalid argument"), so it is bound as the IPv4 address it maps.
         return IPAddress.TryParse(listen.Host.Trim('[', ']'), out IPAddress? ip)
-            ? new IPEndPoint(ip, port)
+            ? new IPEndPoint(ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip, port)
             : throw new CliException($"--listen: '{listen.Host}' is not an IP address or localhost.") { ExitCode = ExitCodes.Usage };
     }
 

@@ -14,18 +14,27 @@ public sealed class KeyValueWriters : IKeyValueWriter
 
     /// <inheritdoc />
     /// <exception cref="AggregateException">One or more writers failed; the others still wrote.</exception>
-    public async Task PutAsync(string key, object value, params PutOption[] options)
+    public Task PutAsync(string key, object value, params PutOption[] options) => PutAsync(key, value, CancellationToken.None, options);
+
+    /// <inheritdoc />
+    /// <exception cref="AggregateException">One or more writers failed; the others still wrote.</exception>
+    public async Task PutAsync(string key, object value, CancellationToken cancellationToken, params PutOption[] options)
     {
-        Task[] puts = [.. _writers.Select(w => w.PutAsync(key, value, options))];
+        Task[] puts = [.. _writers.Select(w => w.PutAsync(key, value, cancellationToken, options))];
         await WhenAllAsync(puts).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     /// <returns>Whether anything existed in any of the datastores.</returns>
     /// <exception cref="AggregateException">One or more writers failed; the others still deleted.</exception>
-    public async Task<bool> DeleteAsync(string key, params DeleteOption[] options)
+    public Task<bool> DeleteAsync(string key, params DeleteOption[] options) => DeleteAsync(key, CancellationToken.None, options);
+
+    /// <inheritdoc />
+    /// <returns>Whether anything existed in any of the datastores.</returns>
+    /// <exception cref="AggregateException">One or more writers failed; the others still deleted.</exception>
+    public async Task<bool> DeleteAsync(string key, CancellationToken cancellationToken, params DeleteOption[] options)
     {
-        Task<bool>[] deletes = [.. _writers.Select(w => w.DeleteAsync(key, options))];
+        Task<bool>[] deletes = [.. _writers.Select(w => w.DeleteAsync(key, cancellationToken, options))];
         await WhenAllAsync(deletes).ConfigureAwait(false);
         return deletes.Any(d => d.Result);
     }

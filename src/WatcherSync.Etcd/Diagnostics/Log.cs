@@ -8,6 +8,12 @@ internal static partial class Log
     [LoggerMessage(3000, LogLevel.Warning, "etcd endpoint {Endpoint} failed during {Operation}: {Reason}")]
     public static partial void EndpointFailed(ILogger logger, string endpoint, string operation, string reason);
 
+    [LoggerMessage(3020, LogLevel.Warning, "etcd endpoint {Endpoint} still failing, last during {Operation}: {Reason}; {Repeats} more failures in the last {Window} not logged")]
+    public static partial void EndpointStillFailing(ILogger logger, string endpoint, string operation, string reason, int repeats, TimeSpan window);
+
+    [LoggerMessage(3021, LogLevel.Information, "etcd endpoint {Endpoint} answers again, after {Repeats} more failures not logged")]
+    public static partial void EndpointRecovered(ILogger logger, string endpoint, int repeats);
+
     [LoggerMessage(3001, LogLevel.Information, "etcd client moved from endpoint {From} to {To}")]
     public static partial void FailedOver(ILogger logger, string from, string to);
 

@@ -35,6 +35,13 @@ internal sealed class EtcdTransport : IDisposable
     private readonly EtcdMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _authLock = new(1, 1);
+
+    // _endpointFailures[i]: the run of failures of endpoint i, so that an endpoint that stays down is a warning a
+    // minute (with the count of the rest), not one per request. Guarded by _warningsLock; _failingEndpoints counts the
+    // endpoints in a run, so that a request that succeeds takes the lock only when a run may have to end.
+    private readonly Lock _warningsLock = new();
+    private readonly RepeatedWarning[] _endpointFailures;
+    private int _failingEndpoints;
     private volatile string? _token;
     private volatile bool _authOff;
     private int _current;
@@ -46,6 +53,7 @@ internal sealed class EtcdTransport : IDisposable
         _logger = logger;
         _metrics = metrics;
         _time = options.TimeProvider;
+        _endpointFailures = [.. _endpoints.Select(_ => new RepeatedWarning(_time, RepeatedWarning.DefaultWindow))];
         _clients = [.. _endpoints.Select(e => new EtcdClients(GrpcChannel.ForAddress(e, new GrpcChannelOptions
         {
             HttpHandler = CreateHandler(options),
@@ -62,6 +70,64 @@ internal sealed class EtcdTransport : IDisposable
     }
 
     public int EndpointCount => _endpoints.Length;
+
+    /// <summary>Logs a failure of endpoint <paramref name="index"/>: the first of a run, then once a minute with the count of the rest.</summary>
+    private void EndpointFailed(int index, string operation, string reason)
+    {
+        bool log;
+        int repeats;
+        lock (_warningsLock)
+        {
+            RepeatedWarning failures = _endpointFailures[index];
+            if (!failures.InRun)
+            {
+                _failingEndpoints++;
+            }
+
+            log = failures.Occurred(out repeats);
+        }
+
+        if (!log)
+        {
+            return;
+        }
+
+        if (repeats == 0)
+        {
+            Log.EndpointFailed(_logger, _endpoints[index], operation, reason);
+        }
+        else
+        {
+            Log.EndpointStillFailing(_logger, _endpoints[index], operation, reason, repeats, RepeatedWarning.DefaultWindow);
+        }
+    }
+
+    /// <summary>Ends the run of failures of endpoint <paramref name="index"/>, if any, saying how many were not logged.</summary>
+    private void EndpointAnswered(int index)
+    {
+        if (Volatile.Read(ref _failingEndpoints) == 0)
+        {
+            return;
+        }
+
+        int repeats;
+        lock (_warningsLock)
+        {
+            RepeatedWarning failures = _endpointFailures[index];
+            if (!failures.InRun)
+            {
+                return;
+            }
+
+            _failingEndpoints--;
+            repeats = failures.End();
+        }
+
+        if (repeats > 0)
+        {
+            Log.EndpointRecovered(_logger, _endpoints[index], repeats);
+        }
+    }
 
     /// <summary>Gets the endpoint new requests start at.</summary>
     public int Current => Volatile.Read(ref _current);
@@ -122,13 +188,14 @@ internal sealed class EtcdTransport : IDisposable
             {
                 TResponse response = await SendAsync(index, operation, call, cancellationToken, attemptTimeout).ConfigureAwait(false);
                 _metrics.RequestDone(operation, "ok", _time.GetElapsedTime(started).TotalSeconds);
+                EndpointAnswered(index);
                 return response;
             }
             catch (EndpointFailure failure)
             {
                 if (failure.MovesOff)
                 {
-                    Log.EndpointFailed(_logger, _endpoints[index], operation, failure.Error.Message);
+                    EndpointFailed(index, operation, failure.Error.Message);
                     MoveOff(index);
                 }
 

@@ -46,6 +46,7 @@ internal sealed class RelayConnection : IDisposable
     private long _writeStarted;
     private ulong _pingId;
     private string _client = "(no hello yet)";
+    private string _requestedFeed = "(no hello yet)";
     private bool[] _wanted = [];
 
     public RelayConnection(RelayHost host, IAsyncStreamReader<ClientMessage> requests, IServerStreamWriter<ServerMessage> responses, ServerCallContext context)
@@ -142,6 +143,7 @@ internal sealed class RelayConnection : IDisposable
     private RelayFeed Accept(Hello hello)
     {
         _client = string.IsNullOrWhiteSpace(hello.ClientName) ? "(unnamed)" : hello.ClientName[..Math.Min(hello.ClientName.Length, 128)];
+        _requestedFeed = hello.Feed[..Math.Min(hello.Feed.Length, 128)];
         if (hello.ProtocolVersion != RelayProtocol.Version)
         {
             throw Refuse(StatusCode.InvalidArgument, $"Protocol version {hello.ProtocolVersion} is not supported; this relay speaks version {RelayProtocol.Version}.", "version");
@@ -446,7 +448,7 @@ internal sealed class RelayConnection : IDisposable
     private RpcException Refuse(StatusCode code, string detail, string reason)
     {
         _metrics.Refused(reason);
-        RelayServerLog.ClientRefused(_logger, _peer, code, detail);
+        RelayServerLog.ClientRefused(_logger, _client, _peer, _requestedFeed, code, detail);
         return new RpcException(new Status(code, detail));
     }
 

@@ -27,8 +27,8 @@ internal static partial class RelayServerLog
     [LoggerMessage(7006, LogLevel.Information, "Relay: client {Client} at {Peer} left")]
     public static partial void ClientLeft(ILogger logger, string client, string peer);
 
-    [LoggerMessage(7007, LogLevel.Warning, "Relay: refused {Peer}: {Code} {Detail}")]
-    public static partial void ClientRefused(ILogger logger, string peer, StatusCode code, string detail);
+    [LoggerMessage(7007, LogLevel.Warning, "Relay: refused client {Client} at {Peer}, feed {Feed}: {Code} {Detail}")]
+    public static partial void ClientRefused(ILogger logger, string client, string peer, string feed, StatusCode code, string detail);
 
     [LoggerMessage(7008, LogLevel.Warning, "Relay: cut off client {Client} at {Peer}: {Code} {Detail}")]
     public static partial void ClientCutOff(ILogger logger, string client, string peer, StatusCode code, string detail);
@@ -44,6 +44,12 @@ internal static partial class RelayServerLog
 
     [LoggerMessage(7013, LogLevel.Information, "Relay: client {Client} at {Peer} continued on feed {Feed} from sequence {Sequence} (found by {By}) without a snapshot")]
     public static partial void ClientResumed(ILogger logger, string client, string peer, string feed, long sequence, string by);
+
+    [LoggerMessage(7014, LogLevel.Warning, "Relay: no endpoint of this server speaks HTTP/2 ({Addresses}); relay clients cannot connect. Set HttpProtocols.Http2 on the endpoint (plain http does HTTP/2 only so), or serve https")]
+    public static partial void NoHttp2Endpoint(ILogger logger, string addresses);
+
+    [LoggerMessage(7015, LogLevel.Debug, "Relay: endpoints that speak HTTP/2: {Addresses}")]
+    public static partial void Http2Endpoints(ILogger logger, string addresses);
 
     [LoggerMessage(7010, LogLevel.Information, "Relay: feeds stopped")]
     public static partial void FeedsStopped(ILogger logger);

@@ -12,13 +12,14 @@ namespace WatcherSync.Relay.Server;
 /// <para>
 /// State, under <see cref="_sync"/>: <see cref="_sequence"/> is the newest entry's, and <see cref="_position"/> its
 /// position (the picture now); <see cref="_revision"/> is the highest revision among the values applied, and
-/// <see cref="_bucketRevisions"/> the same per bucket (both recomputed from the picture once in sync after a reset);
+/// <see cref="_bucketRevisions"/> per bucket the revision up to which the bucket reflects every change: the highest of
+/// its changes, deletes included, and of its lists (both recomputed from the picture once in sync after a reset);
 /// <see cref="_resets"/> counts the datastore resets seen, and <see cref="_resetSeen"/>
 /// says one was seen since the feed was last in sync.
 /// </para>
 /// The syncer calls it from one thread; clients read it from many, under <see cref="_sync"/>.
 /// </summary>
-internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerParseFailCallbacks
+internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerParseFailCallbacks, IListedRevisionCallbacks
 {
     private const int MinReplayEntries = 1024;
 
@@ -46,12 +47,14 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
     private int _snapshotsEncoded;
     private long _revision;
     private readonly long[] _bucketRevisions;
+    private readonly string[] _resourcePrefixes;
     private WatcherSyncer? _syncer;
 
     public RelayFeed(RelayFeedOptions options, RelayServerOptions server, ILogger logger, RelayServerMetrics metrics)
     {
         Name = options.Name;
-        _prefixes = [.. options.ResourceTypes.Select(t => t.ListInterface.DefaultPathRoot).Distinct(StringComparer.Ordinal)];
+        _resourcePrefixes = [.. options.ResourceTypes.Select(t => t.ListInterface.DefaultPathRoot)];
+        _prefixes = [.. _resourcePrefixes.Distinct(StringComparer.Ordinal)];
         _log = new FeedLog(server.MaxLogEntries, server.MaxLogBytes);
         _chunkBytes = server.SnapshotChunkBytes;
         _logger = logger;
@@ -264,6 +267,24 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         }
     }
 
+    /// <summary>
+    /// A list of resource type <paramref name="resourceIndex"/> at <paramref name="revision"/> was delivered: its bucket
+    /// reflects every change up to that revision, deletes a fresh list never sees included, so a relay that listed
+    /// after a delete does not look behind a client that saw it.
+    /// </summary>
+    public void OnListed(int resourceIndex, string revision)
+    {
+        long listed = FeedPicture.NumericRevision(revision);
+        int bucket = BucketOf(_resourcePrefixes[resourceIndex]);
+        lock (_sync)
+        {
+            if (!_closed && !_resetSeen)
+            {
+                _bucketRevisions[bucket] = Math.Max(_bucketRevisions[bucket], listed);
+            }
+        }
+    }
+
     public void OnUpdates(IReadOnlyList<Update> updates)
     {
         // Encoded once, outside the lock: the clients' readers only wait for the picture and the log to change.
@@ -285,10 +306,9 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
             foreach ((string key, KeyValue message, int bucket, UInt128 hash) in batch.Changes)
             {
                 reset |= _picture.Apply(key, message, bucket, hash);
-                if (!message.Deleted)
-                {
-                    _bucketRevisions[bucket] = Math.Max(_bucketRevisions[bucket], FeedPicture.NumericRevision(message.Revision));
-                }
+
+                // Deletes count: a client that saw a key deleted refuses a relay that has not, or the key comes back.
+                _bucketRevisions[bucket] = Math.Max(_bucketRevisions[bucket], FeedPicture.NumericRevision(message.Revision));
             }
 
             if (reset && !_resetSeen)

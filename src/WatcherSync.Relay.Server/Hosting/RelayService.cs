@@ -77,7 +77,8 @@ internal sealed class RelayService(RelayHost host) : Protocol.Relay.RelayBase
     private RpcException Refuse(ServerCallContext context, StatusCode code, string detail, string reason)
     {
         host.Metrics.Refused(reason);
-        RelayServerLog.ClientRefused(host.Logger, context.Peer, code, detail);
+        // Refused before its hello is read: its name and feed are not known.
+        RelayServerLog.ClientRefused(host.Logger, "(before its hello)", context.Peer, "(before its hello)", code, detail);
         return new RpcException(new Status(code, detail));
     }
 }

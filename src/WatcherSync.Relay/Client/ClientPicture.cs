@@ -36,6 +36,13 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
     private bool _midEntry;
     private long _seenRevision;
 
+    // Per prefix of the relay followed (Unprefixed for the keys under none), the revision of the newest delete the
+    // client took there: a relay below it is behind even when every value the client holds is older than the relay's
+    // (after the newest change under a prefix was a delete), or the deleted key would come back.
+    private readonly Dictionary<string, long> _deleteFloors = new(StringComparer.Ordinal);
+    private IReadOnlyList<string> _prefixes = [];
+    private const string Unprefixed = "\0";
+
     /// <summary>Gets the number of keys the consumer holds.</summary>
     public int Count => _known.Count;
 
@@ -58,8 +65,9 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
     }
 
     /// <summary>
-    /// Gets <see cref="HeldRevision"/> per prefix bucket, as a relay counts them: one per prefix, in order, then one for
-    /// the keys under none of them (a key counts under the longest prefix it starts with).
+    /// Gets, per prefix bucket as a relay counts them (one per prefix, in order, then one for the keys under none of
+    /// them; a key counts under the longest prefix it starts with), the highest revision the client took there: of the
+    /// values it holds and of the deletes it was told (a relay counts both, and its lists).
     /// </summary>
     public long[] HeldRevisions(IReadOnlyList<string> prefixes)
     {
@@ -80,7 +88,34 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
             max[bucket] = Math.Max(max[bucket], NumericRevision(known.Revision));
         }
 
+        for (int bucket = 0; bucket < max.Length; bucket++)
+        {
+            if (_deleteFloors.TryGetValue(bucket < prefixes.Count ? prefixes[bucket] : Unprefixed, out long deleted))
+            {
+                max[bucket] = Math.Max(max[bucket], deleted);
+            }
+        }
+
         return max;
+    }
+
+    /// <summary>Forgets the deletes' revisions (the client takes a relay behind it: after a datastore reset revisions start again).</summary>
+    public void ForgetDeleteRevisions() => _deleteFloors.Clear();
+
+    /// <summary>Notes that a delete at <paramref name="revision"/> was taken for <paramref name="key"/>.</summary>
+    private void TookDelete(string key, long revision)
+    {
+        IReadOnlyList<string> prefixes = _resync?.Welcome.Prefixes ?? _prefixes;
+        string prefix = Unprefixed;
+        foreach (string candidate in prefixes)
+        {
+            if ((prefix == Unprefixed || candidate.Length > prefix.Length) && key.StartsWith(candidate, StringComparison.Ordinal))
+            {
+                prefix = candidate;
+            }
+        }
+
+        _deleteFloors[prefix] = Math.Max(_deleteFloors.GetValueOrDefault(prefix), revision);
     }
 
     /// <summary>
@@ -102,6 +137,7 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
     /// <summary>Begins a resync against a relay that will send a snapshot and then its log from the snapshot on.</summary>
     public void BeginResync(Welcome welcome)
     {
+        _prefixes = welcome.Prefixes;
         _resync = new Resync((long)welcome.HeadSequence, _known.Count == 0 ? null : new Dictionary<string, KeyValue>(StringComparer.Ordinal), welcome);
         if (_resync.Pending is null)
         {
@@ -116,6 +152,7 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
     /// </summary>
     public void BeginResume(Welcome welcome, SyncStatus status)
     {
+        _prefixes = welcome.Prefixes;
         _resync = new Resync((long)welcome.HeadSequence, null, welcome)
         {
             SnapshotDone = true,
@@ -181,6 +218,11 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
             foreach (KeyValue item in KeyValueBatch.Parser.ParseFrom(bytes).Items)
             {
                 Saw(item.Revision);
+                if (item.Deleted)
+                {
+                    TookDelete(item.Key, NumericRevision(item.Revision));
+                }
+
                 if (_resync?.Pending is { } pending)
                 {
                     if (item.Deleted)
@@ -271,6 +313,8 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
             {
                 if (!pending.ContainsKey(key))
                 {
+                    // Deleted at some revision the snapshot does not say, at most the relay's for that prefix.
+                    TookDelete(key, SnapshotRevision(resync.Welcome, key));
                     gone.Add(key);
                     updates.Add(new Update(new KVPair(known.Key, null, known.Revision), UpdateType.Deleted));
                 }
@@ -308,6 +352,7 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         }
 
         _known.Clear();
+        _deleteFloors.Clear();
         _resync = null;
         _digest = UInt128.Zero;
         _position = null;
@@ -399,6 +444,28 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
     }
 
     private void Forget(string key) => Forget(key, out _);
+
+    /// <summary>The revision a welcome gives for the prefix bucket of <paramref name="key"/> (its overall one without buckets).</summary>
+    private static long SnapshotRevision(Welcome welcome, string key)
+    {
+        if (welcome.BucketRevisions.Count != welcome.Prefixes.Count + 1)
+        {
+            return (long)welcome.Revision;
+        }
+
+        int bucket = welcome.Prefixes.Count;
+        int longest = -1;
+        for (int i = 0; i < welcome.Prefixes.Count; i++)
+        {
+            if (welcome.Prefixes[i].Length > longest && key.StartsWith(welcome.Prefixes[i], StringComparison.Ordinal))
+            {
+                bucket = i;
+                longest = welcome.Prefixes[i].Length;
+            }
+        }
+
+        return (long)welcome.BucketRevisions[bucket];
+    }
 
     private static long NumericRevision(string revision) =>
         long.TryParse(revision, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) ? value : 0;

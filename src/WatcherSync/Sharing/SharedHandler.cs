@@ -8,7 +8,7 @@ namespace WatcherSync;
 /// </summary>
 /// <remarks>
 /// State: <see cref="Synced"/> completes once, when the handler is first told InSync, or is cancelled when the handler
-/// ends before that. <c>_pump</c> is null until <see cref="Start"/>; <c>_removal</c> is set once (the first removal),
+/// is removed (or the syncer stops) before that, at once, even while the handler is stuck in a call. <c>_pump</c> is null until <see cref="Start"/>; <c>_removal</c> is set once (the first removal),
 /// after which the buffer takes no more input.
 /// </remarks>
 internal sealed class SharedHandler : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, ISyncerStoppingCallbacks
@@ -81,12 +81,14 @@ internal sealed class SharedHandler : ISyncerCallbacks, ISyncerParseFailCallback
     private async Task EndCoreAsync()
     {
         Buffer.Complete();
+
+        // Removed before it synced: whoever waits hears it now, not once a handler stuck in a call comes back.
+        _synced.TrySetCanceled();
         if (_pump is not null)
         {
             await _pump.ConfigureAwait(false);
         }
 
-        _synced.TrySetCanceled();
         Buffer.Dispose();
     }
 

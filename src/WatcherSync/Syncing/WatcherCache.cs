@@ -43,6 +43,8 @@ internal sealed class WatcherCache
     // void after a reset).
     // _listFailures, _watchFailures: the runs of failed lists and of transient watch failures, so that a datastore
     // that stays unreachable is logged once a minute (with the count of the rest), not at every retry.
+    // _failedListReason: the reason of the last list that failed while _listFailures is in a run, null otherwise; a
+    //   retry for the same reason is not logged as a new full sync, a new reason is.
     private readonly ContactClock _contact;
     private readonly RepeatedWarning _listFailures;
     private readonly RepeatedWarning _watchFailures;
@@ -50,6 +52,7 @@ internal sealed class WatcherCache
     private TimeSpan _retryDelay;
     private bool _canWatch = true;
     private RelistReason _relistReason = RelistReason.Initial;
+    private RelistReason? _failedListReason;
     private bool _resyncAnnounced;
     private int _watchErrors;
     private int _keyCount;
@@ -178,8 +181,11 @@ internal sealed class WatcherCache
         _metrics.WatchRestarted(_syncerName);
         if (progressed)
         {
-            // Errors count only while the watch is stuck at one revision.
+            // Errors count only while the watch is stuck at one revision. A watch that delivered proved the datastore
+            // healthy: however it ended, the next reconnect is the first of a new run (a server that ends every stream
+            // after a while must not push the reconnects to the cap).
             _watchErrors = 0;
+            _backoff.Reset();
             EndRun(_watchFailures, "watch");
         }
 
@@ -330,7 +336,7 @@ internal sealed class WatcherCache
     private async Task<bool> FullSyncAsync(CancellationToken cancellationToken)
     {
         RelistReason reason = _relistReason;
-        if (!_listFailures.InRun)
+        if (reason != _failedListReason)
         {
             // A retry of a list that keeps failing is told by the failure's own (rate-limited) warning.
             SyncerLog.Relisting(_logger, _syncerName, Prefix, reason);
@@ -351,6 +357,7 @@ internal sealed class WatcherCache
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            _failedListReason = reason;
             if (_listFailures.Occurred(out int repeats))
             {
                 LogRepeat(repeats, "list", ex, () => SyncerLog.ListFailed(_logger, _syncerName, Prefix, ex));
@@ -365,6 +372,7 @@ internal sealed class WatcherCache
         }
 
         _contact.Heard();
+        _failedListReason = null;
         EndRun(_listFailures, "list");
         SyncerLog.Listed(_logger, _syncerName, list.KVPairs.Count, Prefix, list.Revision);
         if (reason != RelistReason.Poll)
@@ -501,6 +509,13 @@ internal sealed class WatcherCache
                     }
 
                     _contact.Heard();
+                    if (_watchFailures.InRun)
+                    {
+                        // The watch answers: the failures that came before it are over (an idle store sends only
+                        // bookmarks at one revision, which are no progress, but are an answer).
+                        EndRun(_watchFailures, "watch");
+                    }
+
                     if (_outbox.IsFull)
                     {
                         await FlushAsync().ConfigureAwait(false);

@@ -111,5 +111,30 @@ public sealed class SharedWatcherSyncerMisuseTests : IAsyncLifetime
         await Eventually.True(() => handler.Picture.ContainsKey("/a/after"), "the handler still gets its own syncer's updates");
     }
 
+    [Fact]
+    public async Task WaitForSyncedAsync_AStuckHandlerIsRemovedBeforeItSynced_TheWaitIsCancelled()
+    {
+        // docs/syncer.md: "WaitForSyncedAsync is cancelled if the handler is removed (or the syncer stopped) first".
+        // Removing a handler stuck in a call is how a supervisor gives up on it; whoever waits for its sync must hear.
+        await Put("/a/1", "one");
+        using var gate = new ManualResetEventSlim(false);
+        var stuck = new RecordingCallbacks { UpdatesGate = gate };
+        SyncerHandlerRegistration registration = _shared.AddHandler(stuck);
+        _shared.Start();
+        await Eventually.True(() => stuck.UpdatesEntered == 1, "the handler is stuck in its first OnUpdates, before InSync");
+        Task synced = registration.WaitForSyncedAsync();
+        Task removal = _shared.RemoveHandlerAsync(registration);
+        try
+        {
+            await Eventually.True(() => synced.IsCompleted, "the wait for the sync of the removed handler ends");
+            synced.IsCanceled.Should().BeTrue("the handler was removed before it synced");
+        }
+        finally
+        {
+            gate.Set();
+            await Eventually.Within(removal, "the removal completes once the handler is released");
+        }
+    }
+
     private Task Put(string key, string value) => _store.ApplyAsync(new KVPair(new PathKey(key), value));
 }
