@@ -14,6 +14,10 @@ fi
 need=()
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server etcd-client)
 [[ -x /bin/kill || -x /usr/bin/kill ]] || need+=(procps)
+# The native AOT test (tests/WatcherSync.Aot.Tests) publishes a sample with PublishAot: the ILCompiler links with clang
+# (a versioned clang-N will do, the test names it) and zlib's development files.
+compgen -c | grep -E '^clang(-[0-9]+)?$' >/dev/null || need+=(clang)
+[[ -e /usr/include/zlib.h ]] || need+=(zlib1g-dev)
 if ((${#need[@]} > 0)); then
   echo "installing ${need[*]} with apt-get"
   SUDO=""

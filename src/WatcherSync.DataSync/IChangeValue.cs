@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace WatcherSync.DataSync;
 
 /// <summary>One change to a key, with the value it had before when the subscriber's picture held it.</summary>
@@ -11,5 +13,5 @@ public interface IChangeValue : IKeyValue
 
     /// <summary>Decodes the previous value as <typeparamref name="T"/>; returns false when there was none.</summary>
     /// <exception cref="ValueParseException">The previous value is not a valid <typeparamref name="T"/>.</exception>
-    bool TryGetPrevValue<T>(out T? value);
+    bool TryGetPrevValue<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] T>(out T? value);
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace WatcherSync.DataSync;
 
 /// <summary>A key with its value as of a revision. The value is decoded only when asked for.</summary>
@@ -12,5 +14,5 @@ public interface IKeyValue
     /// <summary>Decodes the value as <typeparamref name="T"/>.</summary>
     /// <exception cref="ValueParseException">The stored value is not a valid <typeparamref name="T"/>.</exception>
     /// <exception cref="InvalidOperationException">There is no value (a deletion).</exception>
-    T GetValue<T>();
+    T GetValue<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] T>();
 }

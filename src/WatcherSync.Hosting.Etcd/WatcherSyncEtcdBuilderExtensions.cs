@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -31,13 +32,7 @@ public static class WatcherSyncEtcdBuilderExtensions
         services.AddOptions<EtcdClientOptions>();
         services.AddSingleton<IConfigureOptions<EtcdClientOptions>>(static sp => new ConfigureNamedOptions<EtcdClientOptions>(
             Options.Options.DefaultName,
-            o =>
-            {
-                if (sp.GetService<WatcherSyncConfiguration>() is { } configuration)
-                {
-                    configuration.Section.GetSection("Etcd").Bind(o);
-                }
-            }));
+            o => BindFromHostConfiguration(sp, o)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<EtcdClientOptions>, EtcdDiagnosticsPostConfigure>());
         services.TryAddSingleton(static sp => new EtcdBackendClient(sp.GetRequiredService<IOptions<EtcdClientOptions>>().Value));
         services.AddSingleton(new HostedBackend(
@@ -74,6 +69,8 @@ public static class WatcherSyncEtcdBuilderExtensions
     /// <param name="builder">The WatcherSync builder.</param>
     /// <param name="configuration">The configuration section of the etcd client.</param>
     /// <returns>The builder.</returns>
+    [RequiresUnreferencedCode(ConfigurationBinding.Message)]
+    [RequiresDynamicCode(ConfigurationBinding.Message)]
     public static WatcherSyncBuilder UseEtcd(this WatcherSyncBuilder builder, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -82,6 +79,19 @@ public static class WatcherSyncEtcdBuilderExtensions
         builder.Services.Configure<WatcherSyncOptions>(static o => o.Backend = WatcherSyncBackend.Etcd);
         builder.Services.AddOptions<EtcdClientOptions>().Bind(configuration);
         return builder;
+    }
+
+    // Binds the Etcd subsection of the section AddWatcherSync(IConfiguration) registered, if it did. That registration is
+    // marked RequiresUnreferencedCode/RequiresDynamicCode (its caller got the warning), and without it there is nothing
+    // to bind: so the reflection-based binder is reached only by applications that already chose it.
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Reached only through the marked AddWatcherSync(IConfiguration).")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Reached only through the marked AddWatcherSync(IConfiguration).")]
+    private static void BindFromHostConfiguration(IServiceProvider services, EtcdClientOptions options)
+    {
+        if (services.GetService<WatcherSyncConfiguration>() is { } configuration)
+        {
+            configuration.Section.GetSection("Etcd").Bind(options);
+        }
     }
 
     /// <summary>Registered once, so that etcd is added once however many times it is asked for.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using WatcherSync.InMemory;
@@ -64,7 +65,7 @@ public sealed class WatcherSyncBuilder
     /// </summary>
     /// <typeparam name="TSink">The sink type.</typeparam>
     /// <returns>This builder.</returns>
-    public WatcherSyncBuilder AddSink<TSink>()
+    public WatcherSyncBuilder AddSink<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TSink>()
         where TSink : class, ISyncerCallbacks
     {
         Services.TryAddSingleton<TSink>();
@@ -88,7 +89,7 @@ public sealed class WatcherSyncBuilder
     /// <typeparam name="TSink">The sink type, resolved from the service provider (registered as a singleton when it is not already).</typeparam>
     /// <param name="configure">Configures the buffer; null for its defaults. The logger and meter factories, when left null, come from the service provider.</param>
     /// <returns>This builder.</returns>
-    public WatcherSyncBuilder AddBufferedSink<TSink>(Action<DedupeBufferOptions>? configure = null)
+    public WatcherSyncBuilder AddBufferedSink<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TSink>(Action<DedupeBufferOptions>? configure = null)
         where TSink : class, ISyncerCallbacks
     {
         Services.TryAddSingleton<TSink>();

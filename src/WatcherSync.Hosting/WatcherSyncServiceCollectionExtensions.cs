@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -59,6 +60,8 @@ public static class WatcherSyncServiceCollectionExtensions
     /// <param name="name">The syncer's name: not empty.</param>
     /// <param name="configuration">The configuration section of its <see cref="WatcherSyncOptions"/> (the datastore's options are the unnamed syncer's).</param>
     /// <returns>A builder to add its resource types and sinks.</returns>
+    [RequiresUnreferencedCode(ConfigurationBinding.Message)]
+    [RequiresDynamicCode(ConfigurationBinding.Message)]
     public static WatcherSyncBuilder AddWatcherSync(this IServiceCollection services, string name, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -79,6 +82,8 @@ public static class WatcherSyncServiceCollectionExtensions
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration section.</param>
     /// <returns>A builder to add resource types and sinks.</returns>
+    [RequiresUnreferencedCode(ConfigurationBinding.Message)]
+    [RequiresDynamicCode(ConfigurationBinding.Message)]
     public static WatcherSyncBuilder AddWatcherSync(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);

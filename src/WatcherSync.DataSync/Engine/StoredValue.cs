@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
 
@@ -6,7 +7,7 @@ namespace WatcherSync.DataSync;
 /// <summary>Decodes a value as the backend returned it (bytes, text, an already decoded object) into a requested type.</summary>
 internal static class StoredValue
 {
-    public static T Decode<T>(IValueCodec codec, string key, object? value)
+    public static T Decode<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] T>(IValueCodec codec, string key, object? value)
     {
         return value switch
         {
@@ -14,7 +15,7 @@ internal static class StoredValue
             T typed when value is not byte[] || typeof(T) == typeof(byte[]) => typed,
             byte[] bytes => codec.Decode<T>(key, bytes),
             string text => codec.Decode<T>(key, Encoding.UTF8.GetBytes(text)),
-            JsonElement element => codec.Decode<T>(key, JsonSerializer.SerializeToUtf8Bytes(element)),
+            JsonElement element => codec.Decode<T>(key, Encoding.UTF8.GetBytes(element.GetRawText())),
             InvalidValue invalid => throw invalid.Error,
             _ => throw new ValueParseException(key, value.ToString(), $"The stored value is a {value.GetType().Name}, not a {typeof(T).Name}."),
         };
@@ -28,7 +29,7 @@ internal sealed class KeyValue(IValueCodec codec, KVPair pair) : IKeyValue
 
     public string Revision => pair.Revision ?? string.Empty;
 
-    public T GetValue<T>() => StoredValue.Decode<T>(codec, Key, pair.Value);
+    public T GetValue<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] T>() => StoredValue.Decode<T>(codec, Key, pair.Value);
 
     public override string ToString() => $"{Key}@{Revision}";
 }
@@ -44,9 +45,9 @@ internal sealed class ChangeValue(IValueCodec codec, KVPair current, ChangeType 
 
     public string? PrevRevision => previous?.Revision;
 
-    public T GetValue<T>() => StoredValue.Decode<T>(codec, Key, current.Value);
+    public T GetValue<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] T>() => StoredValue.Decode<T>(codec, Key, current.Value);
 
-    public bool TryGetPrevValue<T>(out T? value)
+    public bool TryGetPrevValue<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] T>(out T? value)
     {
         if (previous?.Value is null)
         {

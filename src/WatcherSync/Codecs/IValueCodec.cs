@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace WatcherSync;
 
 /// <summary>
@@ -13,8 +15,10 @@ public interface IValueCodec
     /// Decodes the bytes stored at <paramref name="key"/> as a <typeparamref name="T"/>. The default casts the result of
     /// <see cref="Decode(string, ReadOnlyMemory{byte})"/>; codecs that can target a type override it.
     /// </summary>
+    /// <typeparam name="T">The type to decode to; its public parameterless constructor is kept by trimming, since a codec
+    /// may create the value (a protobuf message, for example).</typeparam>
     /// <exception cref="ValueParseException">The bytes are not a valid <typeparamref name="T"/> for this codec.</exception>
-    T Decode<T>(string key, ReadOnlyMemory<byte> data)
+    T Decode<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] T>(string key, ReadOnlyMemory<byte> data)
     {
         object value = Decode(key, data);
         return value is T typed

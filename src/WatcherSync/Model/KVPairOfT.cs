@@ -2,7 +2,7 @@ namespace WatcherSync;
 
 /// <summary>
 /// A pair whose value is typed: what <see cref="KVPair.As{T}"/> returns, for a consumer whose codec decodes values to
-/// <typeparamref name="T"/> (<see cref="Utf8StringCodec"/> to strings, <see cref="JsonValueCodec.For{T}"/> to a type
+/// <typeparamref name="T"/> (<see cref="Utf8StringCodec"/> to strings, <see cref="JsonValueCodec.For{T}(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T})"/> to a type
 /// of its own, the in-memory store to what was written).
 /// </summary>
 /// <typeparam name="T">The type of the value.</typeparam>

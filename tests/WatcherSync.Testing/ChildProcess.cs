@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace WatcherSync.Packaging.Tests;
+namespace WatcherSync.Testing;
 
 /// <summary>Runs a program (the dotnet CLI, bash) as a child process with a deadline, keeping its output for the failure message.</summary>
-internal static class ChildProcess
+public static class ChildProcess
 {
     public static Task<(int ExitCode, string Output)> DotnetAsync(string workingDirectory, TimeSpan timeout, params string[] arguments) =>
         RunAsync("dotnet", workingDirectory, timeout, new Dictionary<string, string>(), arguments);
