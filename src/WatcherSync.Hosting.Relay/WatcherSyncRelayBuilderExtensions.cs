@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -37,6 +38,8 @@ public static class WatcherSyncRelayBuilderExtensions
     /// <param name="builder">The WatcherSync builder.</param>
     /// <param name="configuration">The configuration section of the relay client.</param>
     /// <returns>The builder.</returns>
+    [RequiresUnreferencedCode("Binding options from configuration uses reflection; configure the relay client in code (UseRelay(Action<RelaySyncerOptions>)) in a trimmed or native AOT app.")]
+    [RequiresDynamicCode("Binding options from configuration uses reflection; configure the relay client in code (UseRelay(Action<RelaySyncerOptions>)) in a trimmed or native AOT app.")]
     public static WatcherSyncBuilder UseRelay(this WatcherSyncBuilder builder, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -73,7 +73,7 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
             // The source's syncer has its own watchdog (a relay client's SilenceTimeout): MaxEventAge is a WatcherSyncer's.
             Shared = new SharedWatcherSyncer(
                 callbacks => source.Create(services, resourceTypes, settings, callbacks),
-                loggerFactory.CreateLogger<SharedWatcherSyncer>());
+                settings.Syncer);
             MaxEventAge = null;
             _backendName = source.Kind;
         }

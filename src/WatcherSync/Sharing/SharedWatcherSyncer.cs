@@ -38,10 +38,11 @@ public sealed class SharedWatcherSyncer : ISyncer
     /// to call (hosting puts a relay client there).
     /// </summary>
     /// <param name="create">Makes the one syncer the handlers share, calling the callbacks it is given.</param>
-    /// <param name="logger">Where handler failures are logged.</param>
-    internal SharedWatcherSyncer(Func<ISyncerCallbacks, ISyncer> create, ILogger logger)
+    /// <param name="options">The syncer's options (their logger and meter factories serve the handlers' buffers).</param>
+    internal SharedWatcherSyncer(Func<ISyncerCallbacks, ISyncer> create, WatcherSyncerOptions options)
     {
-        _picture = new SharedPicture(logger);
+        ILogger logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SharedWatcherSyncer>();
+        _picture = new SharedPicture(logger, options.LoggerFactory, options.MeterFactory);
         _syncer = create(_picture);
     }
 

@@ -27,6 +27,8 @@ public sealed class DedupeBufferStoppingTests
             : buffer.SendToSinkForeverAsync((ISyncerCallbacks)sink);
         await syncer.WaitForInSyncAsync();
 
+        // The sink has had the picture before the stop: queued together, a key's New and its Deleted coalesce to nothing.
+        await Eventually.True(() => sink.Calls.Contains("InSync"), "the sink has been told InSync");
         await syncer.StopAsync();
         buffer.Complete();
         await Eventually.Within(sending, "a completed buffer's loop ends once it is empty");
