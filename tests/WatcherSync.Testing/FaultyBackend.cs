@@ -17,6 +17,9 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
     private int _listCalls;
     private volatile bool _down;
 
+    // Counts the cuts (Down set, ResetTo), under _sync: a watch call that spans one is cut when it returns.
+    private int _cuts;
+
     /// <summary>Gets the probability of a fault per watch event (twice that per list or watch call).</summary>
     public double FaultRate { get; } = faultRate;
 
@@ -72,6 +75,7 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
 
     public async Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default)
     {
+        int cutsBefore = Volatile.Read(ref _cuts);
         if (_down)
         {
             throw new DatastoreUnavailableException("injected: the datastore is down");
@@ -87,8 +91,9 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
         bool cut;
         lock (_sync)
         {
-            // A watch made while the datastore went down is cut like the others.
-            cut = _down;
+            // A watch made while the datastore went down is cut like the others, even when it is back up by the time
+            // the call returns: its connection was cut meanwhile (it would otherwise hear the writes of the outage).
+            cut = _down || _cuts != cutsBefore;
             _open.Add(faulty);
         }
 
@@ -115,6 +120,7 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
         lock (_sync)
         {
             change();
+            _cuts++;
             open = [.. _open];
         }
 
