@@ -2,9 +2,9 @@ namespace WatcherSync.Testing;
 
 /// <summary>
 /// A sink that records its calls as text ("InSync", "New /a", "Deleted /a", "Stopping"), to check where a stop's
-/// announcement falls among the updates. Thread-safe.
+/// announcement falls among the updates; synchronous and asynchronous alike. Thread-safe.
 /// </summary>
-public sealed class StoppingAwareSink : ISyncerCallbacks, ISyncerStoppingCallbacks
+public sealed class StoppingAwareSink : ISyncerCallbacks, ISyncerStoppingCallbacks, IAsyncSyncerCallbacks
 {
     private readonly List<string> _calls = [];
 
@@ -31,6 +31,24 @@ public sealed class StoppingAwareSink : ISyncerCallbacks, ISyncerStoppingCallbac
     }
 
     public void OnStopping() => Add("Stopping");
+
+    public ValueTask OnStatusUpdatedAsync(SyncStatus status, CancellationToken cancellationToken)
+    {
+        OnStatusUpdated(status);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask OnUpdatesAsync(IReadOnlyList<Update> updates, CancellationToken cancellationToken)
+    {
+        OnUpdates(updates);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask OnStoppingAsync(CancellationToken cancellationToken)
+    {
+        OnStopping();
+        return ValueTask.CompletedTask;
+    }
 
     private void Add(string call)
     {

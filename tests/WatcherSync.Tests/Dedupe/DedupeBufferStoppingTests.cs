@@ -19,7 +19,7 @@ public sealed class DedupeBufferStoppingTests
         await using var store = new InMemoryBackend();
         await store.CreateAsync(new KVPair(new PathKey("/pods/a"), "1"));
         using var buffer = new DedupeBuffer();
-        var sink = new StopRecordingSink();
+        var sink = new StoppingAwareSink();
         var syncer = new WatcherSyncer(store, Pods, buffer);
         syncer.Start();
         Task sending = asyncSink

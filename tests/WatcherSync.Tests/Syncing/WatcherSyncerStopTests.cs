@@ -15,7 +15,7 @@ public sealed class WatcherSyncerStopTests
     {
         await using var store = new InMemoryBackend();
         await store.CreateAsync(new KVPair(new PathKey("/pods/a"), "1"));
-        var sink = new StopRecordingSink();
+        var sink = new StoppingAwareSink();
         var syncer = new WatcherSyncer(store, Pods, sink);
         syncer.Start();
         await syncer.WaitForInSyncAsync();
@@ -31,7 +31,7 @@ public sealed class WatcherSyncerStopTests
         // A sink that persists the picture (a database, a cache) keeps it across a deploy.
         await using var store = new InMemoryBackend();
         await store.CreateAsync(new KVPair(new PathKey("/pods/a"), "1"));
-        var sink = new StopRecordingSink();
+        var sink = new StoppingAwareSink();
         var syncer = new WatcherSyncer(store, Pods, sink, new WatcherSyncerOptions { DeleteOnStop = false });
         syncer.Start();
         await syncer.WaitForInSyncAsync();
