@@ -32,6 +32,7 @@ public sealed class RelaySyncer : ISyncer
     private readonly CancellationTokenSource _stopping = new();
     private int _status = (int)SyncStatus.WaitForDatastore;
     private readonly InSyncSignal _inSync = new();
+    private SyncerCallbackException? _callbackFailure;
     private long _behindSince;
     private int _keyCount;
     private long _resyncs;
@@ -70,6 +71,11 @@ public sealed class RelaySyncer : ISyncer
 
     /// <inheritdoc />
     public Task WaitForInSyncAsync(CancellationToken cancellationToken = default) => _inSync.WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>The client goes on with the next updates and statuses; the failure is logged (event 7104) as well when a
+    /// logger is configured.</remarks>
+    public SyncerCallbackException? CallbackFailure => Volatile.Read(ref _callbackFailure);
 
     /// <summary>Gets the relay the syncer is connected to, or null between connections.</summary>
     public Uri? ConnectedEndpoint => Volatile.Read(ref _connected);
@@ -570,6 +576,11 @@ public sealed class RelaySyncer : ISyncer
 #pragma warning restore CA1031
         {
             RelayClientLog.CallbackFailed(_logger, _options.ClientName, ex);
+            var failure = new SyncerCallbackException(_options.ClientName, ex);
+            if (Interlocked.CompareExchange(ref _callbackFailure, failure, null) is null)
+            {
+                _inSync.CallbackFailed(failure);
+            }
         }
     }
 
