@@ -21,7 +21,13 @@ internal sealed class HostedSink(ISyncerCallbacks sink, bool failureEndsService,
     // Set once, on the send loop, when a sink whose failure ends the service has thrown; it is not called again.
     private bool _failed;
 
+    // The first exception the sink threw (either kind of sink), for the health check; set once.
+    private Exception? _firstFailure;
+
     public ISyncerCallbacks Sink => sink;
+
+    /// <summary>Gets the first exception the sink threw, or null while it has not.</summary>
+    public Exception? FirstFailure => Volatile.Read(ref _firstFailure);
 
     public void OnStatusUpdated(SyncStatus status) => Call(nameof(OnStatusUpdated), static (s, a) => s.OnStatusUpdated(a), status);
 
@@ -69,6 +75,7 @@ internal sealed class HostedSink(ISyncerCallbacks sink, bool failureEndsService,
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            Interlocked.CompareExchange(ref _firstFailure, ex, null);
             if (!failureEndsService)
             {
                 HostingLog.SinkThrew(logger, sink.GetType().Name, callback, ex);

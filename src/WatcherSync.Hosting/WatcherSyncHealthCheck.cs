@@ -5,7 +5,7 @@ namespace WatcherSync.Hosting;
 
 /// <summary>
 /// The health of the hosted syncer: Healthy when in sync and every sink has been given the whole picture once,
-/// Degraded while a resync is in progress, while a sink has not yet synced, or while the datastore has been unreachable for <see cref="WatcherSyncOptions.UnreachableDegradedAfter"/>, and the
+/// Degraded while a resync is in progress, while a sink has not yet synced, once a sink (AddSink) has thrown, or while the datastore has been unreachable for <see cref="WatcherSyncOptions.UnreachableDegradedAfter"/>, and the
 /// registration's failure status while it waits for the datastore, when the datastore has gone unheard for longer
 /// than the backend's watchdog allows (the watch stream is dead), when it is not running, or when a buffered sink
 /// failed.
@@ -70,6 +70,16 @@ internal sealed class WatcherSyncHealthCheck(WatcherSyncPipeline pipeline) : IHe
             }
         }
 
+        if (snapshot.SinkThrew is (string sink, Exception error))
+        {
+            // An AddSink sink that throws gets the next calls, but may lack what that call carried until the host restarts.
+            data["sinkThrew"] = sink;
+            return HealthCheckResult.Degraded(
+                $"Sink {sink} threw ({error.Message}); it goes on with the next calls, but may have missed what that call carried until the service restarts.",
+                error,
+                data);
+        }
+
         if (snapshot.Status != SyncStatus.InSync)
         {
             return HealthCheckResult.Degraded("Resync in progress.", data: data);
@@ -97,4 +107,5 @@ internal readonly record struct WatcherSyncHealthSnapshot(
     TimeSpan? UnreachableFor = null,
     TimeSpan UnreachableDegradedAfter = default,
     int Sinks = 0,
-    int SinksSynced = 0);
+    int SinksSynced = 0,
+    (string Sink, Exception Error)? SinkThrew = null);

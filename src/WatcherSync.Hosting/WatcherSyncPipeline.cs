@@ -210,7 +210,22 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
             datastore?.DatastoreUnreachableFor,
             _unreachableDegradedAfter,
             _sinks.Count,
-            SinksSynced());
+            SinksSynced(),
+            FirstSinkFailure());
+    }
+
+    /// <summary>The first sink (in registration order) that has thrown, with what it threw; null while none has.</summary>
+    private (string Sink, Exception Error)? FirstSinkFailure()
+    {
+        foreach ((HostedSink sink, _) in _sinks)
+        {
+            if (sink.FirstFailure is { } error)
+            {
+                return (sink.Sink.GetType().Name, error);
+            }
+        }
+
+        return null;
     }
 
     private static TimeSpan? ResolveMaxEventAge(TimeSpan? configured, IBackendClient backend, IServiceProvider services)

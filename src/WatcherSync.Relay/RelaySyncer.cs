@@ -32,6 +32,7 @@ public sealed class RelaySyncer : ISyncer
     private readonly CancellationTokenSource _stopping = new();
     private int _status = (int)SyncStatus.WaitForDatastore;
     private readonly InSyncSignal _inSync = new();
+    private SyncerCallbackException? _callbackFailure;
     private long _behindSince;
     private int _keyCount;
     private long _resyncs;
@@ -70,6 +71,11 @@ public sealed class RelaySyncer : ISyncer
 
     /// <inheritdoc />
     public Task WaitForInSyncAsync(CancellationToken cancellationToken = default) => _inSync.WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>The client goes on with the next updates and statuses; the failure is logged (event 7104) as well when a
+    /// logger is configured.</remarks>
+    public SyncerCallbackException? CallbackFailure => Volatile.Read(ref _callbackFailure);
 
     /// <summary>Gets the relay the syncer is connected to, or null between connections.</summary>
     public Uri? ConnectedEndpoint => Volatile.Read(ref _connected);
@@ -176,6 +182,13 @@ public sealed class RelaySyncer : ISyncer
             }
 #pragma warning restore CA1031
 
+            if (session.Refused is null && !session.Heard && await TlsProbe.MightBeTlsAsync(endpoint, lastError, _time, token).ConfigureAwait(false))
+            {
+                // Ended before the relay said anything, with a transport error: an http:// endpoint that speaks TLS
+                // fails so, and would be retried for ever.
+                session.Refused = TlsProbe.Refusal(endpoint);
+            }
+
             Volatile.Write(ref _connected, null);
             _metrics.Connection(session.Resynced);
             if (session.Resynced)
@@ -186,7 +199,7 @@ public sealed class RelaySyncer : ISyncer
                 disconnectedSince = _time.GetTimestamp();
             }
 
-            RelayRefusedException? refusal = session.Silent ? null : RelayRefusals.Classify(endpoint, lastError);
+            RelayRefusedException? refusal = session.Refused ?? (session.Silent ? null : RelayRefusals.Classify(endpoint, lastError));
             // Reported once per endpoint until its reason changes or a session succeeds: a refusing relay that restarts
             // (down for a while, then the same refusal) is not reported again.
             bool newRefusal = refusal is not null && reported[index] != refusal.Reason;
@@ -260,6 +273,7 @@ public sealed class RelaySyncer : ISyncer
             tick,
             tick);
 
+        Task tlsCheck = endpoint.Scheme == Uri.UriSchemeHttp ? CheckForTlsAsync(endpoint, session, connection) : Task.CompletedTask;
         var hello = new Hello { ProtocolVersion = RelayProtocol.Version, ClientName = _options.ClientName, Feed = _options.Feed };
         hello.Prefixes.AddRange(_options.Prefixes);
         hello.Position = _picture.Position();
@@ -272,6 +286,7 @@ public sealed class RelaySyncer : ISyncer
             while (await responses.MoveNext(connection.Token).ConfigureAwait(false))
             {
                 Volatile.Write(ref lastReceived, _time.GetTimestamp());
+                session.Heard = true;
                 ServerMessage message = responses.Current;
                 var updates = new List<Update>();
                 switch (message.KindCase)
@@ -370,12 +385,37 @@ public sealed class RelaySyncer : ISyncer
         {
             // A resync cut short leaves the consumer with the picture it had (and what it was already told).
             _picture.AbandonResync();
+            await connection.CancelAsync().ConfigureAwait(false);
+            await tlsCheck.ConfigureAwait(false);
         }
 
         // The relay ended the stream without a status: it is going away. Reconnect elsewhere.
         await call.ResponseHeadersAsync.ConfigureAwait(false);
         Status status = call.GetStatus();
         throw new RpcException(status.StatusCode == StatusCode.OK ? new Status(StatusCode.Unavailable, "The relay ended the stream.") : status);
+    }
+
+    /// <summary>
+    /// On an <c>http://</c> endpoint that has said nothing for <see cref="TlsProbe.Delay"/>: whether it is a TLS server
+    /// (which never answers plain HTTP/2). If so, the session ends as refused, with what to change.
+    /// </summary>
+    private async Task CheckForTlsAsync(Uri endpoint, Session session, CancellationTokenSource connection)
+    {
+        try
+        {
+            await Task.Delay(TlsProbe.Delay, _time, connection.Token).ConfigureAwait(false);
+            if (session.Heard || !await TlsProbe.SpeaksTlsAsync(endpoint, _time, connection.Token).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            session.Refused = TlsProbe.Refusal(endpoint);
+            await connection.CancelAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The connection ended first (or answered): nothing to tell.
+        }
     }
 
     private static SyncStatus ReadStatus(FeedStatus status) =>
@@ -536,12 +576,23 @@ public sealed class RelaySyncer : ISyncer
 #pragma warning restore CA1031
         {
             RelayClientLog.CallbackFailed(_logger, _options.ClientName, ex);
+            var failure = new SyncerCallbackException(_options.ClientName, ex);
+            if (Interlocked.CompareExchange(ref _callbackFailure, failure, null) is null)
+            {
+                _inSync.CallbackFailed(failure);
+            }
         }
     }
 
     private sealed class Session
     {
         public bool Resynced { get; set; }
+
+        /// <summary>Gets or sets whether the relay has sent anything on this connection.</summary>
+        public bool Heard { get; set; }
+
+        /// <summary>Gets or sets a refusal found beside the call (an <c>http://</c> endpoint that speaks TLS).</summary>
+        public RelayRefusedException? Refused { get; set; }
 
         public bool Silent { get; set; }
     }

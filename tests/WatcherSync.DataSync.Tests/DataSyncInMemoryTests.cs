@@ -213,6 +213,8 @@ public sealed class DataSyncInMemoryTests : DataSyncContractTests
 
             public long KeyCount => 0;
 
+            public SyncerCallbackException? CallbackFailure => null;
+
             public Task WaitForInSyncAsync(CancellationToken cancellationToken = default) => Task.FromException(new InvalidOperationException("never started"));
 
             public ValueTask DisposeAsync() => ValueTask.CompletedTask;

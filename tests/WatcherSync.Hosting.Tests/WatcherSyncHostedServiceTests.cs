@@ -145,6 +145,28 @@ public sealed class WatcherSyncHostedServiceTests
     }
 
     [Fact]
+    public async Task Host_DirectSinkThrows_HealthIsDegradedWithTheFailure_ThoughTheSyncerIsInSync()
+    {
+        HostApplicationBuilder builder = TestHost.Builder();
+        builder.Services.AddWatcherSync().AddPrefix("/app/").AddSink<ThrowingSink>();
+        builder.Services.AddHealthChecks().AddWatcherSync();
+        using IHost host = builder.Build();
+        await host.Services.GetRequiredService<InMemoryBackend>().CreateAsync(new KVPair(new PathKey("/app/a"), "1"));
+
+        await host.StartAsync();
+        await Eventually.Within(host.Services.GetRequiredService<WatcherSyncPipeline>().Syncer.WaitForInSyncAsync(), "the syncer is in sync");
+        HealthCheckService health = host.Services.GetRequiredService<HealthCheckService>();
+        HealthReport report = await health.CheckHealthAsync();
+        await Eventually.True(
+            () => (report = health.CheckHealthAsync().GetAwaiter().GetResult()).Entries["watchersync"].Status != HealthStatus.Healthy,
+            "a sink that threw has missed what that call carried: the host is not healthy although the syncer is in sync");
+        report.Entries["watchersync"].Status.Should().Be(HealthStatus.Degraded, "the service goes on (AddSink), with a sink that may lack keys");
+        report.Entries["watchersync"].Exception.Should().BeOfType<InvalidOperationException>().Which.Message.Should().Be("the sink is broken");
+        report.Entries["watchersync"].Description.Should().Contain(nameof(ThrowingSink));
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task Host_BufferedSinkThrows_TheServiceFailsTheHostStopsAndHealthIsUnhealthy()
     {
         var logs = new FakeLogCollector();

@@ -22,6 +22,7 @@ public sealed class RelayRefusalTests
         "prefix not served",
         "untrusted certificate",
         "https to an http relay",
+        "http to an https relay",
         "relay without HTTP/2",
     };
 
@@ -119,6 +120,7 @@ public sealed class RelayRefusalTests
                 "prefix not served" => new(open, false, HttpProtocols.Http2, o => o.Prefixes.Add("/nowhere/"), "http", "no prefix under '/nowhere/'"),
                 "untrusted certificate" => new(open, true, HttpProtocols.Http2, asIs, "https", "certificate"),
                 "https to an http relay" => new(open, false, HttpProtocols.Http2, trust, "https", "TLS"),
+                "http to an https relay" => new(open, true, HttpProtocols.Http2, asIs, "http", "https://"),
                 "relay without HTTP/2" => new(open, false, HttpProtocols.Http1, asIs, "http", "HTTP/2"),
                 _ => throw new ArgumentOutOfRangeException(nameof(refusal), refusal, null),
             };

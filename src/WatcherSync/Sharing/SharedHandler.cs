@@ -15,14 +15,22 @@ internal sealed class SharedHandler : ISyncerCallbacks, ISyncerParseFailCallback
 {
     private readonly ISyncerCallbacks _callbacks;
     private readonly ILogger _logger;
+    private readonly Func<Exception, SyncerCallbackException> _threw;
+    private SyncerCallbackException? _failure;
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _pump;
     private Task? _removal;
 
-    public SharedHandler(ISyncerCallbacks callbacks, SyncerHandlerOptions options, DedupeBufferOptions buffer, ILogger logger)
+    /// <param name="callbacks">The handler.</param>
+    /// <param name="options">The handler's options.</param>
+    /// <param name="buffer">Its buffer's options.</param>
+    /// <param name="logger">Where its failures are logged.</param>
+    /// <param name="threw">Told each time the handler throws; returns the failure to keep.</param>
+    public SharedHandler(ISyncerCallbacks callbacks, SyncerHandlerOptions options, DedupeBufferOptions buffer, ILogger logger, Func<Exception, SyncerCallbackException> threw)
     {
         _callbacks = callbacks;
         _logger = logger;
+        _threw = threw;
         DeleteOnRemove = options.DeleteOnRemove;
         Buffer = new DedupeBuffer(buffer);
     }
@@ -38,6 +46,9 @@ internal sealed class SharedHandler : ISyncerCallbacks, ISyncerParseFailCallback
     public bool HasSynced => _synced.Task.IsCompletedSuccessfully;
 
     public Task Synced => _synced.Task;
+
+    /// <summary>Gets the first failure of the handler, or null while it has not thrown.</summary>
+    public SyncerCallbackException? Failure => Volatile.Read(ref _failure);
 
     /// <summary>Starts the loop that drives the handler from its buffer.</summary>
     public void Start() => _pump = Task.Run(PumpAsync);
@@ -107,6 +118,7 @@ internal sealed class SharedHandler : ISyncerCallbacks, ISyncerParseFailCallback
 #pragma warning restore CA1031
             {
                 SharedSyncerLog.HandlerFailed(_logger, _callbacks.GetType().Name, ex);
+                Interlocked.CompareExchange(ref _failure, _threw(ex), null);
             }
         }
     }

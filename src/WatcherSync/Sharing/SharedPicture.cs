@@ -19,13 +19,17 @@ namespace WatcherSync;
 /// handler is added and the list only empties.</item>
 /// </list>
 /// </remarks>
-internal sealed class SharedPicture(ILogger logger, ILoggerFactory? loggerFactory, System.Diagnostics.Metrics.IMeterFactory? meterFactory) : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, ISyncerStoppingCallbacks
+internal sealed class SharedPicture(string syncerName, ILogger logger, ILoggerFactory? loggerFactory, System.Diagnostics.Metrics.IMeterFactory? meterFactory) : ISyncerCallbacks, ISyncerParseFailCallbacks, ISyncFailCallbacks, ISyncerStoppingCallbacks
 {
     private readonly Lock _sync = new();
     private readonly Dictionary<string, KVPair> _picture = new(StringComparer.Ordinal);
     private readonly List<SharedHandler> _handlers = [];
     private SyncStatus? _status;
     private bool _closed;
+    private SyncerCallbackException? _handlerFailure;
+
+    /// <summary>Gets the first failure of any handler, or null while none has thrown.</summary>
+    public SyncerCallbackException? HandlerFailure => Volatile.Read(ref _handlerFailure);
 
     /// <summary>Gets the number of keys in the picture.</summary>
     public int Count
@@ -49,7 +53,12 @@ internal sealed class SharedPicture(ILogger logger, ILoggerFactory? loggerFactor
             buffer = new DedupeBufferOptions { BatchSize = buffer.BatchSize, LoggerFactory = buffer.LoggerFactory ?? loggerFactory, MeterFactory = buffer.MeterFactory ?? meterFactory };
         }
 
-        var handler = new SharedHandler(callbacks, options, buffer, logger);
+        var handler = new SharedHandler(callbacks, options, buffer, logger, ex =>
+        {
+            var failure = new SyncerCallbackException(syncerName, ex);
+            Interlocked.CompareExchange(ref _handlerFailure, failure, null);
+            return failure;
+        });
         int keys;
         lock (_sync)
         {

@@ -29,7 +29,7 @@ public sealed class SharedWatcherSyncer : ISyncer
     public SharedWatcherSyncer(IBackendClient client, IEnumerable<ResourceType> resourceTypes, WatcherSyncerOptions? options = null)
     {
         ILogger logger = (options?.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SharedWatcherSyncer>();
-        _picture = new SharedPicture(logger, options?.LoggerFactory, options?.MeterFactory);
+        _picture = new SharedPicture(options?.Name ?? new WatcherSyncerOptions().Name, logger, options?.LoggerFactory, options?.MeterFactory);
         _syncer = new WatcherSyncer(client, resourceTypes, _picture, options);
     }
 
@@ -42,7 +42,7 @@ public sealed class SharedWatcherSyncer : ISyncer
     internal SharedWatcherSyncer(Func<ISyncerCallbacks, ISyncer> create, WatcherSyncerOptions options)
     {
         ILogger logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SharedWatcherSyncer>();
-        _picture = new SharedPicture(logger, options.LoggerFactory, options.MeterFactory);
+        _picture = new SharedPicture(options.Name, logger, options.LoggerFactory, options.MeterFactory);
         _syncer = create(_picture);
     }
 
@@ -54,6 +54,11 @@ public sealed class SharedWatcherSyncer : ISyncer
 
     /// <summary>Gets the number of keys in the shared picture.</summary>
     public long KeyCount => _picture.Count;
+
+    /// <inheritdoc />
+    /// <remarks>The first handler that threw (the others, and that one's next batches, still get their calls); a
+    /// handler's own is <see cref="SyncerHandlerRegistration.CallbackFailure"/>.</remarks>
+    public SyncerCallbackException? CallbackFailure => _picture.HandlerFailure ?? _syncer.CallbackFailure;
 
     /// <inheritdoc />
     /// <remarks>The shared syncer's own status; a handler's is <see cref="SyncerHandlerRegistration.WaitForSyncedAsync"/>.</remarks>

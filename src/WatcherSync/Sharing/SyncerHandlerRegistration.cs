@@ -20,6 +20,12 @@ public sealed class SyncerHandlerRegistration : IAsyncDisposable
     /// </summary>
     public bool HasSynced => Handler.HasSynced;
 
+    /// <summary>
+    /// Gets the first failure of the handler, or null while it has not thrown. A handler that throws is logged and gets
+    /// its next batch, but it may have missed what that call carried.
+    /// </summary>
+    public SyncerCallbackException? CallbackFailure => Handler.Failure;
+
     internal SharedHandler Handler { get; }
 
     /// <summary>Whether this is a handler of the shared syncer whose picture is <paramref name="picture"/>.</summary>

@@ -25,4 +25,11 @@ public interface ISyncer : IAsyncDisposable
     /// <exception cref="InvalidOperationException">The syncer stopped before it was in sync.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
     Task WaitForInSyncAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Gets the first failure of a callback this syncer called, or null while none has thrown. A callback that throws
+    /// does not stop the syncer, but the consumer may have missed what that call carried: the failure is kept here, and
+    /// <see cref="WaitForInSyncAsync"/> fails with it from then on, so that it is seen without a logger. Safe from any thread.
+    /// </summary>
+    SyncerCallbackException? CallbackFailure { get; }
 }

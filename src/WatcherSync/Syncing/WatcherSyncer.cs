@@ -98,12 +98,9 @@ public sealed class WatcherSyncer : ISyncer
     /// <exception cref="SyncerCallbackException">A callback has thrown (see <see cref="CallbackFailure"/>).</exception>
     public Task WaitForInSyncAsync(CancellationToken cancellationToken = default) => _inSync.WaitAsync(cancellationToken);
 
-    /// <summary>
-    /// Gets the first failure of a callback, or null while none has thrown. A callback that throws does not stop the
-    /// syncer (the next updates and statuses still reach the callbacks), but the consumer may have missed what that call
-    /// carried, so it is kept here and <see cref="WaitForInSyncAsync"/> fails with it from then on; it is logged at
-    /// Error as well when a logger is configured. Safe to read from any thread.
-    /// </summary>
+    /// <inheritdoc />
+    /// <remarks>The next updates and statuses still reach the callbacks; the failure is logged at Error as well when a
+    /// logger is configured.</remarks>
     public SyncerCallbackException? CallbackFailure => Volatile.Read(ref _callbackFailure);
 
     /// <summary>

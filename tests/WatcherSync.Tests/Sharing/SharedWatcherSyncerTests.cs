@@ -184,6 +184,10 @@ public sealed class SharedWatcherSyncerTests : IAsyncLifetime
         await Eventually.True(() => other.Picture.Count == 2, "the other handler has both writes");
         await Eventually.True(() => thrower.Keys.Contains("/a/after"), "the throwing handler goes on with its next batch");
         throwing.HasSynced.Should().BeTrue();
+        throwing.CallbackFailure.Should().NotBeNull("a handler's failure is kept where it can be seen without a logger");
+        throwing.CallbackFailure!.InnerException!.Message.Should().Be("handler bug");
+        registration.CallbackFailure.Should().BeNull("the other handler never threw");
+        _shared.CallbackFailure.Should().BeSameAs(throwing.CallbackFailure, "the shared syncer keeps the first failure of any handler");
     }
 
     [Fact]

@@ -28,32 +28,16 @@ public sealed class WatcherSyncerCallbackFailureTests
     public async Task ASinkThatThrowsOnce_KeepsGettingUpdates_AndTheFailureStaysVisible()
     {
         await using var store = new InMemoryBackend();
-        var seen = new List<string>();
-        var boom = new InvalidOperationException("one bad batch");
-        bool thrown = false;
-        await using var syncer = new WatcherSyncer(store, Pods, new SyncerCallbacks
-        {
-            OnUpdates = updates =>
-            {
-                lock (seen)
-                {
-                    seen.AddRange(updates.Select(u => u.KVPair.Key.DefaultPath));
-                }
-
-                if (!thrown)
-                {
-                    thrown = true;
-                    throw boom;
-                }
-            },
-        });
+        var sink = new ThrowingOnceSink();
+        InvalidOperationException boom = sink.Error;
+        await using var syncer = new WatcherSyncer(store, Pods, sink);
         syncer.Start();
         await store.CreateAsync(new KVPair(new PathKey("/pods/a"), "1"));
         await Eventually.True(() => syncer.CallbackFailure is not null, "the failure is kept");
 
         await store.CreateAsync(new KVPair(new PathKey("/pods/b"), "1"));
 
-        await Eventually.True(() => { lock (seen) { return seen.Contains("/pods/b"); } }, "the syncer goes on after the failure");
+        await Eventually.True(() => sink.Saw("/pods/b"), "the syncer goes on after the failure");
         syncer.Status.Should().Be(SyncStatus.InSync, "the status is the datastore's, and the datastore is in sync");
         syncer.CallbackFailure!.InnerException.Should().BeSameAs(boom);
         Func<Task> laterWait = () => syncer.WaitForInSyncAsync();
