@@ -31,6 +31,9 @@ internal static class Relays
         options.Feeds.Add(feed);
         options.AllowAnonymous = true;
         options.ServerName = "test-relay";
+
+        // A stopping test relay ends its clients at once (one round), as tests of other things expect.
+        options.ShutdownDrainTime = TimeSpan.FromSeconds(1);
         more?.Invoke(options);
     };
 
