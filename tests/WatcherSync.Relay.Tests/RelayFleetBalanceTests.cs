@@ -1,6 +1,7 @@
 using FluentAssertions;
 using Grpc.Core;
 using Microsoft.Extensions.Time.Testing;
+using WatcherSync.Etcd.Tests.Infrastructure;
 using WatcherSync.InMemory;
 using WatcherSync.Relay.Server;
 using WatcherSync.Testing;
@@ -15,6 +16,9 @@ namespace WatcherSync.Relay.Tests;
 /// </summary>
 public sealed class RelayFleetBalanceTests
 {
+    /// <summary>The prefix the relay clients watch; frozen clients ask for the other, large one.</summary>
+    private static readonly string[] Watched = [Relays.Prefixes[0]];
+
     [Fact]
     public async Task SnapshotAdmission_AtMostMaxConcurrentSnapshotsInFlight_OthersWaitPinged_AndAllReachInSync()
     {
@@ -25,15 +29,19 @@ public sealed class RelayFleetBalanceTests
         using var cutOffs = new RelayCounter(relay, "watchersync.relay.clients_cut_off");
 
         // Two clients that never read hold both turns: their snapshots cannot be sent whole.
-        using RawCalls.HeldCall first = await RawCalls.HoldAsync(relay.Address);
-        using RawCalls.HeldCall second = await RawCalls.HoldAsync(relay.Address);
+        using RawCalls.HeldCall first = await RawCalls.HoldAsync(relay.Address, Relays.Prefixes[1]);
+        using RawCalls.HeldCall second = await RawCalls.HoldAsync(relay.Address, Relays.Prefixes[1]);
         await Eventually.True(() => relay.Host.Admission.InFlight == 2, "the frozen clients hold both turns");
 
         await using var fleet = new Fleet();
         for (int i = 0; i < 10; i++)
         {
             // A client that hears nothing for 3 s gives up: only the relay's pings keep the waiting ones connected.
-            fleet.Start(Relays.Client(relay.Address), options => options.SilenceTimeout = TimeSpan.FromSeconds(3));
+            fleet.Start(Relays.Client(relay.Address), options =>
+            {
+                options.Prefixes.Add(Relays.Prefixes[0]);
+                options.SilenceTimeout = TimeSpan.FromSeconds(3);
+            });
         }
 
         await Eventually.True(() => relay.Host.Admission.Waiting == 10, "the ten clients wait their turn");
@@ -48,7 +56,7 @@ public sealed class RelayFleetBalanceTests
         second.Dispose();
         foreach ((RecordingCallbacks callbacks, int i) in fleet.Callbacks.Select((c, i) => (c, i)))
         {
-            await Relays.ConvergedAsync(callbacks, store, $"client {i}", TimeSpan.FromSeconds(60));
+            await Relays.ConvergedAsync(callbacks, store, $"client {i}", TimeSpan.FromSeconds(60), prefixes: Watched);
         }
 
         relay.Host.Admission.MostInFlight.Should().Be(2, "never more than MaxConcurrentSnapshots snapshots are sent at once");
@@ -72,7 +80,7 @@ public sealed class RelayFleetBalanceTests
         }));
         await Eventually.True(() => relay.Feed().Status == SyncStatus.InSync, "the relay is in sync");
         using var cutOffs = new RelayCounter(relay, "watchersync.relay.clients_cut_off");
-        using RawCalls.HeldCall holder = await RawCalls.HoldAsync(relay.Address);
+        using RawCalls.HeldCall holder = await RawCalls.HoldAsync(relay.Address, Relays.Prefixes[1]);
         await Eventually.True(() => relay.Host.Admission.InFlight == 1, "the frozen client holds the only turn");
 
         Task<RpcException> waiting = RawCalls.EndingAsync(relay.Address, [RawCalls.Hello()]);
@@ -97,18 +105,18 @@ public sealed class RelayFleetBalanceTests
         await using TestRelay b = await TestRelay.StartAsync(Relays.Feed(store));
         a.Control.SetMaxConnections(0);
         await using var fleet = new Fleet();
-        (RelaySyncer syncer, RecordingCallbacks callbacks) = fleet.Start(Relays.Client(a.Address, b.Address));
-        await Relays.ConvergedAsync(callbacks, store, "client on the second relay");
+        (RelaySyncer syncer, RecordingCallbacks callbacks) = fleet.Start(Relays.Client(a.Address, b.Address), options => options.Prefixes.Add(Relays.Prefixes[0]));
+        await Relays.ConvergedAsync(callbacks, store, "client on the second relay", prefixes: Watched);
         syncer.ConnectedEndpoint.Should().Be(b.Address);
 
         a.Control.SetMaxConnections(100);
-        using RawCalls.HeldCall holder = await RawCalls.HoldAsync(a.Address);
+        using RawCalls.HeldCall holder = await RawCalls.HoldAsync(a.Address, Relays.Prefixes[1]);
         await Eventually.True(() => a.Host.Admission.InFlight == 1, "a frozen client holds the first relay's only turn");
         await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 9_000)), "while moving"));
         b.Control.SetMaxConnections(0);
 
         await Eventually.True(() => syncer.ConnectedEndpoint == a.Address && syncer.Resumes == 1, "the client moves to the first relay and resumes there");
-        await Relays.ConvergedAsync(callbacks, store, "client on the first relay");
+        await Relays.ConvergedAsync(callbacks, store, "client on the first relay", prefixes: Watched);
         a.Host.Admission.MostWaiting.Should().Be(0, "a client that needs no snapshot never waits for a turn");
         syncer.Resyncs.Should().Be(1, "the only snapshot was the first one");
         callbacks.Violations.Should().BeEmpty();
@@ -118,7 +126,7 @@ public sealed class RelayFleetBalanceTests
     public async Task LoweringTheConnectionLimit_MovesTheNewestAwayPaced_AndTheyResumeOnTheOtherRelayWithACorrectPicture()
     {
         await using var store = new InMemoryBackend();
-        await FillAsync(store, keys: 50, valueBytes: 100);
+        await FillAsync(store);
         var time = new FakeTimeProvider();
         await using TestRelay a = await TestRelay.StartAsync(Relays.Feed(store, options =>
         {
@@ -140,7 +148,7 @@ public sealed class RelayFleetBalanceTests
             expected -= Math.Min(2, expected - 5);
             await Eventually.True(() => a.Host.Connections.Count == expected, $"after round {round} the relay holds {expected} clients");
             moved.Count("shed").Should().Be(20 - expected, "at most ShedBatchSize clients are moved per ShedInterval");
-            await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(1, round)), $"written in round {round}"));
+            await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 1000 + round)), $"written in round {round}"));
             time.Advance(TimeSpan.FromSeconds(1));
         }
 
@@ -149,7 +157,7 @@ public sealed class RelayFleetBalanceTests
         a.Host.Connections.Open.Select(c => c.Id).Order().Should().Equal(oldest, "the newest are moved first");
         foreach ((RecordingCallbacks callbacks, int i) in fleet.Callbacks.Select((c, i) => (c, i)))
         {
-            await Relays.ConvergedAsync(callbacks, store, $"client {i}");
+            await Relays.ConvergedAsync(callbacks, store, $"client {i}", prefixes: Watched);
         }
 
         resumed.Count().Should().Be(15, "each client moved resumed on the other relay without a snapshot");
@@ -161,7 +169,7 @@ public sealed class RelayFleetBalanceTests
     public async Task GracefulStop_MovesClientsAwayPacedOverTheDrainTime_TheyEndInSyncOnTheOtherRelay_AndAFrozenClientDoesNotHoldTheStop()
     {
         await using var store = new InMemoryBackend();
-        await FillAsync(store, keys: 250);
+        await FillAsync(store);
         var time = new FakeTimeProvider();
 
         // The host's own shutdown timeout is far off: only the relay's drain can end the stop in time.
@@ -176,30 +184,27 @@ public sealed class RelayFleetBalanceTests
         await using TestRelay b = await TestRelay.StartAsync(Relays.Feed(store));
         await using var fleet = await FleetOnAsync(a, b, store, 20);
 
-        // A client that never reads: the relay's write to it blocks mid-snapshot, holding its turn.
-        using RawCalls.HeldCall frozen = await RawCalls.HoldAsync(a.Address);
-        await Eventually.True(
-            () => a.Host.Connections.Open.Count(c => c.ClientName == "raw") == 1 && a.Host.Connections.Count == 21 && a.Host.Admission.InFlight == 1,
-            "the frozen client is stuck in its snapshot",
-            TimeSpan.FromSeconds(60));
+        // A frozen client (its process stopped): nothing passes its proxy either way, so it never reads what the relay
+        // sends, nor closes its connection, and the server's graceful stop would wait for it.
+        await using var proxy = new TcpProxy(a.Address.ToString());
+        using RawCalls.HeldCall frozen = await RawCalls.HoldAsync(new Uri(proxy.Url), Relays.Prefixes[1]);
+        await Eventually.True(() => a.Host.Connections.Open.Count(c => c.ClientName == "raw") == 1 && a.Host.Connections.Count == 21, "the frozen client has subscribed");
+        proxy.Blackhole();
         using var moved = new RelayCounter(a, "watchersync.relay.clients_cut_off");
         using var resumed = new RelayCounter(b, "watchersync.relay.resumes", "by");
 
         Task stop = a.StopAsync();
         await Eventually.True(() => a.Host.Shedder.Draining, "the relay starts draining");
-        int previous = 21;
+        int previous = 20;
         var left = new List<int>();
         for (int second = 0; second < 10; second++)
         {
-            // This round's clients have gone (the frozen one, asked to leave, cannot hear it and stays).
-            await Eventually.True(
-                () => a.Host.Connections.Open.All(c => !c.Leaving || c.ClientName == "raw") && a.Host.Connections.Count == a.Host.Connections.Open.Count,
-                $"the clients moved at second {second} have left");
-            int now = a.Host.Connections.Count;
+            await Eventually.True(() => Clients(a).All(c => !c.Leaving), $"the clients moved at second {second} have left");
+            int now = Clients(a).Count;
             left.Add(previous - now);
             previous = now;
             stop.IsCompleted.Should().BeFalse("the drain takes its time");
-            await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(1, second)), $"written at second {second}"));
+            await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 1000 + second)), $"written at second {second}"));
             time.Advance(TimeSpan.FromSeconds(1));
         }
 
@@ -212,7 +217,7 @@ public sealed class RelayFleetBalanceTests
         await Eventually.True(() => b.Host.Connections.Count == 20, "every client is on the other relay");
         foreach ((RecordingCallbacks callbacks, int i) in fleet.Callbacks.Select((c, i) => (c, i)))
         {
-            await Relays.ConvergedAsync(callbacks, store, $"client {i}");
+            await Relays.ConvergedAsync(callbacks, store, $"client {i}", prefixes: Watched);
         }
 
         resumed.Count().Should().Be(20, "each client resumed on the other relay without a snapshot");
@@ -254,13 +259,22 @@ public sealed class RelayFleetBalanceTests
         relay.Control.Connections.Should().Be(0);
     }
 
-    /// <summary>Writes <paramref name="keys"/> values of <paramref name="valueBytes"/> (by default 1 MB in all: more than a stream's windows and buffers hold).</summary>
-    private static async Task FillAsync(InMemoryBackend store, int keys = 250, int valueBytes = 4096)
+    /// <summary>
+    /// Fills the store: the clients' prefix (<see cref="Watched"/>) with 50 small values, and the other with 8 MB that
+    /// only frozen clients ask for: far more than a stream's windows and buffers hold, so the relay's writes to a
+    /// client that never reads block mid-snapshot.
+    /// </summary>
+    private static async Task FillAsync(InMemoryBackend store)
     {
-        string value = new('v', valueBytes);
-        for (int i = 0; i < keys; i++)
+        for (int i = 0; i < 50; i++)
         {
-            await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, i)), value));
+            await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, i)), new string('v', 100)));
+        }
+
+        string large = new('f', 32 * 1024);
+        for (int i = 0; i < 256; i++)
+        {
+            await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(1, i)), large));
         }
     }
 
@@ -286,12 +300,16 @@ public sealed class RelayFleetBalanceTests
         var fleet = new Fleet();
         for (int i = 0; i < count; i++)
         {
-            fleet.Start(Relays.Client(a.Address, b.Address), options => options.SilenceTimeout = TimeSpan.FromMinutes(5));
+            fleet.Start(Relays.Client(a.Address, b.Address), options =>
+            {
+                options.Prefixes.Add(Relays.Prefixes[0]);
+                options.SilenceTimeout = TimeSpan.FromMinutes(5);
+            });
         }
 
         foreach ((RecordingCallbacks callbacks, int i) in fleet.Callbacks.Select((c, i) => (c, i)))
         {
-            await Relays.ConvergedAsync(callbacks, store, $"client {i} on the first relay", TimeSpan.FromSeconds(60));
+            await Relays.ConvergedAsync(callbacks, store, $"client {i} on the first relay", TimeSpan.FromSeconds(60), prefixes: Watched);
         }
 
         await Eventually.True(() => a.Host.Connections.Count == count, $"the {count} clients are on the first relay");

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
 namespace WatcherSync.Relay.Server;
@@ -13,7 +14,9 @@ namespace WatcherSync.Relay.Server;
 /// The newest go first: they have had the least time to settle (a client moved before it has its picture wastes the
 /// snapshot it was sent), and the long-lived clients stay where they are. State: <c>_drainDeadline</c> is 0 until the
 /// relay starts stopping, then the timestamp by which every client must be gone; <c>_whenDrained</c> is what to do at
-/// that deadline (end whatever has not gone), run once. Rounds run under <c>_sync</c>, on the timer or when the limit
+/// that deadline (end whatever has not gone), run once; <c>_drained</c> holds the transports of the clients moved away
+/// during the drain, all closed at its end (a frozen client never closes its connection, whether it heard its status
+/// or not, and the server's graceful stop would wait for it). Rounds run under <c>_sync</c>, on the timer or when the limit
 /// is lowered; they only ask connections to leave, and never wait.
 /// </remarks>
 internal sealed class ConnectionShedder : IDisposable
@@ -27,6 +30,7 @@ internal sealed class ConnectionShedder : IDisposable
     private readonly TimeProvider _time;
     private readonly ITimer _timer;
     private readonly Lock _sync = new();
+    private readonly List<IConnectionLifetimeFeature> _drained = [];
     private long _drainDeadline;
     private Action? _whenDrained;
 
@@ -78,14 +82,32 @@ internal sealed class ConnectionShedder : IDisposable
         Action? over = null;
         lock (_sync)
         {
-            List<RelayConnection> staying = [.. _connections.Open.Where(static c => !c.Leaving).OrderByDescending(static c => c.Id)];
             long deadline = Volatile.Read(ref _drainDeadline);
-            if (deadline != 0)
+            if (deadline == 0)
+            {
+                // Cheap when there is nothing to do, as on nearly every tick: no list is made.
+                int excess = _connections.Count - _connections.Limit;
+                if (excess > 0)
+                {
+                    excess -= _connections.Open.Count(static c => c.Leaving);
+                    MoveAway(Staying(), Math.Min(excess, _options.ShedBatchSize), ShedDetail, "shed");
+                }
+            }
+            else
             {
                 TimeSpan left = TimeSpan.FromSeconds((deadline - _time.GetTimestamp()) / (double)_time.TimestampFrequency);
-                if (left <= TimeSpan.Zero)
+                if (left > TimeSpan.Zero)
                 {
-                    if (staying.Count > 0 || _connections.Count > 0)
+                    // Spread evenly over the rounds left, the last of which comes before the deadline.
+                    List<RelayConnection> staying = Staying();
+                    int rounds = Math.Max(1, (int)Math.Floor(left / _options.ShedInterval));
+                    int count = Math.Min(staying.Count, (staying.Count + rounds - 1) / rounds);
+                    MoveAway(staying, count, DrainDetail, "drained");
+                    _drained.AddRange(staying.Take(count).Select(static c => c.Transport).OfType<IConnectionLifetimeFeature>());
+                }
+                else
+                {
+                    if (_connections.Count > 0)
                     {
                         RelayServerLog.DrainOver(_logger, _connections.Count);
                     }
@@ -93,27 +115,23 @@ internal sealed class ConnectionShedder : IDisposable
                     foreach (RelayConnection connection in _connections.Open)
                     {
                         connection.Abort(DrainDetail, "drained");
+                        connection.Transport?.Abort();
                     }
+
+                    // Closing a connection that has closed already does nothing.
+                    _drained.ForEach(static transport => transport.Abort());
+                    _drained.Clear();
 
                     (over, _whenDrained) = (_whenDrained, null);
                 }
-                else
-                {
-                    // Spread evenly over the rounds left, the last of which comes before the deadline.
-                    int rounds = Math.Max(1, (int)Math.Floor(left / _options.ShedInterval));
-                    MoveAway(staying, (staying.Count + rounds - 1) / rounds, DrainDetail, "drained");
-                }
-            }
-            else
-            {
-                int leaving = _connections.Open.Count(static c => c.Leaving);
-                int excess = _connections.Count - leaving - _connections.Limit;
-                MoveAway(staying, Math.Min(excess, _options.ShedBatchSize), ShedDetail, "shed");
             }
         }
 
         over?.Invoke();
     }
+
+    /// <summary>The connections not yet asked to leave, newest first.</summary>
+    private List<RelayConnection> Staying() => [.. _connections.Open.Where(static c => !c.Leaving).OrderByDescending(static c => c.Id)];
 
     private static void MoveAway(List<RelayConnection> newestFirst, int count, string detail, string reason)
     {

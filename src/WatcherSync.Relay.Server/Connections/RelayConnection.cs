@@ -67,6 +67,7 @@ internal sealed class RelayConnection : IDisposable
         _lastHeard = _time.GetTimestamp();
         _lastPing = _lastHeard;
         Id = host.Connections.NextId();
+        Transport = _http.Features.Get<IConnectionLifetimeFeature>();
     }
 
     /// <summary>Gets the connection's number: a newer connection has a higher one.</summary>
@@ -138,15 +139,14 @@ internal sealed class RelayConnection : IDisposable
     }
 
     /// <summary>
-    /// Ends the connection now, resetting the stream (a write to the client may be blocked for good) and closing the
-    /// client's HTTP/2 connection: a client that stopped reading does not close it either, and a graceful stop of the
-    /// server waits for every connection to close (until the host's shutdown timeout).
+    /// Gets the client's HTTP/2 connection (the transport's, which outlives this call), to close it when the relay stops:
+    /// a client that stopped reading does not close it, and a graceful stop of the server waits for every connection to
+    /// close (until the host's shutdown timeout).
     /// </summary>
-    public void Abort(string detail, string reason)
-    {
-        CutOff(StatusCode.Unavailable, detail, reason, abort: true);
-        _http.Features.Get<IConnectionLifetimeFeature>()?.Abort();
-    }
+    public IConnectionLifetimeFeature? Transport { get; }
+
+    /// <summary>Ends the connection now, resetting the stream (a write to the client may be blocked for good).</summary>
+    public void Abort(string detail, string reason) => CutOff(StatusCode.Unavailable, detail, reason, abort: true);
 
     private async Task<Hello> ReadHelloAsync(CancellationToken token)
     {

@@ -15,7 +15,7 @@ internal sealed class RelayService(RelayHost host) : Protocol.Relay.RelayBase
         ArgumentNullException.ThrowIfNull(context);
         if (!host.IsRunning || host.Shedder.Draining)
         {
-            throw Refuse(context, StatusCode.Unavailable, "The relay is not running.", "stopped");
+            throw Refuse(context, StatusCode.Unavailable, host.Shedder.Draining ? "The relay is shutting down; try another relay." : "The relay is not running.", "stopped");
         }
 
         if (Authenticate(context.GetHttpContext()) is { } failure)

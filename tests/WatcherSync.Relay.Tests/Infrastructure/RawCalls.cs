@@ -61,12 +61,12 @@ internal static class RawCalls
     /// Opens a call and sends a hello, then never reads: a frozen client. Once the relay has sent what the transport's
     /// windows and buffers hold, its writes to it block. Disposing it cancels the call.
     /// </summary>
-    public static async Task<HeldCall> HoldAsync(Uri address)
+    public static async Task<HeldCall> HoldAsync(Uri address, params string[] prefixes)
     {
         var channel = GrpcChannel.ForAddress(address);
         var client = new Protocol.Relay.RelayClient(channel);
         AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call = client.Subscribe();
-        await call.RequestStream.WriteAsync(Hello());
+        await call.RequestStream.WriteAsync(Hello(prefixes: prefixes));
         return new HeldCall(channel, call);
     }
 
