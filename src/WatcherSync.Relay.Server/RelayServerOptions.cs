@@ -11,7 +11,10 @@ public sealed class RelayServerOptions
     /// <summary>Gets or sets the name the relay gives itself in its welcome. Default: the machine name.</summary>
     public string ServerName { get; set; } = Environment.MachineName;
 
-    /// <summary>Gets or sets how many clients may be connected at once; past it new clients are refused with ResourceExhausted. Default 10,000.</summary>
+    /// <summary>
+    /// Gets or sets how many clients may be connected at once when the relay starts; past it new clients are refused with
+    /// ResourceExhausted. Change it at run time with <see cref="RelayServerControl.SetMaxConnections"/>. Default 10,000.
+    /// </summary>
     public int MaxConnections { get; set; } = 10_000;
 
     /// <summary>
@@ -51,6 +54,42 @@ public sealed class RelayServerOptions
     /// different times cannot each keep a whole snapshot alive. Default 2; 0 keeps only the latest.
     /// </summary>
     public int MaxSupersededSnapshots { get; set; } = 2;
+
+    /// <summary>
+    /// Gets or sets how many clients may be receiving a snapshot at once. Others that need one wait their turn (in the
+    /// order they came, pinged meanwhile); clients continued from their position without a snapshot never wait.
+    /// Default 4 × the processor count: sending a snapshot costs the relay CPU (framing, TLS) and a send window of
+    /// memory per client, and a reconnecting fleet would otherwise ask for all of it at once.
+    /// </summary>
+    public int MaxConcurrentSnapshots { get; set; } = 4 * Environment.ProcessorCount;
+
+    /// <summary>
+    /// Gets or sets how long a client may wait for its turn to receive a snapshot. Past it the client is sent away with
+    /// <c>ResourceExhausted</c>, which a <c>RelaySyncer</c> treats as transient: it backs off and tries its next relay.
+    /// Default 1 min.
+    /// </summary>
+    public TimeSpan SnapshotAdmissionTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Gets or sets how often the relay moves clients away while it holds more than its connection limit (lowered at run
+    /// time with <see cref="RelayServerControl.SetMaxConnections"/>). Default 1 s.
+    /// </summary>
+    public TimeSpan ShedInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Gets or sets how many clients, at most, are moved away every <see cref="ShedInterval"/> while the relay holds more
+    /// than its connection limit. Default 10: 1,000 excess clients move in under two minutes, and the relays they move to
+    /// see a trickle rather than a stampede.
+    /// </summary>
+    public int ShedBatchSize { get; set; } = 10;
+
+    /// <summary>
+    /// Gets or sets the time over which a stopping relay moves its clients away, a share every
+    /// <see cref="ShedInterval"/>, so that a rolling restart does not send every client to the next relay at once. What
+    /// is left at its end is ended at once. Keep it under the host's <c>HostOptions.ShutdownTimeout</c> (30 s by default),
+    /// past which the server drops every connection. Default 10 s.
+    /// </summary>
+    public TimeSpan ShutdownDrainTime { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets or sets how often the relay pings each client. Default 10 s.</summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(10);
@@ -149,6 +188,19 @@ public sealed class RelayServerOptions
             throw new InvalidOperationException($"MaxSupersededSnapshots must not be negative; it is {MaxSupersededSnapshots}.");
         }
 
+        if (MaxConcurrentSnapshots < 1)
+        {
+            throw new InvalidOperationException($"MaxConcurrentSnapshots must be at least 1; it is {MaxConcurrentSnapshots}.");
+        }
+
+        if (ShedBatchSize < 1)
+        {
+            throw new InvalidOperationException($"ShedBatchSize must be at least 1; it is {ShedBatchSize}.");
+        }
+
+        Positive(SnapshotAdmissionTimeout, nameof(SnapshotAdmissionTimeout));
+        Positive(ShedInterval, nameof(ShedInterval));
+        Positive(ShutdownDrainTime, nameof(ShutdownDrainTime));
         Positive(PingInterval, nameof(PingInterval));
         Positive(PingTimeout, nameof(PingTimeout));
         Positive(HelloTimeout, nameof(HelloTimeout));

@@ -13,7 +13,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class WatcherSyncRelayServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the relay: gRPC, its feeds (started and stopped with the host) and its service. Map it with
+    /// Adds the relay: gRPC, its feeds (started and stopped with the host), its service and its
+    /// <see cref="RelayServerControl"/>. Map it with
     /// <see cref="WatcherSyncRelayEndpointRouteBuilderExtensions.MapWatcherSyncRelay"/>.
     /// </summary>
     /// <param name="services">The application's services.</param>
@@ -32,6 +33,7 @@ public static class WatcherSyncRelayServiceCollectionExtensions
         services.Configure(configure);
         services.TryAddSingleton<RelayHost>();
         services.TryAddSingleton<RelayService>();
+        services.TryAddSingleton(static sp => new RelayServerControl(sp.GetRequiredService<RelayHost>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RelayHostedService>());
         return services;
     }

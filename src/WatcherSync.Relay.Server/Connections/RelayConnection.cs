@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using WatcherSync.Relay.Protocol;
@@ -38,6 +39,7 @@ internal sealed class RelayConnection : IDisposable
     private readonly string _peer;
     private TaskCompletionSource _nudge = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private StrongBox<Status>? _fault;
+    private MoveRequest? _moveAway;
     private FeedSnapshot? _reading;
     private long _cursor;
     private long _lastHeard;
@@ -45,6 +47,7 @@ internal sealed class RelayConnection : IDisposable
     private long _lastPing;
     private long _writeStarted;
     private ulong _pingId;
+    private long _pingsSent;
     private string _client = "(no hello yet)";
     private string _requestedFeed = "(no hello yet)";
     private bool[] _wanted = [];
@@ -63,7 +66,18 @@ internal sealed class RelayConnection : IDisposable
         _cancel = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, host.Stopping);
         _lastHeard = _time.GetTimestamp();
         _lastPing = _lastHeard;
+        Id = host.Connections.NextId();
+        Transport = _http.Features.Get<IConnectionLifetimeFeature>();
     }
+
+    /// <summary>Gets the connection's number: a newer connection has a higher one.</summary>
+    public long Id { get; }
+
+    /// <summary>Gets whether the connection has been asked to end, or is ending.</summary>
+    public bool Leaving => Volatile.Read(ref _fault) is not null || Volatile.Read(ref _moveAway) is not null;
+
+    /// <summary>Gets how many pings were sent to the client.</summary>
+    public long PingsSent => Interlocked.Read(ref _pingsSent);
 
     /// <summary>Gets the feed subscribed to (null before the hello).</summary>
     public RelayFeed? Feed { get; private set; }
@@ -113,74 +127,44 @@ internal sealed class RelayConnection : IDisposable
 
     public void Dispose() => _cancel.Dispose();
 
+    /// <summary>
+    /// Asks the connection to end with <c>Unavailable</c> and <paramref name="detail"/> before its next message (at once
+    /// when it is idle), so that the client moves to another relay. A write already under way is not cut short: the
+    /// status follows whole messages only.
+    /// </summary>
+    public void MoveAway(string detail, string reason)
+    {
+        Interlocked.CompareExchange(ref _moveAway, new MoveRequest(detail, reason), null);
+        Interlocked.Exchange(ref _nudge, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    /// <summary>
+    /// Gets the client's HTTP/2 connection (the transport's, which outlives this call), to close it when the relay stops:
+    /// a client that stopped reading does not close it, and a graceful stop of the server waits for every connection to
+    /// close (until the host's shutdown timeout).
+    /// </summary>
+    public IConnectionLifetimeFeature? Transport { get; }
+
+    /// <summary>Ends the connection now, resetting the stream (a write to the client may be blocked for good).</summary>
+    public void Abort(string detail, string reason) => CutOff(StatusCode.Unavailable, detail, reason, abort: true);
+
     private async Task<Hello> ReadHelloAsync(CancellationToken token)
     {
-        bool any;
-        try
-        {
-            any = await _requests.MoveNext(token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException || (ex is RpcException rpc && rpc.StatusCode != StatusCode.Cancelled))
-        {
-            throw Refuse(StatusCode.InvalidArgument, "The first message could not be read as a hello: " + ex.Message, "malformed");
-        }
-
-        if (!any)
-        {
-            throw Refuse(StatusCode.InvalidArgument, "The stream ended before a hello.", "malformed");
-        }
-
+        (Hello? hello, ClientHello.Refusal? refusal) = await ClientHello.ReadAsync(_requests, token).ConfigureAwait(false);
         Volatile.Write(ref _lastHeard, _time.GetTimestamp());
-        ClientMessage first = _requests.Current;
-        if (first.KindCase != ClientMessage.KindOneofCase.Hello)
-        {
-            throw Refuse(StatusCode.InvalidArgument, $"The first message must be a hello, not {first.KindCase}.", "malformed");
-        }
-
-        return first.Hello;
+        return refusal is { } r ? throw Refuse(r) : hello!;
     }
 
     private RelayFeed Accept(Hello hello)
     {
         _client = string.IsNullOrWhiteSpace(hello.ClientName) ? "(unnamed)" : hello.ClientName[..Math.Min(hello.ClientName.Length, 128)];
         _requestedFeed = hello.Feed[..Math.Min(hello.Feed.Length, 128)];
-        if (hello.ProtocolVersion != RelayProtocol.Version)
+        if (ClientHello.Resolve(_host, hello, out RelayFeed? feed, out _wanted) is { } refusal)
         {
-            throw Refuse(StatusCode.InvalidArgument, $"Protocol version {hello.ProtocolVersion} is not supported; this relay speaks version {RelayProtocol.Version}.", "version");
+            throw Refuse(refusal);
         }
 
-        if (!_host.TryGetFeed(hello.Feed, out RelayFeed? feed))
-        {
-            throw Refuse(StatusCode.NotFound, $"This relay has no feed '{hello.Feed}'; it serves: {string.Join(", ", _host.FeedNames)}.", "feed");
-        }
-
-        _wanted = new bool[feed.BucketCount];
-        if (hello.Prefixes.Count == 0)
-        {
-            Array.Fill(_wanted, true);
-        }
-        else
-        {
-            foreach (string prefix in hello.Prefixes)
-            {
-                bool known = false;
-                for (int i = 0; i < feed.Prefixes.Count; i++)
-                {
-                    if (feed.Prefixes[i].StartsWith(prefix, StringComparison.Ordinal))
-                    {
-                        _wanted[i] = true;
-                        known = true;
-                    }
-                }
-
-                if (!known)
-                {
-                    throw Refuse(StatusCode.InvalidArgument, $"Feed '{feed.Name}' has no prefix under '{prefix}'; its prefixes are: {string.Join(", ", feed.Prefixes)}.", "prefix");
-                }
-            }
-        }
-
-        return feed;
+        return feed!;
     }
 
     private async Task SendLoopAsync(RelayFeed feed, Hello hello, CancellationToken token)
@@ -201,6 +185,7 @@ internal sealed class RelayConnection : IDisposable
         {
             token.ThrowIfCancellationRequested();
             Task nudged = Volatile.Read(ref _nudge).Task;
+            ThrowIfMovedAway();
             await PingIfDueAsync(token).ConfigureAwait(false);
             entries.Clear();
             long cursor = Cursor;
@@ -224,19 +209,45 @@ internal sealed class RelayConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits for a turn to receive a snapshot (pinging the client meanwhile; admission control bounds how many are sent at
+    /// once), then pins the latest snapshot and sends it.
+    /// </summary>
     private async Task SendPinnedSnapshotAsync(RelayFeed feed, CancellationToken token)
     {
-        FeedSnapshot snapshot = await feed.PinSnapshotAsync(token).ConfigureAwait(false);
+        SnapshotAdmission admission = _host.Admission;
+        if (admission.InFlight >= admission.Limit)
+        {
+            RelayServerLog.WaitingForSnapshot(_logger, _client, _peer, admission.InFlight, admission.Limit, admission.Waiting + 1);
+        }
+
+        if (!await admission.EnterAsync(_options.SnapshotAdmissionTimeout, Min(_options.PingInterval, TimeSpan.FromSeconds(1)), _time, PingAsync, token).ConfigureAwait(false))
+        {
+            throw CutOff(
+                StatusCode.ResourceExhausted,
+                $"Cut off: no turn to receive a snapshot within {_options.SnapshotAdmissionTimeout.TotalSeconds:0.#} s (at most {admission.Limit} are sent at once); try another relay or back off.",
+                "busy",
+                abort: false);
+        }
+
         try
         {
-            Volatile.Write(ref _reading, snapshot);
-            await SendSnapshotAsync(feed, snapshot, token).ConfigureAwait(false);
+            FeedSnapshot snapshot = await feed.PinSnapshotAsync(token).ConfigureAwait(false);
+            try
+            {
+                Volatile.Write(ref _reading, snapshot);
+                await SendSnapshotAsync(feed, snapshot, token).ConfigureAwait(false);
+            }
+            finally
+            {
+                // The snapshot is no longer this client's to keep alive, whatever happened.
+                Volatile.Write(ref _reading, null);
+                feed.Unpin(snapshot);
+            }
         }
         finally
         {
-            // The snapshot is no longer this client's to keep alive, whatever happened.
-            Volatile.Write(ref _reading, null);
-            feed.Unpin(snapshot);
+            admission.Exit();
         }
     }
 
@@ -258,8 +269,7 @@ internal sealed class RelayConnection : IDisposable
             }
             catch (TimeoutException)
             {
-                Volatile.Write(ref _lastPing, _time.GetTimestamp());
-                await WriteAsync(new ServerMessage { Ping = new Ping { Id = ++_pingId } }, token).ConfigureAwait(false);
+                await PingAsync(token).ConfigureAwait(false);
             }
         }
 
@@ -337,8 +347,22 @@ internal sealed class RelayConnection : IDisposable
     {
         if (_time.GetElapsedTime(Volatile.Read(ref _lastPing)) >= _options.PingInterval)
         {
-            Volatile.Write(ref _lastPing, _time.GetTimestamp());
-            await WriteAsync(new ServerMessage { Ping = new Ping { Id = ++_pingId } }, token).ConfigureAwait(false);
+            await PingAsync(token).ConfigureAwait(false);
+        }
+    }
+
+    private Task PingAsync(CancellationToken token)
+    {
+        Volatile.Write(ref _lastPing, _time.GetTimestamp());
+        Interlocked.Increment(ref _pingsSent);
+        return WriteAsync(new ServerMessage { Ping = new Ping { Id = ++_pingId } }, token);
+    }
+
+    private void ThrowIfMovedAway()
+    {
+        if (Volatile.Read(ref _moveAway) is { } away)
+        {
+            throw CutOff(StatusCode.Unavailable, away.Detail, away.Reason, abort: false);
         }
     }
 
@@ -364,6 +388,7 @@ internal sealed class RelayConnection : IDisposable
     private async Task WriteAsync(ServerMessage message, CancellationToken token)
     {
         token.ThrowIfCancellationRequested();
+        ThrowIfMovedAway();
         Volatile.Write(ref _writeStarted, _time.GetTimestamp());
         await _responses.WriteAsync(message, token).ConfigureAwait(false);
         Volatile.Write(ref _writeStarted, 0);
@@ -445,11 +470,11 @@ internal sealed class RelayConnection : IDisposable
         }
     }
 
-    private RpcException Refuse(StatusCode code, string detail, string reason)
+    private RpcException Refuse(ClientHello.Refusal refusal)
     {
-        _metrics.Refused(reason);
-        RelayServerLog.ClientRefused(_logger, _client, _peer, _requestedFeed, code, detail);
-        return new RpcException(new Status(code, detail));
+        _metrics.Refused(refusal.Reason);
+        RelayServerLog.ClientRefused(_logger, _client, _peer, _requestedFeed, refusal.Code, refusal.Detail);
+        return new RpcException(new Status(refusal.Code, refusal.Detail));
     }
 
     private RpcException CutOff(StatusCode code, string detail, string reason, bool abort)
@@ -457,7 +482,13 @@ internal sealed class RelayConnection : IDisposable
         var status = new StrongBox<Status>(new Status(code, detail));
         if (Interlocked.CompareExchange(ref _fault, status, null) is null)
         {
-            if (reason != "stopping")
+            if (reason is "shed" or "drained")
+            {
+                // Not a fault of the client's: it is moved to another relay, and says nothing worth a warning.
+                _metrics.CutOff(reason);
+                RelayServerLog.ClientMovedAway(_logger, _client, _peer, reason, code, detail);
+            }
+            else if (reason != "stopping")
             {
                 _metrics.CutOff(reason);
                 RelayServerLog.ClientCutOff(_logger, _client, _peer, code, detail);
@@ -483,4 +514,6 @@ internal sealed class RelayConnection : IDisposable
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private sealed record MoveRequest(string Detail, string Reason);
 }

@@ -51,6 +51,21 @@ internal static partial class RelayServerLog
     [LoggerMessage(7015, LogLevel.Debug, "Relay: endpoints that speak HTTP/2: {Addresses}")]
     public static partial void Http2Endpoints(ILogger logger, string addresses);
 
+    [LoggerMessage(7016, LogLevel.Debug, "Relay: client {Client} at {Peer} waits for its turn to receive a snapshot ({InFlight} of at most {Limit} being sent, {Waiting} waiting)")]
+    public static partial void WaitingForSnapshot(ILogger logger, string client, string peer, int inFlight, int limit, int waiting);
+
+    [LoggerMessage(7017, LogLevel.Information, "Relay: connection limit set to {Limit} ({Count} connected); clients past it are moved to other relays, {Batch} every {Interval}")]
+    public static partial void ConnectionLimitSet(ILogger logger, int limit, int count, int batch, TimeSpan interval);
+
+    [LoggerMessage(7018, LogLevel.Information, "Relay: moved client {Client} at {Peer} to another relay ({Reason}): {Code} {Detail}")]
+    public static partial void ClientMovedAway(ILogger logger, string client, string peer, string reason, StatusCode code, string detail);
+
+    [LoggerMessage(7019, LogLevel.Information, "Relay: stopping; moving {Count} clients to other relays over {DrainTime}")]
+    public static partial void Draining(ILogger logger, int count, TimeSpan drainTime);
+
+    [LoggerMessage(7020, LogLevel.Warning, "Relay: the shutdown drain time is over; the {Count} clients still connected are ended at once")]
+    public static partial void DrainOver(ILogger logger, int count);
+
     [LoggerMessage(7010, LogLevel.Information, "Relay: feeds stopped")]
     public static partial void FeedsStopped(ILogger logger);
 }

@@ -13,15 +13,18 @@ internal sealed class RelayServerMetrics : IDisposable
     private readonly Counter<long> _refused;
     private readonly Counter<long> _resumes;
 
-    public RelayServerMetrics(IMeterFactory? meterFactory, RelayConnections connections)
+    public RelayServerMetrics(IMeterFactory? meterFactory, RelayConnections connections, SnapshotAdmission admission)
     {
         _meter = meterFactory?.Create(new MeterOptions(WatcherSyncMeter.Name)) ?? new Meter(WatcherSyncMeter.Name);
         _meter.CreateObservableUpDownCounter("watchersync.relay.clients", () => (long)connections.Count, "{client}", "Clients connected to the relay.");
+        _meter.CreateObservableGauge("watchersync.relay.connection_limit", () => (long)connections.Limit, "{client}", "The relay's connection limit (changed at run time by RelayServerControl.SetMaxConnections).");
+        _meter.CreateObservableUpDownCounter("watchersync.relay.snapshots_in_flight", () => (long)admission.InFlight, "{client}", "Clients receiving a snapshot now (at most MaxConcurrentSnapshots).");
+        _meter.CreateObservableUpDownCounter("watchersync.relay.snapshots_waiting", () => (long)admission.Waiting, "{client}", "Clients waiting for their turn to receive a snapshot.");
         _meter.CreateObservableGauge("watchersync.relay.lag", connections.MaxLag, "{entry}", "How far the furthest-behind client of each feed is behind the feed's log.");
         _snapshotsSent = _meter.CreateCounter<long>("watchersync.relay.snapshots_sent", "{snapshot}", "Snapshots sent to clients.");
         _snapshotsEncoded = _meter.CreateCounter<long>("watchersync.relay.snapshots_encoded", "{snapshot}", "Snapshots encoded (each shared by every client that takes it).");
         _bytesSent = _meter.CreateCounter<long>("watchersync.relay.bytes_sent", "By", "Bytes of messages sent to clients.");
-        _cutOff = _meter.CreateCounter<long>("watchersync.relay.clients_cut_off", "{client}", "Clients dropped for falling behind, not reading or not answering pings.");
+        _cutOff = _meter.CreateCounter<long>("watchersync.relay.clients_cut_off", "{client}", "Clients dropped: for falling behind, not reading or not answering pings, or moved to other relays.");
         _resumes = _meter.CreateCounter<long>("watchersync.relay.resumes", "{client}", "Clients continued from the position they sent, without a snapshot.");
         _refused = _meter.CreateCounter<long>("watchersync.relay.clients_refused", "{client}", "Connections refused (credentials, connection limit, bad hello).");
     }

@@ -17,15 +17,19 @@ internal sealed class RelayHost : IHostedService, IAsyncDisposable
 
     public RelayHost(IOptions<RelayServerOptions> options, IServiceProvider services, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null, IHostApplicationLifetime? lifetime = null)
     {
-        // The server drains requests before hosted services stop, and a subscription never ends by itself: end them
-        // all as soon as the application starts stopping, so that clients move on at once.
-        lifetime?.ApplicationStopping.Register(static state => ((CancellationTokenSource)state!).Cancel(), _stopping);
         Options = options.Value;
         Options.Validate();
         _services = services;
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("WatcherSync.Relay.Server");
         Connections = new RelayConnections(Options);
-        Metrics = new RelayServerMetrics(meterFactory, Connections);
+        Admission = new SnapshotAdmission(Options.MaxConcurrentSnapshots);
+        Shedder = new ConnectionShedder(Connections, Options, Logger);
+        Metrics = new RelayServerMetrics(meterFactory, Connections, Admission);
+
+        // The server drains requests before hosted services stop, and a subscription never ends by itself: as soon as
+        // the application starts stopping, move the clients away, a share at a time over ShutdownDrainTime, so that a
+        // rolling restart does not send them all to the next relay at once; at its end, end whatever is left.
+        lifetime?.ApplicationStopping.Register(static state => ((RelayHost)state!).Drain(), this);
         foreach (RelayFeedOptions feed in Options.Feeds)
         {
             _feeds.Add(feed.Name, new RelayFeed(feed, Options, Logger, Metrics));
@@ -39,6 +43,10 @@ internal sealed class RelayHost : IHostedService, IAsyncDisposable
     public RelayServerMetrics Metrics { get; }
 
     public RelayConnections Connections { get; }
+
+    public SnapshotAdmission Admission { get; }
+
+    public ConnectionShedder Shedder { get; }
 
     public CancellationToken Stopping => _stopping.Token;
 
@@ -77,6 +85,7 @@ internal sealed class RelayHost : IHostedService, IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
+        Shedder.Dispose();
         await Task.WhenAll(_feeds.Values.Select(f => f.StopAsync())).ConfigureAwait(false);
         RelayServerLog.FeedsStopped(Logger);
     }
@@ -84,7 +93,19 @@ internal sealed class RelayHost : IHostedService, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        Shedder.Dispose();
         Metrics.Dispose();
         _stopping.Dispose();
     }
+
+    private void Drain() => Shedder.BeginDrain(() =>
+    {
+        try
+        {
+            _stopping.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    });
 }

@@ -13,9 +13,9 @@ internal sealed class RelayService(RelayHost host) : Protocol.Relay.RelayBase
     public override async Task Subscribe(IAsyncStreamReader<ClientMessage> requestStream, IServerStreamWriter<ServerMessage> responseStream, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!host.IsRunning)
+        if (!host.IsRunning || host.Shedder.Draining)
         {
-            throw Refuse(context, StatusCode.Unavailable, "The relay is not running.", "stopped");
+            throw Refuse(context, StatusCode.Unavailable, host.Shedder.Draining ? "The relay is shutting down; try another relay." : "The relay is not running.", "stopped");
         }
 
         if (Authenticate(context.GetHttpContext()) is { } failure)
@@ -25,7 +25,7 @@ internal sealed class RelayService(RelayHost host) : Protocol.Relay.RelayBase
 
         if (!host.Connections.TryEnter())
         {
-            throw Refuse(context, StatusCode.ResourceExhausted, $"The relay is full ({host.Options.MaxConnections} clients); try another relay or back off.", "full");
+            throw Refuse(context, StatusCode.ResourceExhausted, $"The relay is full ({host.Connections.Limit} clients); try another relay or back off.", "full");
         }
 
         try

@@ -57,6 +57,19 @@ internal static class RawCalls
         throw new InvalidOperationException($"The relay ended the call with {call.GetStatus()} instead of refusing it.");
     }
 
+    /// <summary>
+    /// Opens a call and sends a hello, then never reads: a frozen client. Once the relay has sent what the transport's
+    /// windows and buffers hold, its writes to it block. Disposing it cancels the call.
+    /// </summary>
+    public static async Task<HeldCall> HoldAsync(Uri address, params string[] prefixes)
+    {
+        var channel = GrpcChannel.ForAddress(address);
+        var client = new Protocol.Relay.RelayClient(channel);
+        AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call = client.Subscribe();
+        await call.RequestStream.WriteAsync(Hello(prefixes: prefixes));
+        return new HeldCall(channel, call);
+    }
+
     /// <summary>Opens a call, sends <paramref name="hello"/> and returns the first <paramref name="count"/> messages other than pings.</summary>
     public static async Task<List<ServerMessage>> FirstMessagesAsync(Uri address, ClientMessage hello, int count)
     {
@@ -74,5 +87,15 @@ internal static class RawCalls
         }
 
         return messages;
+    }
+
+    /// <summary>A call that never reads, held open until disposed.</summary>
+    internal sealed class HeldCall(GrpcChannel channel, AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call) : IDisposable
+    {
+        public void Dispose()
+        {
+            call.Dispose();
+            channel.Dispose();
+        }
     }
 }

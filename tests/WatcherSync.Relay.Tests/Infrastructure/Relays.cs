@@ -31,6 +31,9 @@ internal static class Relays
         options.Feeds.Add(feed);
         options.AllowAnonymous = true;
         options.ServerName = "test-relay";
+
+        // A stopping test relay ends its clients at once (one round), as tests of other things expect.
+        options.ShutdownDrainTime = TimeSpan.FromSeconds(1);
         more?.Invoke(options);
     };
 
@@ -63,11 +66,11 @@ internal static class Relays
         _ => value.ToString() ?? string.Empty,
     };
 
-    /// <summary>The store's contents under the test prefixes, as text.</summary>
-    public static async Task<Dictionary<string, string>> StoreAsync(IBackendClient backend)
+    /// <summary>The store's contents under the test prefixes (or <paramref name="prefixes"/>), as text.</summary>
+    public static async Task<Dictionary<string, string>> StoreAsync(IBackendClient backend, IReadOnlyList<string>? prefixes = null)
     {
         var all = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string prefix in Prefixes)
+        foreach (string prefix in prefixes ?? Prefixes)
         {
             KVPairList list = await backend.ListAsync(new PrefixListOptions(prefix));
             foreach (KVPair kv in list.KVPairs)
@@ -79,10 +82,10 @@ internal static class Relays
         return all;
     }
 
-    /// <summary>Waits until the callbacks are in sync and hold exactly the store's contents.</summary>
-    public static async Task ConvergedAsync(RecordingCallbacks callbacks, IBackendClient backend, string who, TimeSpan? timeout = null)
+    /// <summary>Waits until the callbacks are in sync and hold exactly the store's contents (under <paramref name="prefixes"/>, when given).</summary>
+    public static async Task ConvergedAsync(RecordingCallbacks callbacks, IBackendClient backend, string who, TimeSpan? timeout = null, IReadOnlyList<string>? prefixes = null)
     {
-        Dictionary<string, string> store = await StoreAsync(backend);
+        Dictionary<string, string> store = await StoreAsync(backend, prefixes);
         await Eventually.True(
             () => callbacks.LastStatus == SyncStatus.InSync && Same(AsText(callbacks.Picture), store),
             $"{who} converges to the store ({store.Count} keys)",

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using WatcherSync.Relay.Server;
@@ -34,14 +35,22 @@ internal sealed class TestRelay : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    public RelayServerControl Control => _app.Services.GetRequiredService<RelayServerControl>();
+
     /// <param name="configure">The relay's options.</param>
     /// <param name="port">The port to listen on; 0 for a free one.</param>
     /// <param name="serverCertificate">The certificate to serve TLS with; null for plain HTTP/2 (h2c).</param>
     /// <param name="protocols">What the endpoint speaks (a relay needs HTTP/2; tests of the misconfiguration change it).</param>
     /// <param name="logs">Where the server's log entries go, at every level; null for none.</param>
-    public static async Task<TestRelay> StartAsync(Action<RelayServerOptions> configure, int port = 0, X509Certificate2? serverCertificate = null, HttpProtocols protocols = HttpProtocols.Http2, FakeLogCollector? logs = null)
+    /// <param name="shutdownTimeout">How long the host lets a graceful stop take before it drops every connection; null for its default (30 s).</param>
+    public static async Task<TestRelay> StartAsync(Action<RelayServerOptions> configure, int port = 0, X509Certificate2? serverCertificate = null, HttpProtocols protocols = HttpProtocols.Http2, FakeLogCollector? logs = null, TimeSpan? shutdownTimeout = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        if (shutdownTimeout is { } timeout)
+        {
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = timeout);
+        }
+
         builder.Logging.ClearProviders();
         if (logs is not null)
         {
@@ -71,6 +80,9 @@ internal sealed class TestRelay : IAsyncDisposable
         var address = new Uri(bound);
         return new TestRelay(app, new UriBuilder(address) { Host = "127.0.0.1", Scheme = serverCertificate is null ? "http" : "https" }.Uri);
     }
+
+    /// <summary>Stops the relay gracefully, as an orchestrator's SIGTERM does: the relay drains its clients first.</summary>
+    public Task StopAsync() => _app.StopAsync(CancellationToken.None);
 
     /// <summary>Stops the relay at once: connections are dropped without a grace period.</summary>
     public async Task KillAsync()
