@@ -75,6 +75,9 @@ public sealed class PackAndConsumeTests(PackedFeed packed) : IClassFixture<Packe
         version.Should().StartWith("0.1.0-dev.");
     }
 
+    /// <summary>The project's address, as the packages give it.</summary>
+    private const string ProjectUrl = "https://github.com/watchersync/watchersync";
+
     private void CheckPackage(string feed, string id)
     {
         string package = Path.Combine(feed, $"{id}.{_version}.nupkg");
@@ -94,6 +97,16 @@ public sealed class PackAndConsumeTests(PackedFeed packed) : IClassFixture<Packe
         Value("description").Should().NotBeNullOrWhiteSpace(id);
         Value("authors").Should().NotBeNullOrWhiteSpace(id);
         Element("repository")?.Attribute("type")?.Value.Should().Be("git", $"{id} names its repository");
+        Element("repository")?.Attribute("url")?.Value.Should().Be(ProjectUrl, $"{id} names its repository's address");
+        Value("projectUrl").Should().Be(ProjectUrl, $"{id} links to the project (nuget.org shows it as the project website)");
+        using (var readme = new StreamReader(zip.GetEntry("README.md")!.Open()))
+        {
+            // nuget.org renders a package's README away from the repository: a relative link or a bare "docs/x.md" leads nowhere.
+            string text = readme.ReadToEnd();
+            System.Text.RegularExpressions.Regex.Matches(text, @"\]\((?!https://)[^)]*\)").Select(m => m.Value).Should().BeEmpty($"{id}'s README links absolutely");
+            System.Text.RegularExpressions.Regex.Matches(text, @"(?<!/blob/main/|\[)\bdocs/[\w.-]+\.md").Select(m => m.Value).Should().BeEmpty($"{id}'s README names the docs by their address");
+        }
+
         zip.GetEntry($"lib/net10.0/{id}.dll").Should().NotBeNull(id);
 
         // Packages that share internals must come in the same version: a sibling dependency is pinned exactly. No
