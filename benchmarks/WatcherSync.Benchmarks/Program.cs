@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 using WatcherSync.Benchmarks;
 
 // `-- stalled-memory` measures what a stalled sink costs in memory, `-- syncer-memory` what a syncer holds and how
-// fast it syncs; anything else goes to BenchmarkDotNet.
+// fast it syncs, `-- cpu-ratios` the ingest and initial-sync ratios in CPU time; anything else goes to BenchmarkDotNet.
 if (args is ["stalled-memory", ..])
 {
     StalledMemory.Run();
@@ -12,6 +12,12 @@ if (args is ["stalled-memory", ..])
 if (args is ["syncer-memory", ..])
 {
     SyncerMemory.Run();
+    return;
+}
+
+if (args is ["cpu-ratios", ..])
+{
+    CpuRatios.Run();
     return;
 }
 

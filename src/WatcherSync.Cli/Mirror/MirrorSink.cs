@@ -5,7 +5,7 @@ using WatcherSync.Relay;
 namespace WatcherSync.Cli.Mirror;
 
 /// <summary>
-/// The mirror's syncer callbacks: keeps the set of keys (for the count and the table) and the latest changes,
+/// The mirror's syncer callbacks: keeps the number of keys (for the count and the table) and the latest changes,
 /// prints updates as JSON lines in <see cref="MirrorMode.JsonLines"/> mode (one write per batch), and reports status
 /// changes on standard error. Called only from the syncer's single callback loop; the table reads it from another
 /// thread under the lock. With relays, it also keeps the set of relays that refused the subscription since the last
@@ -20,7 +20,6 @@ internal sealed class MirrorSink : ISyncerCallbacks, ISyncFailCallbacks, IDispos
     private readonly Stopwatch _clock;
     private readonly UpdateJson _json = new();
     private readonly Lock _sync = new();
-    private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
     private readonly Queue<(TimeSpan At, Update Update)> _recent = new();
     private readonly TaskCompletionSource<int> _inSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _outputClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -29,6 +28,7 @@ internal sealed class MirrorSink : ISyncerCallbacks, ISyncFailCallbacks, IDispos
     private readonly int _relays;
     private SyncStatus _status = SyncStatus.WaitForDatastore;
     private long _updates;
+    private int _keys;
     private bool _closed;
 
     /// <param name="console">Where to print.</param>
@@ -69,7 +69,7 @@ internal sealed class MirrorSink : ISyncerCallbacks, ISyncFailCallbacks, IDispos
         {
             lock (_sync)
             {
-                return _keys.Count;
+                return _keys;
             }
         }
     }
@@ -105,7 +105,7 @@ internal sealed class MirrorSink : ISyncerCallbacks, ISyncFailCallbacks, IDispos
             }
 
             _status = status;
-            count = _keys.Count;
+            count = _keys;
             if (status == SyncStatus.InSync)
             {
                 _refusedBy.Clear();
@@ -133,19 +133,23 @@ internal sealed class MirrorSink : ISyncerCallbacks, ISyncFailCallbacks, IDispos
                 return;
             }
 
-            TimeSpan now = _clock.Elapsed;
+            // A syncer says New only for a key the consumer lacks and Deleted only for one it holds, so the types
+            // count the keys without a set of them.
             foreach (Update update in updates)
             {
-                if (update.UpdateType == UpdateType.Deleted)
+                _keys += update.UpdateType switch
                 {
-                    _keys.Remove(update.KVPair.Key.DefaultPath);
-                }
-                else
-                {
-                    _keys.Add(update.KVPair.Key.DefaultPath);
-                }
+                    UpdateType.New => 1,
+                    UpdateType.Deleted => -1,
+                    _ => 0,
+                };
+            }
 
-                _recent.Enqueue((now, update));
+            // Only the newest few are shown.
+            TimeSpan now = _clock.Elapsed;
+            for (int i = Math.Max(0, updates.Count - RecentCapacity); i < updates.Count; i++)
+            {
+                _recent.Enqueue((now, updates[i]));
                 if (_recent.Count > RecentCapacity)
                 {
                     _recent.Dequeue();

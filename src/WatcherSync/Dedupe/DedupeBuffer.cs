@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -257,10 +258,15 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
             return;
         }
 
+        // Arrays and lists (what callers hand in) are read as spans: no interface call per update.
+        Update[]? rentedUpdates = null;
+        string?[]? rentedKeys = null;
         TaskCompletionSource? wake = null;
         (int Peak, int Live)? shrunk = null;
         try
         {
+            ReadOnlySpan<Update> updateSpan = AsSpan(updates, ref rentedUpdates);
+            ReadOnlySpan<string?> keySpan = AsSpan(keys, ref rentedKeys);
             lock (_sync)
             {
                 if (_stopped || _completed)
@@ -270,12 +276,11 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
 
                 try
                 {
-                    int keyCount = keys.Count;
-                    for (int i = 0; i < count; i++)
+                    for (int i = 0; i < updateSpan.Length; i++)
                     {
-                        Update update = updates[i];
+                        ref readonly Update update = ref updateSpan[i];
                         KVPair kv = update.KVPair ?? throw new ArgumentException($"Update {i} has no pair.", nameof(updates));
-                        string? key = i < keyCount ? keys[i] : null;
+                        string? key = (uint)i < (uint)keySpan.Length ? keySpan[i] : null;
                         Enqueue(string.IsNullOrEmpty(key) ? kv.Key.DefaultPath : key, kv, kv.Value is null || update.UpdateType == UpdateType.Deleted);
                     }
                 }
@@ -289,6 +294,8 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
         }
         finally
         {
+            Return(rentedUpdates);
+            Return(rentedKeys);
             LogShrink(shrunk);
             wake?.TrySetResult();
         }
@@ -433,6 +440,40 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
         }
 
         wake?.TrySetResult();
+    }
+
+    /// <summary>The items of <paramref name="list"/> as a span: an array's or a list's own, or a copy in a rented array.</summary>
+    private static ReadOnlySpan<T> AsSpan<T>(IReadOnlyList<T> list, ref T[]? rented)
+    {
+        switch (list)
+        {
+            case T[] array:
+                return array;
+            case List<T> items:
+                return CollectionsMarshal.AsSpan(items);
+            default:
+                int count = list.Count;
+                if (count == 0)
+                {
+                    return [];
+                }
+
+                rented = ArrayPool<T>.Shared.Rent(count);
+                for (int i = 0; i < count; i++)
+                {
+                    rented[i] = list[i];
+                }
+
+                return rented.AsSpan(0, count);
+        }
+    }
+
+    private static void Return<T>(T[]? rented)
+    {
+        if (rented is not null)
+        {
+            ArrayPool<T>.Shared.Return(rented, clearArray: RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+        }
     }
 
     /// <summary>Under the lock: queues one update for <paramref name="key"/>.</summary>

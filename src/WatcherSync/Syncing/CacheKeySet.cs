@@ -17,8 +17,16 @@ internal sealed class CacheKeySet(CacheOutbox outbox)
 
     public int Count => _entries.Count;
 
-    /// <summary>A list starts: every key must be seen again by it or be deleted at its end.</summary>
-    public void BeginList() => Epoch++;
+    /// <summary>A list of <paramref name="listed"/> pairs starts: every key must be seen again by it or be deleted at its end.</summary>
+    /// <remarks>
+    /// The set is sized for the list up front: grown one doubling at a time instead, a first list of a million keys
+    /// copies the set some twenty times and leaves as much garbage, most of it large arrays that cost full collections.
+    /// </remarks>
+    public void BeginList(int listed)
+    {
+        Epoch++;
+        _entries.EnsureCapacity(listed);
+    }
 
     /// <summary>
     /// Applies a pair at <paramref name="revision"/>: New for an unknown key, Updated for a known one whose revision

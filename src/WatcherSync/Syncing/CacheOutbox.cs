@@ -56,8 +56,11 @@ internal sealed class CacheOutbox(int index, int maxUpdatesPerBatch, ChannelWrit
     {
         if (_batch.Count > 0)
         {
+            // The next batch is sized like this one: a list fills whole batches without growing them, a trickle of
+            // watch events keeps small ones.
+            int size = _batch.Count;
             _sealed.Add(new CacheMessage(CacheMessageKind.Updates, index, _batch));
-            _batch = new List<Update>(Math.Min(maxUpdatesPerBatch, 256));
+            _batch = new List<Update>(Math.Min(maxUpdatesPerBatch, Math.Max(size, 16)));
         }
     }
 }

@@ -29,7 +29,14 @@ internal sealed class ReportedBadWrites
     }
 
     /// <summary>The key was written with a good value, or deleted.</summary>
-    public void Forget(string rawKey) => _reported.Remove(rawKey);
+    public void Forget(string rawKey)
+    {
+        // Called for every good pair: with no bad key known (the usual case) it costs no lookup.
+        if (_reported.Count != 0)
+        {
+            _reported.Remove(rawKey);
+        }
+    }
 
     /// <summary>After the list of epoch <paramref name="epoch"/>: forgets the keys it did not find.</summary>
     public void ForgetUnlisted(int epoch)

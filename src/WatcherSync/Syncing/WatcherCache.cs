@@ -382,11 +382,15 @@ internal sealed class WatcherCache
 
         // The list is applied batch by batch; a stop between two batches leaves the rest unapplied, and what was
         // applied has been handed over, so the key set and the consumer still agree.
-        _keys.BeginList();
-        foreach (KVPair kv in list.KVPairs)
+        IReadOnlyList<KVPair> listed = list.KVPairs;
+        _keys.BeginList(listed.Count);
+        for (int i = 0; i < listed.Count; i++)
         {
-            _applier.Upsert(kv);
-            await FlushIfFullAsync(cancellationToken).ConfigureAwait(false);
+            _applier.Upsert(listed[i]);
+            if (_outbox.IsFull)
+            {
+                await FlushIfFullAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
 
         // Keys not seen in this list are gone.
