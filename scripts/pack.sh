@@ -6,6 +6,7 @@
 # WatcherSync.Cli.any, framework-dependent, for every platform; and the native AOT package of this machine's runtime
 # (WatcherSync.Cli.linux-x64 here), which needs clang and zlib's development files (Debian: clang zlib1g-dev).
 #   scripts/pack.sh [folder]      default: artifacts/packages
+#   WATCHERSYNC_TOOL_RIDS=any scripts/pack.sh [folder]     pack only these of the tool's runtime packages
 # The version is 0.1.0-dev.<UTC time>, so each pack is newer than the last and no NuGet cache serves an older copy;
 # WATCHERSYNC_VERSION overrides it.
 set -euo pipefail
@@ -32,7 +33,9 @@ dotnet pack "$filter" -c Release -nologo -v quiet "-p:Version=$version" "-p:Pack
 # The tool's runtime packages, from the list in its project. Native AOT compiles for the platform it runs on only, so
 # of the native ones only this machine's is packed; a platform whose package is missing gets the `any` package instead.
 cli="$root/src/WatcherSync.Cli/WatcherSync.Cli.csproj"
-rids="$(sed -n 's:.*<ToolPackageRuntimeIdentifiers>\(.*\)</ToolPackageRuntimeIdentifiers>.*:\1:p' "$cli")"
+# WATCHERSYNC_TOOL_RIDS narrows which of them are packed ("any": no native compile, as a test that only checks the
+# folder uses it); the first package still names every runtime of the project's list.
+rids="${WATCHERSYNC_TOOL_RIDS:-$(sed -n 's:.*<ToolPackageRuntimeIdentifiers>\(.*\)</ToolPackageRuntimeIdentifiers>.*:\1:p' "$cli")}"
 host="$(dotnet --info | awk '$1 == "RID:" { print $2; exit }')"
 native=()
 if ! command -v clang >/dev/null; then
