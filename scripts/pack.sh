@@ -2,7 +2,11 @@
 # Packs every package (the libraries and the watchersync tool) into one folder, with a nuget.config that maps the
 # WatcherSync packages to that folder and everything else to nuget.org: how to use WatcherSync from source until its
 # packages are on a feed (README.md, "Use from source").
+# The tool is three packages (docs/aot.md, "The tool"): WatcherSync.Cli, which names a package per runtime;
+# WatcherSync.Cli.any, framework-dependent, for every platform; and the native AOT package of this machine's runtime
+# (WatcherSync.Cli.linux-x64 here), which needs clang and zlib's development files (Debian: clang zlib1g-dev).
 #   scripts/pack.sh [folder]      default: artifacts/packages
+#   WATCHERSYNC_TOOL_RIDS=any scripts/pack.sh [folder]     pack only these of the tool's runtime packages
 # The version is 0.1.0-dev.<UTC time>, so each pack is newer than the last and no NuGet cache serves an older copy;
 # WATCHERSYNC_VERSION overrides it.
 set -euo pipefail
@@ -25,6 +29,27 @@ trap 'rm -f "$filter"' EXIT
   printf '] } }\n'
 } >"$filter"
 dotnet pack "$filter" -c Release -nologo -v quiet "-p:Version=$version" "-p:PackageOutputPath=$out"
+
+# The tool's runtime packages, from the list in its project. Native AOT compiles for the platform it runs on only, so
+# of the native ones only this machine's is packed; a platform whose package is missing gets the `any` package instead.
+cli="$root/src/WatcherSync.Cli/WatcherSync.Cli.csproj"
+# WATCHERSYNC_TOOL_RIDS narrows which of them are packed ("any": no native compile, as a test that only checks the
+# folder uses it); the first package still names every runtime of the project's list.
+rids="${WATCHERSYNC_TOOL_RIDS:-$(sed -n 's:.*<ToolPackageRuntimeIdentifiers>\(.*\)</ToolPackageRuntimeIdentifiers>.*:\1:p' "$cli")}"
+host="$(dotnet --info | awk '$1 == "RID:" { print $2; exit }')"
+native=()
+if ! command -v clang >/dev/null; then
+  # The ILCompiler links with `clang`; where only a versioned one is installed (Debian's clang-14), name it.
+  versioned="$(compgen -c clang- | grep -E '^clang-[0-9]+$' | sort -u -t- -k2 -n | tail -1 || true)"
+  [[ -z $versioned ]] || native=("-p:CppCompilerAndLinker=$versioned")
+fi
+for rid in ${rids//;/ }; do
+  if [[ $rid == any || $rid == "$host" ]]; then
+    dotnet pack "$cli" -c Release -nologo -v quiet -r "$rid" "-p:Version=$version" "-p:PackageOutputPath=$out" "${native[@]}"
+  else
+    echo "not packed here: WatcherSync.Cli.$rid (native AOT; pack it on $rid)"
+  fi
+done
 
 # The folder goes into XML: escape what XML gives a meaning to.
 xml_out="$(printf '%s' "$out" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g')"

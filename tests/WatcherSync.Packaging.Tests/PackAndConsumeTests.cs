@@ -26,7 +26,7 @@ public sealed class PackAndConsumeTests(PackedFeed packed) : IClassFixture<Packe
             CheckPackage(feed, id);
         }
 
-        Directory.GetFiles(feed, "*.nupkg").Should().HaveCount(PackedFeed.Projects.Length, "every project under src/ is a package");
+        Directory.GetFiles(feed, "*.nupkg").Should().HaveCount(PackedFeed.Projects.Length + PackedFeed.ToolRuntimePackages.Length, "every project under src/ is a package, and the tool has one more per runtime packed");
 
         string consumer = Path.Combine(packed.Work, "consumer");
         Directory.CreateDirectory(consumer);
@@ -77,6 +77,49 @@ public sealed class PackAndConsumeTests(PackedFeed packed) : IClassFixture<Packe
 
     /// <summary>The project's address, as the packages give it.</summary>
     private const string ProjectUrl = "https://github.com/watchersync/watchersync";
+
+    [Fact]
+    public async Task Tool_InstalledFromTheFolder_IsTheNativeBinaryOnLinuxX64_WithTheFrameworkDependentFallbackPacked()
+    {
+        // The pointer package names a package per runtime; dotnet tool install picks this machine's, the native one.
+        using (ZipArchive pointer = ZipFile.OpenRead(Path.Combine(packed.Feed, $"WatcherSync.Cli.{_version}.nupkg")))
+        {
+            pointer.Entries.Should().NotContain(e => e.FullName.EndsWith(".dll", StringComparison.Ordinal), "the pointer package carries no implementation");
+            ZipArchiveEntry settings = pointer.Entries.Single(e => e.Name == "DotnetToolSettings.xml");
+            using Stream settingsStream = settings.Open();
+            XDocument.Load(settingsStream).Descendants("RuntimeIdentifierPackage")
+                .Select(p => (Rid: p.Attribute("RuntimeIdentifier")!.Value, Id: p.Attribute("Id")!.Value))
+                .Should().BeEquivalentTo([("linux-x64", "WatcherSync.Cli.linux-x64"), ("any", "WatcherSync.Cli.any")]);
+        }
+
+        using (ZipArchive fallback = ZipFile.OpenRead(Path.Combine(packed.Feed, $"WatcherSync.Cli.any.{_version}.nupkg")))
+        {
+            fallback.GetEntry("tools/net10.0/any/WatcherSync.Cli.dll").Should().NotBeNull("the fallback is the framework-dependent tool");
+            fallback.GetEntry("tools/net10.0/any/WatcherSync.Cli.runtimeconfig.json").Should().NotBeNull();
+        }
+
+        string home = Path.Combine(packed.Work, "tool-home");
+        string tools = Path.Combine(packed.Work, "tools");
+        Directory.CreateDirectory(home);
+        Dictionary<string, string> environment = packed.Environment(home);
+        (int installExit, string installOutput) = await ChildProcess.RunAsync(
+            "dotnet", home, PackedFeed.StepTimeout, environment, "tool", "install", "WatcherSync.Cli", "--version", _version, "--tool-path", tools, "--add-source", packed.Feed);
+        installExit.Should().Be(0, installOutput);
+
+        string[] installed = Directory.GetFiles(Path.Combine(tools, ".store"), "*", SearchOption.AllDirectories);
+        string binary = installed.Should().ContainSingle(f => f.EndsWith("/linux-x64/WatcherSync.Cli", StringComparison.Ordinal), "the linux-x64 package was installed").Subject;
+        File.ReadAllBytes(binary).AsSpan(0, 4).ToArray().Should().Equal([0x7F, (byte)'E', (byte)'L', (byte)'F'], "the tool is a native ELF executable");
+        installed.Should().NotContain(f => f.EndsWith(".dll", StringComparison.Ordinal), "native AOT carries no managed assemblies");
+        installed.Should().NotContain(f => f.EndsWith(".dbg", StringComparison.Ordinal) || f.EndsWith(".pdb", StringComparison.Ordinal), "the package carries no symbols");
+
+        (int versionExit, string version) = await ChildProcess.RunAsync(Path.Combine(tools, "watchersync"), home, PackedFeed.StepTimeout, environment, "--version");
+        versionExit.Should().Be(0, version);
+        version.Should().StartWith(_version);
+
+        (int demoExit, string demo) = await ChildProcess.RunAsync(Path.Combine(tools, "watchersync"), home, PackedFeed.StepTimeout, environment, "demo", "--duration", "1", "--keys", "100");
+        demoExit.Should().Be(0, demo);
+        demo.Should().MatchRegex(@"mirror matches datastore: \d+ keys");
+    }
 
     private void CheckPackage(string feed, string id)
     {

@@ -12,7 +12,16 @@ public sealed class PackedFeed : IAsyncLifetime
 {
     public static readonly string[] Libraries = ["WatcherSync", "WatcherSync.Etcd", "WatcherSync.DataSync", "WatcherSync.Hosting", "WatcherSync.Hosting.Etcd", "WatcherSync.Hosting.Relay", "WatcherSync.Relay", "WatcherSync.Relay.Server"];
 
+    /// <summary>The tool's runtime packages scripts/pack.sh makes on this machine (linux-x64): the framework-dependent one and the native one.</summary>
+    public static readonly string[] ToolRuntimePackages = ["WatcherSync.Cli.any", "WatcherSync.Cli.linux-x64"];
+
     public static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(4);
+
+    /// <summary>
+    /// How long scripts/pack.sh may take: the libraries, then the tool twice, once compiled to native code: over 20 min on
+    /// 2 cores at load average 30, where a 20 min limit failed the run.
+    /// </summary>
+    public static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(45);
 
     public static string[] Projects { get; } = [.. Directory.GetDirectories(Path.Combine(RepositoryRoot.Path, "src"))
         .Select(d => Path.Combine(d, Path.GetFileName(d) + ".csproj"))
@@ -39,7 +48,7 @@ public sealed class PackedFeed : IAsyncLifetime
     public async Task InitializeAsync()
     {
         (int exit, string output) = await ChildProcess.RunAsync(
-            "bash", RepositoryRoot.Path, 2 * StepTimeout, new Dictionary<string, string> { ["WATCHERSYNC_VERSION"] = Version }, "scripts/pack.sh", Feed);
+            "bash", RepositoryRoot.Path, PackTimeout, new Dictionary<string, string> { ["WATCHERSYNC_VERSION"] = Version }, "scripts/pack.sh", Feed);
         if (exit != 0)
         {
             throw new InvalidOperationException($"scripts/pack.sh failed with exit code {exit}:{System.Environment.NewLine}{output}");
@@ -49,7 +58,7 @@ public sealed class PackedFeed : IAsyncLifetime
     public Task DisposeAsync()
     {
         Directory.Delete(Work, recursive: true);
-        foreach (string id in Libraries.Append("WatcherSync.Cli"))
+        foreach (string id in Libraries.Append("WatcherSync.Cli").Concat(ToolRuntimePackages))
         {
             string restored = Path.Combine(GlobalPackages, id.ToLowerInvariant(), Version);
             if (Directory.Exists(restored))
