@@ -26,8 +26,22 @@ internal sealed class HostedSink(ISyncerCallbacks sink, bool failureEndsService,
 
     public ISyncerCallbacks Sink => sink;
 
+    // The shared syncer's handler this sink is: told each failure, so that the shared syncer's and the registration's
+    // CallbackFailure say what the health check says (the sink's exception stops here, so the handler never sees it).
+    private SharedHandler? _handler;
+
     /// <summary>Gets the first exception the sink threw, or null while it has not.</summary>
     public Exception? FirstFailure => Volatile.Read(ref _firstFailure);
+
+    /// <summary>Reports the sink's failures, from now on and the one it may already have had, to its handler.</summary>
+    public void ReportTo(SharedHandler handler)
+    {
+        Volatile.Write(ref _handler, handler);
+        if (FirstFailure is { } early)
+        {
+            handler.RecordFailure(early);
+        }
+    }
 
     public void OnStatusUpdated(SyncStatus status) => Call(nameof(OnStatusUpdated), static (s, a) => s.OnStatusUpdated(a), status);
 
@@ -76,6 +90,7 @@ internal sealed class HostedSink(ISyncerCallbacks sink, bool failureEndsService,
 #pragma warning restore CA1031
         {
             Interlocked.CompareExchange(ref _firstFailure, ex, null);
+            Volatile.Read(ref _handler)?.RecordFailure(ex);
             if (!failureEndsService)
             {
                 HostingLog.SinkThrew(logger, sink.GetType().Name, callback, ex);

@@ -48,7 +48,11 @@ internal sealed class WatcherSyncHealthCheck(WatcherSyncPipeline pipeline) : IHe
 
         if (snapshot.Status == SyncStatus.WaitForDatastore)
         {
-            return new HealthCheckResult(failureStatus, "Waiting for the datastore.", data: data);
+            // With the reason when the syncer gave one (SyncFailed): a relay that refused the token, an unreachable
+            // datastore. Without it, a refusal would read like a syncer that has not started yet.
+            return snapshot.LastSyncFailure is { } reason
+                ? new HealthCheckResult(failureStatus, $"Waiting for the datastore. Last failure: {reason.Message}", reason, data)
+                : new HealthCheckResult(failureStatus, "Waiting for the datastore.", data: data);
         }
 
         if (snapshot.MaxEventAge is { } limit && snapshot.TimeSinceLastEvent > limit)
@@ -108,4 +112,5 @@ internal readonly record struct WatcherSyncHealthSnapshot(
     TimeSpan UnreachableDegradedAfter = default,
     int Sinks = 0,
     int SinksSynced = 0,
-    (string Sink, Exception Error)? SinkThrew = null);
+    (string Sink, Exception Error)? SinkThrew = null,
+    Exception? LastSyncFailure = null);

@@ -125,7 +125,9 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
             HostingLog.Starting(_logger, SyncerName, _backendName, _resourceTypeCount, _sinks.Count);
             foreach ((HostedSink sink, SyncerHandlerOptions options) in _sinks)
             {
-                _handlers.Add(Shared.AddHandler(sink, options));
+                SyncerHandlerRegistration registration = Shared.AddHandler(sink, options);
+                sink.ReportTo(registration.Handler);
+                _handlers.Add(registration);
             }
 
             Shared.Start();
@@ -211,7 +213,8 @@ internal sealed class WatcherSyncPipeline : IAsyncDisposable
             _unreachableDegradedAfter,
             _sinks.Count,
             SinksSynced(),
-            FirstSinkFailure());
+            FirstSinkFailure(),
+            Shared.LastSyncFailure);
     }
 
     /// <summary>The first sink (in registration order) that has thrown, with what it threw; null while none has.</summary>

@@ -404,7 +404,8 @@ public sealed class RelaySyncer : ISyncer
         try
         {
             await Task.Delay(TlsProbe.Delay, _time, connection.Token).ConfigureAwait(false);
-            if (session.Heard || !await TlsProbe.SpeaksTlsAsync(endpoint, _time, connection.Token).ConfigureAwait(false))
+            // Heard before or during the probe: the relay answers plain HTTP/2 here, whatever else the port speaks.
+            if (session.Heard || !await TlsProbe.SpeaksTlsAsync(endpoint, _time, connection.Token).ConfigureAwait(false) || session.Heard)
             {
                 return;
             }

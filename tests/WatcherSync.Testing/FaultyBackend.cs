@@ -193,7 +193,15 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
             // The error goes in before the pump stops, which would otherwise end the channel without it.
             _events.Writer.TryWrite(WatchEvent.FromError(error));
             _events.Writer.TryComplete();
-            _stop.Cancel();
+            try
+            {
+                _stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed between the owner's snapshot of the open watches and this cut: it has ended already.
+            }
+
             _events.Writer.TryComplete();
         }
 

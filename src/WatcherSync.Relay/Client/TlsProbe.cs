@@ -24,11 +24,12 @@ internal static class TlsProbe
 
     /// <summary>
     /// After a call to <paramref name="endpoint"/> ended before the relay said anything: whether it is an <c>http://</c>
-    /// endpoint that speaks TLS. Not asked when nothing listens there (the connection itself failed).
+    /// endpoint that speaks TLS. Asked only after an HTTP/2 transport error: not when nothing listens there (the
+    /// connection itself failed), nor when the relay answered with a status (it speaks plain HTTP/2).
     /// </summary>
     public static Task<bool> MightBeTlsAsync(Uri endpoint, Exception error, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (endpoint.Scheme != Uri.UriSchemeHttp || cancellationToken.IsCancellationRequested || ConnectionFailed(error))
+        if (endpoint.Scheme != Uri.UriSchemeHttp || cancellationToken.IsCancellationRequested || !TransportFailed(error))
         {
             return Task.FromResult(false);
         }
@@ -40,18 +41,24 @@ internal static class TlsProbe
     public static RelayRefusedException Refusal(Uri endpoint) =>
         new(endpoint, $"it speaks TLS (https), not plain HTTP/2: use {new UriBuilder(endpoint) { Scheme = Uri.UriSchemeHttps, Port = endpoint.Port }.Uri} as the endpoint.");
 
-    private static bool ConnectionFailed(Exception error)
+    /// <summary>Whether the call failed in the HTTP/2 transport after the TCP connection was made.</summary>
+    private static bool TransportFailed(Exception error)
     {
-        // gRPC keeps the transport's exception as the status's DebugException, not as the inner exception.
+        bool transport = false;
+
+        // gRPC keeps the transport's exception as the status's DebugException, not as the inner exception; a status the
+        // relay sent has none.
         for (Exception? e = error; e is not null; e = e is Grpc.Core.RpcException rpc ? rpc.Status.DebugException : e.InnerException)
         {
             if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } or SocketException)
             {
-                return true;
+                return false;
             }
+
+            transport |= e is HttpRequestException or IOException;
         }
 
-        return false;
+        return transport;
     }
 
     /// <summary>Whether the server at <paramref name="endpoint"/> answers a TLS ClientHello with a certificate.</summary>

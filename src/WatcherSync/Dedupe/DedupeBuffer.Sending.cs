@@ -202,6 +202,14 @@ public sealed partial class DedupeBuffer
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Log.SinkFailed(_logger, ex);
+            if (ex is OperationCanceledException)
+            {
+                // Nobody cancelled the loop: the sink's own timeout (HttpClient reports one so). Rethrown as is, the loop
+                // would end Canceled, and the usual catch (OperationCanceledException) around it would take the sink's
+                // failure for a shutdown.
+                throw new InvalidOperationException($"The sink was cancelled although the loop was not (a timeout of its own?): {ex.Message}", ex);
+            }
+
             throw;
         }
     }

@@ -336,7 +336,7 @@ public sealed partial class DedupeBuffer : ISyncerCallbacks, ISyncerParseFailCal
     /// </summary>
     /// <param name="sink">The slow consumer.</param>
     /// <param name="cancellationToken">Ends the loop with <see cref="OperationCanceledException"/>; passed to every call.</param>
-    /// <returns>The task of the loop, as for the synchronous sink.</returns>
+    /// <returns>The task of the loop, as for the synchronous sink. An <see cref="OperationCanceledException"/> the sink throws while <paramref name="cancellationToken"/> is not cancelled (a timeout of its own, as HttpClient reports one) faults the loop, wrapped in an <see cref="InvalidOperationException"/>: it is the sink's failure, not a shutdown.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="sink"/> is null.</exception>
     /// <exception cref="InvalidOperationException">Another call is still sending.</exception>
     public Task SendToSinkForeverAsync(IAsyncSyncerCallbacks sink, CancellationToken cancellationToken = default)

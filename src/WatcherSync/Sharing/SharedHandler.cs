@@ -50,6 +50,18 @@ internal sealed class SharedHandler : ISyncerCallbacks, ISyncerParseFailCallback
     /// <summary>Gets the first failure of the handler, or null while it has not thrown.</summary>
     public SyncerCallbackException? Failure => Volatile.Read(ref _failure);
 
+    /// <summary>
+    /// Records that the handler threw <paramref name="error"/> (the first failure is kept); called by the send loop, or
+    /// by a handler that catches its own exceptions (hosting's sinks), which has logged it.
+    /// </summary>
+    public void RecordFailure(Exception error)
+    {
+        if (Volatile.Read(ref _failure) is null)
+        {
+            Interlocked.CompareExchange(ref _failure, _threw(error), null);
+        }
+    }
+
     /// <summary>Starts the loop that drives the handler from its buffer.</summary>
     public void Start() => _pump = Task.Run(PumpAsync);
 
@@ -118,7 +130,7 @@ internal sealed class SharedHandler : ISyncerCallbacks, ISyncerParseFailCallback
 #pragma warning restore CA1031
             {
                 SharedSyncerLog.HandlerFailed(_logger, _callbacks.GetType().Name, ex);
-                Interlocked.CompareExchange(ref _failure, _threw(ex), null);
+                RecordFailure(ex);
             }
         }
     }

@@ -27,6 +27,14 @@ internal sealed class SharedPicture(string syncerName, ILogger logger, ILoggerFa
     private SyncStatus? _status;
     private bool _closed;
     private SyncerCallbackException? _handlerFailure;
+    private readonly TaskCompletionSource _handlerFailed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Exception? _lastSyncFailure;
+
+    /// <summary>Gets a task that faults with the first handler failure (and never completes otherwise).</summary>
+    public Task HandlerFailed => _handlerFailed.Task;
+
+    /// <summary>Gets the error of the syncer's last SyncFailed since it was last in sync, or null.</summary>
+    public Exception? LastSyncFailure => Volatile.Read(ref _lastSyncFailure);
 
     /// <summary>Gets the first failure of any handler, or null while none has thrown.</summary>
     public SyncerCallbackException? HandlerFailure => Volatile.Read(ref _handlerFailure);
@@ -56,7 +64,14 @@ internal sealed class SharedPicture(string syncerName, ILogger logger, ILoggerFa
         var handler = new SharedHandler(callbacks, options, buffer, logger, ex =>
         {
             var failure = new SyncerCallbackException(syncerName, ex);
-            Interlocked.CompareExchange(ref _handlerFailure, failure, null);
+            if (Interlocked.CompareExchange(ref _handlerFailure, failure, null) is null)
+            {
+                _handlerFailed.TrySetException(failure);
+
+                // Observed here: a failure nobody waited on must not raise TaskScheduler.UnobservedTaskException.
+                _ = _handlerFailed.Task.Exception;
+            }
+
             return failure;
         });
         int keys;
@@ -138,6 +153,11 @@ internal sealed class SharedPicture(string syncerName, ILogger logger, ILoggerFa
 
     public void OnStatusUpdated(SyncStatus status)
     {
+        if (status == SyncStatus.InSync)
+        {
+            Volatile.Write(ref _lastSyncFailure, null);
+        }
+
         lock (_sync)
         {
             _status = status;
@@ -188,6 +208,7 @@ internal sealed class SharedPicture(string syncerName, ILogger logger, ILoggerFa
 
     public void SyncFailed(Exception error)
     {
+        Volatile.Write(ref _lastSyncFailure, error);
         lock (_sync)
         {
             foreach (SharedHandler handler in _handlers)

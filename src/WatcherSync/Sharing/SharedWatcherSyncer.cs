@@ -61,8 +61,22 @@ public sealed class SharedWatcherSyncer : ISyncer
     public SyncerCallbackException? CallbackFailure => _picture.HandlerFailure ?? _syncer.CallbackFailure;
 
     /// <inheritdoc />
-    /// <remarks>The shared syncer's own status; a handler's is <see cref="SyncerHandlerRegistration.WaitForSyncedAsync"/>.</remarks>
-    public Task WaitForInSyncAsync(CancellationToken cancellationToken = default) => _syncer.WaitForInSyncAsync(cancellationToken);
+    /// <remarks>The shared syncer's own status; a handler's is <see cref="SyncerHandlerRegistration.WaitForSyncedAsync"/>.
+    /// It fails, as every syncer's, once a handler has thrown (<see cref="CallbackFailure"/>).</remarks>
+    public Task WaitForInSyncAsync(CancellationToken cancellationToken = default)
+    {
+        Task failed = _picture.HandlerFailed;
+        return failed.IsFaulted ? failed : WaitAsync(_syncer.WaitForInSyncAsync(cancellationToken), failed);
+
+        static async Task WaitAsync(Task inSync, Task failed)
+        {
+            Task first = await Task.WhenAny(inSync, failed).ConfigureAwait(false);
+            await first.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Gets the error of the syncer's last SyncFailed since it was last in sync (hosting's health shows it).</summary>
+    internal Exception? LastSyncFailure => _picture.LastSyncFailure;
 
     /// <summary>
     /// Adds a handler. If the syncer has announced a status, the handler is first given ResyncInProgress, the current

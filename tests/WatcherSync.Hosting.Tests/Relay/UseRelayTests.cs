@@ -19,6 +19,48 @@ public sealed class UseRelayTests
     private const string Pods = "/registry/pods/";
 
     [Fact]
+    public async Task Host_UseRelayWithAWrongToken_HealthSaysTheRelayRefused_NotWaitingForTheDatastore()
+    {
+        await using var store = new InMemoryBackend();
+        await using TestRelay relay = await TestRelay.StartAsync(options =>
+        {
+            var feed = new RelayFeedOptions { Name = "default", Backend = store };
+            feed.ResourceTypes.Add(new ResourceType(new PrefixListOptions(Pods)));
+            options.Feeds.Add(feed);
+            options.AllowAnonymous = false;
+            options.BearerTokens.Add("s3cret");
+        });
+        var sink = new RecordingCallbacks();
+        HostApplicationBuilder builder = TestHost.Builder();
+        builder.Services.AddWatcherSync()
+            .AddPrefix(Pods)
+            .UseRelay(o =>
+            {
+                o.Endpoints.Add(relay.Address);
+                o.BearerToken = "guess";
+                o.MinReconnectDelay = TimeSpan.FromMilliseconds(20);
+                o.MaxReconnectDelay = TimeSpan.FromMinutes(10);
+                o.DisconnectedTimeout = TimeSpan.FromMinutes(10);
+            })
+            .AddSink(_ => sink);
+        builder.Services.AddHealthChecks().AddWatcherSync();
+        using IHost host = builder.Build();
+        HealthCheckService health = host.Services.GetRequiredService<HealthCheckService>();
+
+        await host.StartAsync();
+        await Eventually.True(
+            () => sink.Calls.OfType<RecordingCallbacks.SyncFailedCall>().Any(c => c.Error is RelayRefusedException),
+            "the relay refuses the token at once (SyncFailed with a RelayRefusedException)",
+            TimeSpan.FromSeconds(10));
+
+        HealthReportEntry entry = (await health.CheckHealthAsync()).Entries["watchersync"];
+        entry.Status.Should().Be(HealthStatus.Unhealthy);
+        entry.Exception.Should().BeOfType<RelayRefusedException>(
+            "the relay refused the token: the health endpoint an operator reads says so, with the reason (it says \"{0}\")", entry.Description);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task Host_UseRelayInCode_SinksGetTheRelaysPictureAndLiveUpdates_HealthFollows_StopEmptiesThem()
     {
         await using var store = new InMemoryBackend();
