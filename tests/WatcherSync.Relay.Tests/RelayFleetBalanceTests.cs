@@ -148,7 +148,8 @@ public sealed class RelayFleetBalanceTests
             expected -= Math.Min(2, expected - 5);
             await Eventually.True(() => a.Host.Connections.Count == expected, $"after round {round} the relay holds {expected} clients");
             moved.Count("shed").Should().Be(20 - expected, "at most ShedBatchSize clients are moved per ShedInterval");
-            await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 1000 + round)), $"written in round {round}"));
+            KVPair written = await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 1000 + round)), $"written in round {round}"));
+            await BothHaveAsync(a, b, long.Parse(written.Revision!, System.Globalization.CultureInfo.InvariantCulture));
             time.Advance(TimeSpan.FromSeconds(1));
         }
 
@@ -204,7 +205,8 @@ public sealed class RelayFleetBalanceTests
             left.Add(previous - now);
             previous = now;
             stop.IsCompleted.Should().BeFalse("the drain takes its time");
-            await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 1000 + second)), $"written at second {second}"));
+            KVPair written = await store.ApplyAsync(new KVPair(new PathKey(Relays.Key(0, 1000 + second)), $"written at second {second}"));
+            await BothHaveAsync(a, b, long.Parse(written.Revision!, System.Globalization.CultureInfo.InvariantCulture));
             time.Advance(TimeSpan.FromSeconds(1));
         }
 
@@ -223,6 +225,14 @@ public sealed class RelayFleetBalanceTests
         resumed.Count().Should().Be(20, "each client resumed on the other relay without a snapshot");
         fleet.Callbacks.SelectMany(c => c.Violations).Should().BeEmpty();
     }
+
+    /// <summary>
+    /// Waits until both relays have applied the write at <paramref name="revision"/>, before the next clients move: a
+    /// client whose picture is ahead of the other relay's cannot be continued there (it resnapshots, correctly), and the
+    /// tests count resumes.
+    /// </summary>
+    private static Task BothHaveAsync(TestRelay a, TestRelay b, long revision) =>
+        Eventually.True(() => a.Feed().Head.Revision >= revision && b.Feed().Head.Revision >= revision, $"both relays have revision {revision}");
 
     [Theory]
     [InlineData(nameof(RelayServerOptions.MaxConcurrentSnapshots), 0, "MaxConcurrentSnapshots must be at least 1; it is 0.")]
