@@ -200,6 +200,13 @@ public sealed class RelayServerOptions
 
         Positive(SnapshotAdmissionTimeout, nameof(SnapshotAdmissionTimeout));
         Positive(ShedInterval, nameof(ShedInterval));
+
+        // A timer's period: longer would fail the relay's start with an ArgumentOutOfRangeException naming no option.
+        if (ShedInterval > ConnectionShedder.LongestInterval)
+        {
+            throw new InvalidOperationException($"ShedInterval must be at most {ConnectionShedder.LongestInterval}; it is {ShedInterval}.");
+        }
+
         Positive(ShutdownDrainTime, nameof(ShutdownDrainTime));
         Positive(PingInterval, nameof(PingInterval));
         Positive(PingTimeout, nameof(PingTimeout));

@@ -55,7 +55,7 @@ public sealed class PackAndConsumeTests(PackedFeed packed) : IClassFixture<Packe
         (int newExit, string newOutput) = await ChildProcess.RunAsync("dotnet", app, PackedFeed.StepTimeout, environment, "new", "console");
         newExit.Should().Be(0, newOutput);
 
-        (int exit, string output) = await ChildProcess.RunAsync("bash", RepositoryRoot.Path, 2 * PackedFeed.StepTimeout, environment, "-euo", "pipefail", "-c", block);
+        (int exit, string output) = await ChildProcess.RunAsync("bash", RepositoryRoot.Path, PackedFeed.PackTimeout, environment, "-euo", "pipefail", "-c", block);
         exit.Should().Be(0, output);
 
         string project = await File.ReadAllTextAsync(Path.Combine(app, "YourApp.csproj"));

@@ -274,7 +274,7 @@ public sealed class RelayFleetBalanceTests
     /// only frozen clients ask for: far more than a stream's windows and buffers hold, so the relay's writes to a
     /// client that never reads block mid-snapshot.
     /// </summary>
-    private static async Task FillAsync(InMemoryBackend store)
+    internal static async Task FillAsync(InMemoryBackend store)
     {
         for (int i = 0; i < 50; i++)
         {

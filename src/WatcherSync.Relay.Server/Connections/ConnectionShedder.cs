@@ -28,7 +28,12 @@ internal sealed class ConnectionShedder : IDisposable
     private readonly RelayServerOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    /// <summary>The longest period a timer takes.</summary>
+    internal static readonly TimeSpan LongestInterval = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     private readonly ITimer _timer;
+    private ITimer? _drainEnd;
+    private long _lastMoved;
     private readonly Lock _sync = new();
     private readonly List<IConnectionLifetimeFeature> _drained = [];
     private long _drainDeadline;
@@ -47,11 +52,16 @@ internal sealed class ConnectionShedder : IDisposable
     public bool Draining => Volatile.Read(ref _drainDeadline) != 0;
 
     /// <summary>Sets the connection limit; a lower one than the clients held moves the excess away, paced.</summary>
+    /// <remarks>The first excess is moved at once, unless clients were moved within the last interval: setting the limit
+    /// again (or during the drain) never moves more than the pace allows.</remarks>
     public void SetLimit(int limit)
     {
         _connections.Limit = limit;
         RelayServerLog.ConnectionLimitSet(_logger, limit, _connections.Count, _options.ShedBatchSize, _options.ShedInterval);
-        Round();
+        if (!Draining && (Volatile.Read(ref _lastMoved) == 0 || _time.GetElapsedTime(Volatile.Read(ref _lastMoved)) >= _options.ShedInterval))
+        {
+            Round();
+        }
     }
 
     /// <summary>
@@ -68,14 +78,31 @@ internal sealed class ConnectionShedder : IDisposable
             }
 
             _whenDrained = whenOver;
-            Volatile.Write(ref _drainDeadline, _time.GetTimestamp() + (long)(_options.ShutdownDrainTime.TotalSeconds * _time.TimestampFrequency));
+
+            // Saturated: a drain time of years (or TimeSpan.MaxValue) must not wrap the deadline into the past.
+            double ticks = _options.ShutdownDrainTime.TotalSeconds * _time.TimestampFrequency;
+            long now = _time.GetTimestamp();
+            Volatile.Write(ref _drainDeadline, ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks);
+
+            // The drain ends at its deadline, not at the first shed tick after it (ShedInterval may be longer).
+            if (_options.ShutdownDrainTime <= LongestInterval)
+            {
+                _drainEnd = _time.CreateTimer(static state => ((ConnectionShedder)state!).Round(), this, _options.ShutdownDrainTime, Timeout.InfiniteTimeSpan);
+            }
         }
 
         RelayServerLog.Draining(_logger, _connections.Count, _options.ShutdownDrainTime);
         Round();
     }
 
-    public void Dispose() => _timer.Dispose();
+    public void Dispose()
+    {
+        _timer.Dispose();
+        lock (_sync)
+        {
+            _drainEnd?.Dispose();
+        }
+    }
 
     private void Round()
     {
@@ -91,17 +118,20 @@ internal sealed class ConnectionShedder : IDisposable
                 {
                     excess -= _connections.Open.Count(static c => c.Leaving);
                     MoveAway(Staying(), Math.Min(excess, _options.ShedBatchSize), ShedDetail, "shed");
+                    Volatile.Write(ref _lastMoved, _time.GetTimestamp());
                 }
             }
             else
             {
-                TimeSpan left = TimeSpan.FromSeconds((deadline - _time.GetTimestamp()) / (double)_time.TimestampFrequency);
+                double seconds = (deadline - _time.GetTimestamp()) / (double)_time.TimestampFrequency;
+                TimeSpan left = seconds >= TimeSpan.MaxValue.TotalSeconds ? TimeSpan.MaxValue : TimeSpan.FromSeconds(seconds);
                 if (left > TimeSpan.Zero)
                 {
                     // Spread evenly over the rounds left, the last of which comes before the deadline.
                     List<RelayConnection> staying = Staying();
-                    int rounds = Math.Max(1, (int)Math.Floor(left / _options.ShedInterval));
-                    int count = Math.Min(staying.Count, (staying.Count + rounds - 1) / rounds);
+                    // In longs, and rounded up without adding: a drain time of years makes the rounds left huge.
+                    long rounds = Math.Max(1L, (long)Math.Min(long.MaxValue, Math.Floor(left.Ticks / (double)_options.ShedInterval.Ticks)));
+                    int count = staying.Count == 0 ? 0 : (int)Math.Min(staying.Count, 1 + ((staying.Count - 1) / rounds));
                     MoveAway(staying, count, DrainDetail, "drained");
                     _drained.AddRange(staying.Take(count).Select(static c => c.Transport).OfType<IConnectionLifetimeFeature>());
                 }

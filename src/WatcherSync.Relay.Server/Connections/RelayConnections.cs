@@ -31,15 +31,28 @@ internal sealed class RelayConnections(RelayServerOptions options)
     public long NextId() => Interlocked.Increment(ref _lastId);
 
     /// <summary>Takes a place for a new connection; false when the relay is full.</summary>
+    /// <remarks>
+    /// Never counts a refused attempt, even for a moment: a shed round reading the count then would take it for a client
+    /// over the limit and move a real one away (a full relay under a reconnect storm would push out its own clients).
+    /// </remarks>
     public bool TryEnter()
     {
-        if (Interlocked.Increment(ref _count) > Limit)
+        int count = Volatile.Read(ref _count);
+        while (true)
         {
-            Interlocked.Decrement(ref _count);
-            return false;
-        }
+            if (count >= Limit)
+            {
+                return false;
+            }
 
-        return true;
+            int seen = Interlocked.CompareExchange(ref _count, count + 1, count);
+            if (seen == count)
+            {
+                return true;
+            }
+
+            count = seen;
+        }
     }
 
     public void Exit() => Interlocked.Decrement(ref _count);
