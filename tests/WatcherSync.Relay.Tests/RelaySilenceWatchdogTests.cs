@@ -6,7 +6,7 @@ using Xunit;
 namespace WatcherSync.Relay.Tests;
 
 /// <summary>The client's silence watchdog at the edges of the options it accepts.</summary>
-public sealed class RedSilenceWatchdogTests
+public sealed class RelaySilenceWatchdogTests
 {
     [Fact]
     public async Task ASilenceTimeoutOfAYear_IsRefusedByValidate_OrTheClientStillSyncs()
