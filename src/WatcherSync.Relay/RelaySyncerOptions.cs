@@ -47,12 +47,12 @@ public sealed class RelaySyncerOptions
     /// </summary>
     public TimeSpan MinReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Gets or sets the longest reconnect delay. Default 10 s.</summary>
+    /// <summary>Gets or sets the longest reconnect delay, at most ~49.7 days (what a timer can wait). Default 10 s.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Gets or sets how long the relay may stay silent (no data, no ping) before the connection is dropped and another
-    /// relay tried. At least three of the relay's ping intervals are allowed whatever this says. Default 30 s.
+    /// relay tried. At least three of the relay's ping intervals are allowed whatever this says. At most ~49.7 days. Default 30 s.
     /// </summary>
     public TimeSpan SilenceTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -107,10 +107,23 @@ public sealed class RelaySyncerOptions
             throw new InvalidOperationException("SilenceTimeout, DisconnectedTimeout and MaxUpdatesPerBatch must be positive.");
         }
 
+        // Timers and timeouts of the framework wait at most 2^32 - 2 ms (~49.7 days): a longer delay would fail every
+        // connection attempt (ArgumentOutOfRangeException) instead of waiting.
+        foreach ((string name, TimeSpan value) in (ReadOnlySpan<(string, TimeSpan)>)[(nameof(SilenceTimeout), SilenceTimeout), (nameof(MaxReconnectDelay), MaxReconnectDelay)])
+        {
+            if (value > MaxTimerDelay)
+            {
+                throw new InvalidOperationException($"{name} ({value}) is longer than a timer can wait ({MaxTimerDelay.TotalDays:0.#} days).");
+            }
+        }
+
         ArgumentNullException.ThrowIfNull(Codec);
         ArgumentNullException.ThrowIfNull(KeyParser);
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }
+
+    /// <summary>The longest delay the framework's timers take: 2^32 - 2 milliseconds.</summary>
+    private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     /// <summary>
     /// Gets or sets whether <see cref="RelaySyncer.StopAsync"/> reports every key the consumer holds as Deleted. Turn it

@@ -84,6 +84,12 @@ internal static class RelayCommand
             {
                 result.AddError("An https --listen address needs --tls-cert and --tls-key.");
             }
+
+            if (!https && result.GetValue(clientCa) is not null)
+            {
+                // Plain h2c has no TLS handshake: no client can present a certificate, so --client-ca would admit no one.
+                result.AddError("--client-ca checks the certificates clients present in TLS: give an https:// --listen address (with --tls-cert and --tls-key).");
+            }
         });
         command.SetAction(async (parse, cancellationToken) =>
         {

@@ -132,6 +132,12 @@ internal sealed class RelayRun(RelaySettings settings, EtcdClientOptions? etcd, 
     /// <summary>Whether <paramref name="certificate"/> is a client certificate issued under one of <paramref name="authorities"/>.</summary>
     internal static bool ChainsTo(X509Certificate2 certificate, X509Certificate2Collection authorities)
     {
+        // An authority's own certificate (the root, an intermediate) is for issuing, not for authenticating a client.
+        if (certificate.Extensions.OfType<X509BasicConstraintsExtension>().Any(c => c.CertificateAuthority))
+        {
+            return false;
+        }
+
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(authorities);

@@ -2,7 +2,7 @@ namespace WatcherSync.Relay;
 
 /// <summary>
 /// Ends a connection whose relay has gone silent: when nothing has been heard for longer than the limit, it calls
-/// <c>silent</c> once, with how long the silence lasted. Checked four times per initial limit.
+/// <c>silent</c> once, with how long the silence lasted. Checked four times per initial limit (at least hourly).
 /// </summary>
 /// <remarks>
 /// Invariants: <c>_lastHeard</c> is the timestamp of the last message heard (or of the start); <c>_limitTicks</c> only
@@ -24,7 +24,8 @@ internal sealed class SilenceWatchdog : IDisposable
         _silent = silent;
         _lastHeard = time.GetTimestamp();
         _limitTicks = limit.Ticks;
-        _timer = time.CreateTimer(static state => ((SilenceWatchdog)state!).Check(), this, limit / 4, limit / 4);
+        TimeSpan period = Period(limit);
+        _timer = time.CreateTimer(static state => ((SilenceWatchdog)state!).Check(), this, period, period);
     }
 
     /// <summary>Something came from the relay.</summary>
@@ -40,6 +41,13 @@ internal sealed class SilenceWatchdog : IDisposable
     }
 
     public void Dispose() => _timer.Dispose();
+
+    /// <summary>
+    /// How often the silence is checked: four times per limit, but at least hourly (a timer of the system clock cannot
+    /// wait longer than ~49.7 days, and a SilenceTimeout of a year means "practically never") and at most every millisecond.
+    /// </summary>
+    private static TimeSpan Period(TimeSpan limit) =>
+        TimeSpan.FromTicks(Math.Clamp(limit.Ticks / 4, TimeSpan.TicksPerMillisecond, TimeSpan.TicksPerHour));
 
     private void Check()
     {
