@@ -11,6 +11,9 @@ namespace WatcherSync.Relay;
 /// </summary>
 internal sealed class RelayChannels(Uri[] endpoints, RelaySyncerOptions options) : IDisposable
 {
+    /// <summary>The largest message a client accepts, and the most a compressed batch may decompress to.</summary>
+    public const int MaxMessageBytes = 64 * 1024 * 1024;
+
     private readonly GrpcChannel?[] _channels = new GrpcChannel?[endpoints.Length];
 
     /// <summary>Gets the channel to endpoint <paramref name="index"/>, made on first use.</summary>
@@ -20,7 +23,7 @@ internal sealed class RelayChannels(Uri[] endpoints, RelaySyncerOptions options)
         return _channels[index] ??= GrpcChannel.ForAddress(endpoints[index], new GrpcChannelOptions
         {
             HttpHandler = CreateHandler(),
-            MaxReceiveMessageSize = 64 * 1024 * 1024,
+            MaxReceiveMessageSize = MaxMessageBytes,
             DisposeHttpClient = true,
 
             // The client's own backoff (MinReconnectDelay..MaxReconnectDelay, jittered) is the only one: the channel's
