@@ -31,7 +31,7 @@ median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1
 echo "== process start to printed count, $KEYS keys of $SIZE B, $ROUNDS interleaved rounds; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 : > "$DATA/ctl.t"; : > "$DATA/ws.t"; : > "$DATA/before.t"; : > "$DATA/version.t"
 for _ in $(seq "$ROUNDS"); do
-  t0=$(now); ETCDCTL_API=3 etcdctl --endpoints "$EP" get --prefix /bench/ >/dev/null; t1=$(now)
+  t0=$(now); ETCDCTL_API=3 etcdctl --command-timeout=120s --endpoints "$EP" get --prefix /bench/ >/dev/null; t1=$(now)
   echo "$t1 - $t0" | bc -l >> "$DATA/ctl.t"
   t0=$(now); n=$($CLI mirror --endpoints "$EP" --prefix /bench/ --count); t1=$(now)
   echo "$t1 - $t0" | bc -l >> "$DATA/ws.t"

@@ -80,7 +80,12 @@ public static class DocsSnippets
         builder.WebHost.ConfigureKestrel(k => k.ListenAnyIP(5473, l =>
         {
             l.Protocols = HttpProtocols.Http2;
-            l.UseHttps(serverCertificate, https => https.ClientCertificateMode = ClientCertificateMode.AllowCertificate);
+            l.UseHttps(serverCertificate, https =>
+            {
+                // Client certificates of a private CA: the handshake takes any, ClientCertificateValidator judges it.
+                https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+                https.AllowAnyClientCertificate();
+            });
         }));
         builder.Services.AddWatcherSyncRelay(options =>
         {

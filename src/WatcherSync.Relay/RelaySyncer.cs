@@ -28,12 +28,12 @@ public sealed class RelaySyncer : ISyncer
     private readonly Uri[] _endpoints;
     private readonly RelayChannels _channels;
     private readonly ClientPicture _picture;
+    private readonly RevisionGuard _revisions;
     private readonly Lock _lifecycle = new();
     private readonly CancellationTokenSource _stopping = new();
     private int _status = (int)SyncStatus.WaitForDatastore;
     private readonly InSyncSignal _inSync = new();
     private SyncerCallbackException? _callbackFailure;
-    private long _behindSince;
     private int _keyCount;
     private long _resyncs;
     private long _resumes;
@@ -61,6 +61,7 @@ public sealed class RelaySyncer : ISyncer
         _endpoints = [.. options.Endpoints];
         _channels = new RelayChannels(_endpoints, options);
         _picture = new ClientPicture(ParseKey, options.Codec, (key, raw) => Invoke(static (s, f) => s._parseFailCallbacks?.ParseFailed(f.Key, f.Raw), (Key: key, Raw: raw)));
+        _revisions = new RevisionGuard(_picture, _time, options.DisconnectedTimeout);
     }
 
     /// <summary>Gets the status last announced to the callbacks (WaitForDatastore before the first).</summary>
@@ -143,23 +144,20 @@ public sealed class RelaySyncer : ISyncer
     /// <summary>
     /// The connection loop: one connection at a time, to the endpoints in turn. Its state: <c>backoff</c> grows with the
     /// failed connections since the last one that completed a resync (the direct syncer's type: full jitter below a
-    /// ceiling from MinReconnectDelay doubling to MaxReconnectDelay); <c>reported</c> holds, per endpoint, the refusal
-    /// last reported (cleared by a good session only); <c>refusals</c> holds, per
-    /// endpoint, the reason it last refused the subscription (null when it has not, since the last good session). Each
-    /// refusal is reported once (SyncFailed, at once) until its reason changes; when every endpoint refuses, the
-    /// client waits MaxReconnectDelay between tries, since only reconfiguration can cure a refusal.
+    /// ceiling from MinReconnectDelay doubling to MaxReconnectDelay); <c>refusals</c> knows what each endpoint last
+    /// refused. Each refusal is reported once (SyncFailed, at once) until its reason changes; when every endpoint
+    /// refuses, the client waits MaxReconnectDelay between tries, since only reconfiguration can cure a refusal.
     /// </summary>
     private async Task RunAsync(CancellationToken token)
     {
         int index = Random.Shared.Next(_endpoints.Length);
         var backoff = new ExponentialBackoff(new BackoffOptions { InitialDelay = _options.MinReconnectDelay, MaxDelay = _options.MaxReconnectDelay }, _time);
-        string?[] refusals = new string?[_endpoints.Length];
-        string?[] reported = new string?[_endpoints.Length];
+        var refusals = new EndpointRefusals(_endpoints.Length);
         long disconnectedSince = _time.GetTimestamp();
         while (!token.IsCancellationRequested)
         {
             Uri endpoint = _endpoints[index];
-            var session = new Session();
+            var session = new RelaySession();
             StatusCode code = StatusCode.Unavailable;
             string detail = "the relay ended the stream";
             Exception lastError = new RpcException(new Status(code, "The relay ended the stream."));
@@ -194,21 +192,13 @@ public sealed class RelaySyncer : ISyncer
             if (session.Resynced)
             {
                 backoff.Reset();
-                Array.Clear(refusals);
-                Array.Clear(reported);
+                refusals.Clear();
                 disconnectedSince = _time.GetTimestamp();
             }
 
             RelayRefusedException? refusal = session.Refused ?? (session.Silent ? null : RelayRefusals.Classify(endpoint, lastError));
-            // Reported once per endpoint until its reason changes or a session succeeds: a refusing relay that restarts
-            // (down for a while, then the same refusal) is not reported again.
-            bool newRefusal = refusal is not null && reported[index] != refusal.Reason;
-            refusals[index] = refusal?.Reason;
-            if (refusal is not null)
-            {
-                reported[index] = refusal.Reason;
-            }
-            bool allRefused = Array.TrueForAll(refusals, r => r is not null);
+            bool newRefusal = refusals.Record(index, refusal);
+            bool allRefused = refusals.AllRefuse;
             TimeSpan delay = allRefused ? Jitter(_options.MaxReconnectDelay) : backoff.Next(TimeSpan.Zero);
             RelayClientLog.ConnectionEnded(_logger, _options.ClientName, endpoint, code, refusal?.Reason ?? detail, delay);
             index = (index + 1) % _endpoints.Length;
@@ -248,32 +238,21 @@ public sealed class RelaySyncer : ISyncer
     private static TimeSpan Jitter(TimeSpan ceiling) =>
         TimeSpan.FromMilliseconds((ceiling.TotalMilliseconds / 2) + (Random.Shared.NextDouble() * ceiling.TotalMilliseconds / 2));
 
-    private async Task RunConnectionAsync(int index, Session session, CancellationToken token)
+    private async Task RunConnectionAsync(int index, RelaySession session, CancellationToken token)
     {
         Uri endpoint = _endpoints[index];
         var client = new Protocol.Relay.RelayClient(_channels.Get(index));
         using var connection = CancellationTokenSource.CreateLinkedTokenSource(token);
         Metadata? headers = _options.BearerToken is { } bearer ? new Metadata { { "authorization", "Bearer " + bearer } } : null;
         using AsyncDuplexStreamingCall<ClientMessage, ServerMessage> call = client.Subscribe(headers, cancellationToken: connection.Token);
-        long lastReceived = _time.GetTimestamp();
-        TimeSpan silenceLimit = _options.SilenceTimeout;
-        TimeSpan tick = silenceLimit / 4;
-        using ITimer watchdog = _time.CreateTimer(
-            _ =>
-            {
-                TimeSpan silence = _time.GetElapsedTime(Volatile.Read(ref lastReceived));
-                if (silence > silenceLimit && !session.Silent)
-                {
-                    session.Silent = true;
-                    RelayClientLog.Silent(_logger, _options.ClientName, endpoint, silence);
-                    connection.Cancel();
-                }
-            },
-            null,
-            tick,
-            tick);
+        using var watchdog = new SilenceWatchdog(_time, _options.SilenceTimeout, silence =>
+        {
+            session.Silent = true;
+            RelayClientLog.Silent(_logger, _options.ClientName, endpoint, silence);
+            connection.Cancel();
+        });
 
-        Task tlsCheck = endpoint.Scheme == Uri.UriSchemeHttp ? CheckForTlsAsync(endpoint, session, connection) : Task.CompletedTask;
+        Task tlsCheck = endpoint.Scheme == Uri.UriSchemeHttp ? TlsProbe.WatchAsync(endpoint, session, connection, _time) : Task.CompletedTask;
         var hello = new Hello { ProtocolVersion = RelayProtocol.Version, ClientName = _options.ClientName, Feed = _options.Feed };
         hello.Prefixes.AddRange(_options.Prefixes);
         if (_options.Compression)
@@ -290,7 +269,7 @@ public sealed class RelaySyncer : ISyncer
         {
             while (await responses.MoveNext(connection.Token).ConfigureAwait(false))
             {
-                Volatile.Write(ref lastReceived, _time.GetTimestamp());
+                watchdog.Heard();
                 session.Heard = true;
                 ServerMessage message = responses.Current;
                 var updates = new List<Update>();
@@ -300,10 +279,10 @@ public sealed class RelaySyncer : ISyncer
                         welcomed = true;
                         if (message.Welcome.PingIntervalMs > 0)
                         {
-                            silenceLimit = TimeSpan.FromTicks(Math.Max(silenceLimit.Ticks, TimeSpan.FromMilliseconds(message.Welcome.PingIntervalMs * 3.0).Ticks));
+                            watchdog.AllowAtLeast(TimeSpan.FromMilliseconds(message.Welcome.PingIntervalMs * 3.0));
                         }
 
-                        RefuseIfBehind(endpoint, message.Welcome);
+                        _revisions.Check(endpoint, message.Welcome);
                         Volatile.Write(ref _connected, endpoint);
                         RelayClientLog.Connected(_logger, _options.ClientName, endpoint, message.Welcome.ServerName, message.Welcome.Feed, message.Welcome.SnapshotSequence);
                         if (message.Welcome.Resumed)
@@ -400,30 +379,6 @@ public sealed class RelaySyncer : ISyncer
         throw new RpcException(status.StatusCode == StatusCode.OK ? new Status(StatusCode.Unavailable, "The relay ended the stream.") : status);
     }
 
-    /// <summary>
-    /// On an <c>http://</c> endpoint that has said nothing for <see cref="TlsProbe.Delay"/>: whether it is a TLS server
-    /// (which never answers plain HTTP/2). If so, the session ends as refused, with what to change.
-    /// </summary>
-    private async Task CheckForTlsAsync(Uri endpoint, Session session, CancellationTokenSource connection)
-    {
-        try
-        {
-            await Task.Delay(TlsProbe.Delay, _time, connection.Token).ConfigureAwait(false);
-            // Heard before or during the probe: the relay answers plain HTTP/2 here, whatever else the port speaks.
-            if (session.Heard || !await TlsProbe.SpeaksTlsAsync(endpoint, _time, connection.Token).ConfigureAwait(false) || session.Heard)
-            {
-                return;
-            }
-
-            session.Refused = TlsProbe.Refusal(endpoint);
-            await connection.CancelAsync().ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The connection ended first (or answered): nothing to tell.
-        }
-    }
-
     private static SyncStatus ReadStatus(FeedStatus status) =>
         RelayProtocol.FromWire(status) ?? throw new RelayProtocolException($"The relay sent an unknown status {status}.");
 
@@ -431,7 +386,7 @@ public sealed class RelaySyncer : ISyncer
     /// After each step of a resync: when the connection holds the feed's current picture and the feed is in sync,
     /// report the difference and announce InSync; until then say what the feed says, short of InSync.
     /// </summary>
-    private void AfterResyncStep(Session session, SyncStatus? feedStatus)
+    private void AfterResyncStep(RelaySession session, SyncStatus? feedStatus)
     {
         var updates = new List<Update>();
         bool resuming = _picture.Resuming;
@@ -439,7 +394,7 @@ public sealed class RelaySyncer : ISyncer
         {
             Deliver(updates);
             session.Resynced = true;
-            Volatile.Write(ref _behindSince, 0);
+            _revisions.Caught();
             if (resuming)
             {
                 Interlocked.Increment(ref _resumes);
@@ -463,58 +418,6 @@ public sealed class RelaySyncer : ISyncer
         {
             Announce(SyncStatus.ResyncInProgress);
         }
-    }
-
-    /// <summary>
-    /// A client never moves backwards: a relay whose picture is at a lower datastore revision than the one the
-    /// consumer already holds is refused, and the client tries the next relay. The comparison is prefix by prefix when
-    /// the relay gives its revisions per prefix: each resource type is watched on its own, and one type's watch may be
-    /// behind while another's is ahead (a prefix where the relay holds no value is not compared: it may have lost
-    /// every key there). Revisions do go backwards after a datastore reset, so once every relay has been behind for
-    /// DisconnectedTimeout the client takes what they have.
-    /// </summary>
-    private void RefuseIfBehind(Uri endpoint, Welcome welcome)
-    {
-        if (welcome.Revision == 0 || Behind(welcome) is not (long relay, long seen, string where))
-        {
-            return;
-        }
-
-        long since = Volatile.Read(ref _behindSince);
-        if (since == 0)
-        {
-            Volatile.Write(ref _behindSince, since = _time.GetTimestamp());
-        }
-
-        if (_time.GetElapsedTime(since) < _options.DisconnectedTimeout)
-        {
-            throw new RelayProtocolException($"The relay at {endpoint} is at datastore revision {relay}{where}, behind the {seen} this client already holds; trying another.");
-        }
-
-        // Taken although behind (a datastore reset): the revisions of the deletes seen before count no more.
-        _picture.ForgetDeleteRevisions();
-    }
-
-    /// <summary>Where the relay of <paramref name="welcome"/> is behind what the consumer holds: its revision, the consumer's, and which prefix; null when it is not.</summary>
-    private (long Relay, long Seen, string Where)? Behind(Welcome welcome)
-    {
-        if (welcome.BucketRevisions.Count != welcome.Prefixes.Count + 1)
-        {
-            long held = _picture.HeldRevision();
-            return (long)welcome.Revision < held ? ((long)welcome.Revision, held, string.Empty) : null;
-        }
-
-        long[] seen = _picture.HeldRevisions(welcome.Prefixes);
-        for (int bucket = 0; bucket < seen.Length; bucket++)
-        {
-            long relay = (long)welcome.BucketRevisions[bucket];
-            if (relay != 0 && relay < seen[bucket])
-            {
-                return (relay, seen[bucket], bucket < welcome.Prefixes.Count ? $" under {welcome.Prefixes[bucket]}" : " outside its prefixes");
-            }
-        }
-
-        return null;
     }
 
     /// <summary>The relay's feed cannot reach the datastore: the consumer hears SyncFailed, as from a direct syncer.</summary>
@@ -588,18 +491,5 @@ public sealed class RelaySyncer : ISyncer
                 _inSync.CallbackFailed(failure);
             }
         }
-    }
-
-    private sealed class Session
-    {
-        public bool Resynced { get; set; }
-
-        /// <summary>Gets or sets whether the relay has sent anything on this connection.</summary>
-        public bool Heard { get; set; }
-
-        /// <summary>Gets or sets a refusal found beside the call (an <c>http://</c> endpoint that speaks TLS).</summary>
-        public RelayRefusedException? Refused { get; set; }
-
-        public bool Silent { get; set; }
     }
 }

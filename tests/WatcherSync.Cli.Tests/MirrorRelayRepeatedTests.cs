@@ -4,7 +4,7 @@ using Xunit;
 
 namespace WatcherSync.Cli.Tests;
 
-/// <summary>Attacks on <c>watchersync mirror --relay</c>'s refusal exit.</summary>
+/// <summary>Edge cases of <c>watchersync mirror --relay</c>'s refusal exit.</summary>
 public sealed class MirrorRelayRepeatedTests
 {
     [Fact]

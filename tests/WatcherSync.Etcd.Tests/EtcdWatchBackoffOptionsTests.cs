@@ -5,7 +5,7 @@ using Xunit;
 
 namespace WatcherSync.Etcd.Tests;
 
-/// <summary>Attacks on the etcd watch's rejoin backoff (EtcdClientOptions.WatchReconnectBackoff) with bad option values.</summary>
+/// <summary>Edge cases of the etcd watch's rejoin backoff (EtcdClientOptions.WatchReconnectBackoff) with bad option values.</summary>
 [Collection(EtcdCollection.Name)]
 public sealed class EtcdWatchBackoffOptionsTests(EtcdFixture fixture)
 {

@@ -8,7 +8,7 @@ using Xunit;
 
 namespace WatcherSync.Hosting.Tests;
 
-/// <summary>Attacks on several syncers in one host.</summary>
+/// <summary>Edge cases of several syncers in one host.</summary>
 public sealed class NamedSyncerSharedSinkTests
 {
     [Fact]

@@ -6,7 +6,7 @@ using Xunit;
 
 namespace WatcherSync.Relay.Tests;
 
-/// <summary>Attacks on the refusal rules of the relay client (docs/relay.md "Refusals").</summary>
+/// <summary>Edge cases of the refusal rules of the relay client (docs/relay.md "Refusals").</summary>
 public sealed class RefusalRestartTests
 {
     [Fact]

@@ -19,17 +19,13 @@ public sealed class RelayFleetBalanceEdgeTests
         var time = new FakeTimeProvider();
 
         // Shedding paced slowly (one batch a minute) and a short drain: the drain's end must not wait for a shed tick.
-        await using TestRelay relay = await TestRelay.StartAsync(
-            Relays.Feed(store, options =>
-            {
-                options.TimeProvider = time;
-                options.ShedInterval = TimeSpan.FromMinutes(1);
-                options.ShutdownDrainTime = TimeSpan.FromSeconds(10);
-                options.PingTimeout = TimeSpan.FromMinutes(5);
-                options.WriteTimeout = TimeSpan.FromMinutes(5);
-            }),
-            shutdownTimeout: TimeSpan.FromSeconds(40));
-        await Eventually.True(() => relay.Feed().Status == SyncStatus.InSync, "the relay is in sync");
+        await using TestRelay relay = await Relays.InSyncAsync(store, time, options =>
+        {
+            options.ShedInterval = TimeSpan.FromMinutes(1);
+            options.ShutdownDrainTime = TimeSpan.FromSeconds(10);
+            options.PingTimeout = TimeSpan.FromMinutes(5);
+            options.WriteTimeout = TimeSpan.FromMinutes(5);
+        }, shutdownTimeout: TimeSpan.FromSeconds(40));
         await using var proxy = new TcpProxy(relay.Address.ToString());
         using RawCalls.HeldCall frozen = await RawCalls.HoldAsync(new Uri(proxy.Url), Relays.Prefixes[1]);
         await Eventually.True(() => relay.Host.Admission.InFlight == 1, "the frozen client is blocked mid-snapshot");
@@ -52,13 +48,11 @@ public sealed class RelayFleetBalanceEdgeTests
         await using var store = new InMemoryBackend();
         await RelayFleetBalanceTests.FillAsync(store);
         var time = new FakeTimeProvider();
-        await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store, options =>
+        await using TestRelay relay = await Relays.InSyncAsync(store, time, options =>
         {
-            options.TimeProvider = time;
             options.ShedInterval = TimeSpan.FromSeconds(1);
             options.ShedBatchSize = 2;
-        }));
-        await Eventually.True(() => relay.Feed().Status == SyncStatus.InSync, "the relay is in sync");
+        });
         List<RawCalls.HeldCall> clients = await IdleClientsAsync(relay, 12);
         try
         {
@@ -86,15 +80,11 @@ public sealed class RelayFleetBalanceEdgeTests
         await using var store = new InMemoryBackend();
         await RelayFleetBalanceTests.FillAsync(store);
         var time = new FakeTimeProvider();
-        await using TestRelay relay = await TestRelay.StartAsync(
-            Relays.Feed(store, options =>
-            {
-                options.TimeProvider = time;
-                options.ShedInterval = TimeSpan.FromSeconds(1);
-                options.ShutdownDrainTime = TimeSpan.FromSeconds(10);
-            }),
-            shutdownTimeout: TimeSpan.FromMinutes(1));
-        await Eventually.True(() => relay.Feed().Status == SyncStatus.InSync, "the relay is in sync");
+        await using TestRelay relay = await Relays.InSyncAsync(store, time, options =>
+        {
+            options.ShedInterval = TimeSpan.FromSeconds(1);
+            options.ShutdownDrainTime = TimeSpan.FromSeconds(10);
+        }, shutdownTimeout: TimeSpan.FromMinutes(1));
         List<RawCalls.HeldCall> clients = await IdleClientsAsync(relay, 20);
         try
         {
@@ -132,15 +122,11 @@ public sealed class RelayFleetBalanceEdgeTests
 
         // "As long as the host lets it" (100 years, or TimeSpan.MaxValue): the host's shutdown timeout ends the stop;
         // meanwhile the relay moves its clients a share every ShedInterval.
-        await using TestRelay relay = await TestRelay.StartAsync(
-            Relays.Feed(store, options =>
-            {
-                options.TimeProvider = time;
-                options.ShedInterval = TimeSpan.FromSeconds(1);
-                options.ShutdownDrainTime = days < 0 ? TimeSpan.MaxValue : TimeSpan.FromDays(days);
-            }),
-            shutdownTimeout: TimeSpan.FromSeconds(20));
-        await Eventually.True(() => relay.Feed().Status == SyncStatus.InSync, "the relay is in sync");
+        await using TestRelay relay = await Relays.InSyncAsync(store, time, options =>
+        {
+            options.ShedInterval = TimeSpan.FromSeconds(1);
+            options.ShutdownDrainTime = days < 0 ? TimeSpan.MaxValue : TimeSpan.FromDays(days);
+        }, shutdownTimeout: TimeSpan.FromSeconds(20));
         List<RawCalls.HeldCall> clients = await IdleClientsAsync(relay, 10);
         try
         {
@@ -190,13 +176,11 @@ public sealed class RelayFleetBalanceEdgeTests
         await using var store = new InMemoryBackend();
         await RelayFleetBalanceTests.FillAsync(store);
         var time = new FakeTimeProvider();
-        await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store, options =>
+        await using TestRelay relay = await Relays.InSyncAsync(store, time, options =>
         {
-            options.TimeProvider = time;
             options.ShedInterval = TimeSpan.FromMilliseconds(1);
             options.PingTimeout = TimeSpan.FromDays(1);
-        }));
-        await Eventually.True(() => relay.Feed().Status == SyncStatus.InSync, "the relay is in sync");
+        });
         List<RawCalls.HeldCall> clients = await IdleClientsAsync(relay, 5);
         try
         {

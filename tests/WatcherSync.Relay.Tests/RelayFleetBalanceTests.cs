@@ -72,13 +72,11 @@ public sealed class RelayFleetBalanceTests
         await using var store = new InMemoryBackend();
         await FillAsync(store);
         var time = new FakeTimeProvider();
-        await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store, options =>
+        await using TestRelay relay = await Relays.InSyncAsync(store, time, options =>
         {
-            options.TimeProvider = time;
             options.MaxConcurrentSnapshots = 1;
             options.SnapshotAdmissionTimeout = TimeSpan.FromSeconds(10);
-        }));
-        await Eventually.True(() => relay.Feed().Status == SyncStatus.InSync, "the relay is in sync");
+        });
         using var cutOffs = new RelayCounter(relay, "watchersync.relay.clients_cut_off");
         using RawCalls.HeldCall holder = await RawCalls.HoldAsync(relay.Address, Relays.Prefixes[1]);
         await Eventually.True(() => relay.Host.Admission.InFlight == 1, "the frozen client holds the only turn");
@@ -128,12 +126,11 @@ public sealed class RelayFleetBalanceTests
         await using var store = new InMemoryBackend();
         await FillAsync(store);
         var time = new FakeTimeProvider();
-        await using TestRelay a = await TestRelay.StartAsync(Relays.Feed(store, options =>
+        await using TestRelay a = await Relays.InSyncAsync(store, time, options =>
         {
-            options.TimeProvider = time;
             options.ShedInterval = TimeSpan.FromSeconds(1);
             options.ShedBatchSize = 2;
-        }));
+        });
         await using TestRelay b = await TestRelay.StartAsync(Relays.Feed(store));
         await using var fleet = await FleetOnAsync(a, b, store, 20);
         long[] oldest = [.. a.Host.Connections.Open.Select(c => c.Id).Order().Take(5)];
@@ -174,14 +171,11 @@ public sealed class RelayFleetBalanceTests
         var time = new FakeTimeProvider();
 
         // The host's own shutdown timeout is far off: only the relay's drain can end the stop in time.
-        await using TestRelay a = await TestRelay.StartAsync(
-            Relays.Feed(store, options =>
-            {
-                options.TimeProvider = time;
-                options.ShedInterval = TimeSpan.FromSeconds(1);
-                options.ShutdownDrainTime = TimeSpan.FromSeconds(10);
-            }),
-            shutdownTimeout: TimeSpan.FromMinutes(5));
+        await using TestRelay a = await Relays.InSyncAsync(store, time, options =>
+        {
+            options.ShedInterval = TimeSpan.FromSeconds(1);
+            options.ShutdownDrainTime = TimeSpan.FromSeconds(10);
+        }, shutdownTimeout: TimeSpan.FromMinutes(5));
         await using TestRelay b = await TestRelay.StartAsync(Relays.Feed(store));
         await using var fleet = await FleetOnAsync(a, b, store, 20);
 

@@ -129,12 +129,17 @@ internal sealed class RelayRun(RelaySettings settings, EtcdClientOptions? etcd, 
             : throw new CliException($"--listen: '{listen.Host}' is not an IP address or localhost.") { ExitCode = ExitCodes.Usage };
     }
 
-    private static bool ChainsTo(X509Certificate2 certificate, X509Certificate2Collection authorities)
+    /// <summary>Whether <paramref name="certificate"/> is a client certificate issued under one of <paramref name="authorities"/>.</summary>
+    internal static bool ChainsTo(X509Certificate2 certificate, X509Certificate2Collection authorities)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+
+        // Meant for client authentication: an authority also signs servers' certificates (other relays', etcd's), and
+        // those are no client credential. A certificate that names no extended key usage is valid for any (RFC 5280).
+        chain.ChainPolicy.ApplicationPolicy.Add(Oid.FromOidValue("1.3.6.1.5.5.7.3.2", OidGroup.EnhancedKeyUsage));
         return chain.Build(certificate);
     }
 

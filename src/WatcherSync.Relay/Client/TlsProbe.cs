@@ -37,6 +37,34 @@ internal static class TlsProbe
         return SpeaksTlsAsync(endpoint, time, cancellationToken);
     }
 
+    /// <summary>
+    /// Beside a call to an <c>http://</c> endpoint that has said nothing for <see cref="Delay"/>: whether it is a TLS
+    /// server (which never answers plain HTTP/2). If so, the session ends as refused, with what to change.
+    /// </summary>
+    /// <param name="endpoint">The endpoint of the call.</param>
+    /// <param name="session">The call's session: read for whether the relay answered, written with the refusal.</param>
+    /// <param name="connection">Cancelled when the call ends; cancelled by the check when it finds TLS.</param>
+    /// <param name="time">The clock of the delay and the probe's timeout.</param>
+    public static async Task WatchAsync(Uri endpoint, RelaySession session, CancellationTokenSource connection, TimeProvider time)
+    {
+        try
+        {
+            await Task.Delay(Delay, time, connection.Token).ConfigureAwait(false);
+            // Heard before or during the probe: the relay answers plain HTTP/2 here, whatever else the port speaks.
+            if (session.Heard || !await SpeaksTlsAsync(endpoint, time, connection.Token).ConfigureAwait(false) || session.Heard)
+            {
+                return;
+            }
+
+            session.Refused = Refusal(endpoint);
+            await connection.CancelAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The connection ended first (or answered): nothing to tell.
+        }
+    }
+
     /// <summary>The refusal for an <c>http://</c> endpoint that speaks TLS: what to write instead.</summary>
     public static RelayRefusedException Refusal(Uri endpoint) =>
         new(endpoint, $"it speaks TLS (https), not plain HTTP/2: use {new UriBuilder(endpoint) { Scheme = Uri.UriSchemeHttps, Port = endpoint.Port }.Uri} as the endpoint.");

@@ -37,6 +37,23 @@ internal static class Relays
         more?.Invoke(options);
     };
 
+    /// <summary>
+    /// Starts a relay with one feed over <paramref name="backend"/> on <paramref name="time"/>'s clock and waits until its
+    /// feed is in sync: the start of the fleet-balance tests, which differ only in the options given.
+    /// </summary>
+    public static async Task<TestRelay> InSyncAsync(IBackendClient backend, TimeProvider time, Action<RelayServerOptions> more, TimeSpan? shutdownTimeout = null)
+    {
+        TestRelay relay = await TestRelay.StartAsync(
+            Feed(backend, options =>
+            {
+                options.TimeProvider = time;
+                more(options);
+            }),
+            shutdownTimeout: shutdownTimeout);
+        await Eventually.True(() => relay.Feed().Status == SyncStatus.InSync, "the relay is in sync");
+        return relay;
+    }
+
     public static RelaySyncerOptions Client(params Uri[] endpoints)
     {
         var options = new RelaySyncerOptions

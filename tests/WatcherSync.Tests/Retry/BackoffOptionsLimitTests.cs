@@ -8,7 +8,7 @@ using static WatcherSync.Testing.ScriptedBackend;
 
 namespace WatcherSync.Tests.Retry;
 
-/// <summary>Attacks on the syncer's backoff: option values at the edges that its validation accepts, and what counts as a failure in a row.</summary>
+/// <summary>Edge cases of the syncer's backoff: option values at the edges that its validation accepts, and what counts as a failure in a row.</summary>
 public sealed class BackoffOptionsLimitTests
 {
     [Fact]

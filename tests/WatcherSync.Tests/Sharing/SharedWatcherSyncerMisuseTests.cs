@@ -5,7 +5,7 @@ using Xunit;
 
 namespace WatcherSync.Tests.Sharing;
 
-/// <summary>Attacks on the shared syncer's handlers: what each handler is promised, under misuse and faulty handlers.</summary>
+/// <summary>Edge cases of the shared syncer's handlers: what each handler is promised, under misuse and faulty handlers.</summary>
 public sealed class SharedWatcherSyncerMisuseTests : IAsyncLifetime
 {
     private readonly InMemoryBackend _store = new();

@@ -7,7 +7,7 @@ using static WatcherSync.Testing.ScriptedBackend;
 
 namespace WatcherSync.Tests.Syncing;
 
-/// <summary>Attacks on the rate-limited warnings under hours of idleness (fake clock).</summary>
+/// <summary>Edge cases of the rate-limited warnings under hours of idleness (fake clock).</summary>
 public sealed class RepeatedWarningIdleTests
 {
     [Fact]

@@ -5,8 +5,8 @@ using Xunit;
 
 namespace WatcherSync.Cli.Tests;
 
-/// <summary>Attacks on the options of <c>watchersync mirror</c> that contradict each other.</summary>
-public sealed class RedMirrorCommandTests
+/// <summary>Edge cases of the options of <c>watchersync mirror</c> that contradict each other.</summary>
+public sealed class MirrorCommandOptionsTests
 {
     [Fact]
     public async Task Mirror_WithAnEmptyRelay_IsAUsageError_NotAMirrorOfTheDefaultEtcd()
@@ -28,8 +28,8 @@ public sealed class RedMirrorCommandTests
         using var stop = new CancellationTokenSource();
         try
         {
-            (string cert, string key) = await RedRelayCommandTests.WriteSelfSignedAsync(dir);
-            string address = $"https://127.0.0.1:{RedRelayCommandTests.FreePort()}";
+            (string cert, string key) = await RelayCommandOptionsTests.WriteSelfSignedAsync(dir);
+            string address = $"https://127.0.0.1:{RelayCommandOptionsTests.FreePort()}";
             CliRunner relay = CliRunner.Start(stop.Token, "relay", "--demo", "--demo-keys", "50", "--allow-anonymous", "--listen", address, "--tls-cert", cert, "--tls-key", key);
             await Eventually.True(() => relay.Error.Contains("serving feed", StringComparison.Ordinal) || relay.Completion.IsCompleted, "the relay starts");
             relay.Completion.IsCompleted.Should().BeFalse(relay.Error);

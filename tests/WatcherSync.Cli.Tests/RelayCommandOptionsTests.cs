@@ -8,8 +8,8 @@ using Xunit;
 
 namespace WatcherSync.Cli.Tests;
 
-/// <summary>Attacks on <c>watchersync relay --listen</c> and the options that go with it.</summary>
-public sealed class RedRelayCommandTests
+/// <summary>Edge cases of <c>watchersync relay --listen</c> and the options that go with it.</summary>
+public sealed class RelayCommandOptionsTests
 {
     [Fact]
     public async Task Relay_WithAHostNameListenAddress_IsAUsageError_BeforeEtcdIsContacted()

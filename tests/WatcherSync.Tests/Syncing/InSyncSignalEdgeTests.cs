@@ -4,8 +4,8 @@ using Xunit;
 
 namespace WatcherSync.Tests.Syncing;
 
-/// <summary>Attacks on what WaitForInSyncAsync waits on.</summary>
-public sealed class RedInSyncSignalTests
+/// <summary>Edge cases of what WaitForInSyncAsync waits on.</summary>
+public sealed class InSyncSignalEdgeTests
 {
     [Fact]
     public void InSyncSignal_StoppedWithNobodyWaiting_LeavesNoUnobservedTaskException()

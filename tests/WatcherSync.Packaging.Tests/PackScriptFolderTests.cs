@@ -6,8 +6,8 @@ using Xunit;
 
 namespace WatcherSync.Packaging.Tests;
 
-/// <summary>Attacks on scripts/pack.sh with the folders users give it.</summary>
-public sealed class RedPackScriptTests
+/// <summary>Edge cases of scripts/pack.sh with the folders users give it.</summary>
+public sealed class PackScriptFolderTests
 {
     [Fact]
     public async Task Pack_IntoAFolderWhosePathHasAnAmpersand_WritesANugetConfigThatMapsToIt()

@@ -7,8 +7,8 @@ using Xunit;
 
 namespace WatcherSync.Relay.Tests;
 
-/// <summary>Attacks on resume without a snapshot: each test shows a way a resumed client ends up wrong.</summary>
-public sealed class RedResumeTests
+/// <summary>Resume without a snapshot at its edges: pictures a resumed client must not end up with (an older value back, a stale key kept).</summary>
+public sealed class RelayResumeEdgeTests
 {
     [Fact]
     public async Task KeyDroppedForAnUndecodableValue_FailoverByDigest_DoesNotBringBackItsOlderValue()

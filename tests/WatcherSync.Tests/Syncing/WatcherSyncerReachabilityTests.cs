@@ -6,8 +6,8 @@ using Xunit;
 
 namespace WatcherSync.Tests.Syncing;
 
-/// <summary>Attacks on the syncer's reading of whether it can reach the datastore.</summary>
-public sealed class RedSyncerTests
+/// <summary>Edge cases of the syncer's reading of whether it can reach the datastore.</summary>
+public sealed class WatcherSyncerReachabilityTests
 {
     private static readonly ResourceType[] Pods = [new ResourceType(new PrefixListOptions("/pods/"))];
 
