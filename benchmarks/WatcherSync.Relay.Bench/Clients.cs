@@ -158,7 +158,7 @@ internal static class Clients
             all.Sort();
             double P(double q) => all.Count == 0 ? double.NaN : all[Math.Min(all.Count - 1, (int)(q * all.Count))];
             int converged = sinks.Count(s => s.Timed >= written);
-            Console.WriteLine(FormattableString.Invariant($"latency_p50_ms={P(0.5):0.0} p99_ms={P(0.99):0.0} max_ms={all.LastOrDefault():0.0} samples={all.Count} converged={converged}/{sinks.Length} reconnects={reconnects()}"));
+            Console.WriteLine(FormattableString.Invariant($"latency_p50_ms={P(0.5):0.0} p99_ms={P(0.99):0.0} max_ms={all.LastOrDefault():0.0} samples={all.Count} converged={converged}/{sinks.Length} reconnects={reconnects()} client_cpu_seconds={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0}"));
             await Console.In.ReadLineAsync();
         }
 

@@ -14,15 +14,17 @@ using WatcherSync.Relay;
 using WatcherSync.Relay.Server;
 
 // Usage:
-//   bench CLIENTS KEYS VALUE_BYTES WRITES_PER_SECOND WRITE_SECONDS [direct]
+//   bench CLIENTS KEYS VALUE_BYTES WRITES_PER_SECOND WRITE_SECONDS [direct] [--client-processes N]
+//     starts a throwaway etcd, loads KEYS keys, serves them from a relay in this process to CLIENTS relay clients in a
+//     child process, measures time to all InSync, etcd's watchers, CPU and memory, the relay's memory per client,
+//     then writes at WRITES_PER_SECOND for WRITE_SECONDS and reports commit-to-callback latency; with "direct", then
+//     runs CLIENTS direct syncers against etcd in a child process for the side-by-side figures. With
+//     --client-processes N the relay clients are spread over N child processes (CPU reported per process and for the
+//     relay alone).
 //   bench CLIENTS KEYS VALUE_BYTES 0 0 compress [bench|json|random]
 //     compression side by side: the same relay serves CLIENTS clients asking for plain bytes, then CLIENTS asking for
 //     compressed ones; reports the relay's bytes sent and CPU seconds and the clients' CPU seconds for each, on the
 //     benchmark's values ('v' repeated, the default), JSON-like resources, or random bytes.
-//     starts a throwaway etcd, loads KEYS keys, serves them from a relay in this process to CLIENTS relay clients in a
-//     child process, measures time to all InSync, etcd's watchers, CPU and memory, the relay's memory per client,
-//     then writes at WRITES_PER_SECOND for WRITE_SECONDS and reports commit-to-callback latency; with "direct", then
-//     runs CLIENTS direct syncers against etcd in a child process for the side-by-side figures.
 //   restart CLIENTS KEYS VALUE_BYTES resume|snapshot
 //     starts a throwaway etcd, loads KEYS keys, serves them to CLIENTS relay clients in a child process, then kills
 //     the relay and starts it again on the same port over the same etcd; reports the bytes the restarted relay sent
@@ -51,7 +53,8 @@ switch (args[0])
             int.Parse(args[3], CultureInfo.InvariantCulture),
             int.Parse(args[4], CultureInfo.InvariantCulture),
             int.Parse(args[5], CultureInfo.InvariantCulture),
-            args.Length > 6 && args[6] == "direct");
+            args.Contains("direct"),
+            Array.IndexOf(args, "--client-processes") is int at and > 0 ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : 1);
     case "restart":
         return await Restart.RunAsync(
             int.Parse(args[1], CultureInfo.InvariantCulture),
@@ -83,7 +86,7 @@ internal static class Bench
 {
     public const string Prefix = "/bench/relay/";
 
-    public static async Task<int> RunAsync(int clients, int keys, int valueBytes, int writesPerSecond, int writeSeconds, bool direct)
+    public static async Task<int> RunAsync(int clients, int keys, int valueBytes, int writesPerSecond, int writeSeconds, bool direct, int processes)
     {
         await using var etcd = await EtcdServer.StartAsync();
         Console.WriteLine($"etcd pid {etcd.Pid} at {etcd.Endpoint}");
@@ -103,10 +106,23 @@ internal static class Bench
         long relayBaseline = Managed();
         var childClock = Stopwatch.StartNew();
         TimeSpan relayCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        using Process children = Child("relay-clients", $"http://127.0.0.1:{port}", clients.ToString(CultureInfo.InvariantCulture), keys.ToString(CultureInfo.InvariantCulture));
-        string? insyncLine = await WaitForLineAsync(children, "all_insync_seconds=");
+        TimeSpan relaySysBefore = Process.GetCurrentProcess().PrivilegedProcessorTime;
+        Process[] children = [.. Enumerable.Range(0, processes).Select(p => Child(
+            "relay-clients",
+            $"http://127.0.0.1:{port}",
+            (clients / processes + (p < clients % processes ? 1 : 0)).ToString(CultureInfo.InvariantCulture),
+            keys.ToString(CultureInfo.InvariantCulture)))];
+        string?[] insyncLines = await Task.WhenAll(children.Select(c => WaitForLineAsync(c, "all_insync_seconds=")));
+        double allInSync = childClock.Elapsed.TotalSeconds;
         double relayCpu = (Process.GetCurrentProcess().TotalProcessorTime - relayCpuBefore).TotalSeconds;
-        Console.WriteLine(FormattableString.Invariant($"relay: {clients} clients {insyncLine} relay_cpu_seconds={relayCpu:0.0}"));
+        double relaySys = (Process.GetCurrentProcess().PrivilegedProcessorTime - relaySysBefore).TotalSeconds;
+        for (int p = 0; p < processes; p++)
+        {
+            Console.WriteLine($"relay: client process {p + 1}/{processes}: {insyncLines[p]}");
+        }
+
+        Console.WriteLine(FormattableString.Invariant(
+            $"relay: {clients} clients in {processes} process(es) all_insync_seconds={allInSync:0.00} relay_cpu_seconds={relayCpu:0.00} relay_cpu_ms_per_snapshot={relayCpu * 1000 / clients:0.00} (kernel {relaySys * 1000 / clients:0.00}) relay_gc_pause_seconds={GC.GetTotalPauseDuration().TotalSeconds:0.00}"));
         long relayWithClients = Managed();
         Console.WriteLine(FormattableString.Invariant($"relay: managed heap {relayBaseline / 1048576.0:0.0} MiB without clients (picture, log, snapshot), {relayWithClients / 1048576.0:0.0} MiB with {host.Connections.Count} clients: {(relayWithClients - relayBaseline) / (double)Math.Max(1, clients):0} B per client; process RSS {Environment.WorkingSet / 1048576.0:0} MiB"));
         EtcdSample afterInsync = await etcd.SampleAsync();
@@ -116,17 +132,32 @@ internal static class Bench
         if (writeSeconds > 0)
         {
             EtcdSample beforeWrites = await etcd.SampleAsync();
+            TimeSpan relayCpuBeforeWrites = Process.GetCurrentProcess().TotalProcessorTime;
             int written = await WriteAsync(etcd.Endpoint, keys, writesPerSecond, writeSeconds);
-            await children.StandardInput.WriteLineAsync(written.ToString(CultureInfo.InvariantCulture));
-            await children.StandardInput.FlushAsync();
-            string? latency = await WaitForLineAsync(children, "latency_p50_ms=");
+            foreach (Process child in children)
+            {
+                await child.StandardInput.WriteLineAsync(written.ToString(CultureInfo.InvariantCulture));
+                await child.StandardInput.FlushAsync();
+            }
+
+            string?[] latencies = await Task.WhenAll(children.Select(c => WaitForLineAsync(c, "latency_p50_ms=")));
+            double relayCpuWrites = (Process.GetCurrentProcess().TotalProcessorTime - relayCpuBeforeWrites).TotalSeconds;
             EtcdSample afterWrites = await etcd.SampleAsync();
-            Console.WriteLine($"relay: wrote {written} in {writeSeconds} s; {latency}");
-            Console.WriteLine(FormattableString.Invariant($"relay: etcd CPU during writes {afterWrites.CpuSeconds - beforeWrites.CpuSeconds:0.00} s, etcd watchers {afterWrites.Watchers}, relay managed heap {Managed() / 1048576.0:0.0} MiB, log entries {feedState.LogEntries}"));
+            for (int p = 0; p < processes; p++)
+            {
+                Console.WriteLine($"relay: wrote {written} in {writeSeconds} s; client process {p + 1}/{processes}: {latencies[p]}");
+            }
+
+            Console.WriteLine(FormattableString.Invariant($"relay: relay CPU during writes and until every client converged {relayCpuWrites:0.00} s (includes the writer's), etcd CPU during writes {afterWrites.CpuSeconds - beforeWrites.CpuSeconds:0.00} s, etcd watchers {afterWrites.Watchers}, relay managed heap {Managed() / 1048576.0:0.0} MiB, log entries {feedState.LogEntries}"));
         }
 
-        children.StandardInput.Close();
-        await children.WaitForExitAsync();
+        foreach (Process child in children)
+        {
+            child.StandardInput.Close();
+            await child.WaitForExitAsync();
+            child.Dispose();
+        }
+
         await app.StopAsync();
 
         // --- direct ---

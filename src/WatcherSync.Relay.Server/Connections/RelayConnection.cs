@@ -24,6 +24,14 @@ internal sealed class RelayConnection : IDisposable
     /// WriteTimeout once its window is full.
     /// </summary>
     private const double MinReadBytesPerSecond = 256 * 1024;
+    /// <summary>
+    /// How many bytes of snapshot chunks may be written to the response before it is flushed. A flush hands the data to
+    /// the HTTP/2 connection as frames and waits on flow control; flushing each 16 KiB chunk cost the relay most of its
+    /// CPU per snapshot. Batching up to this much keeps what waits in the response pipe under the largest delta message
+    /// (<see cref="DeltaPacker.MaxDeltaBytes"/>) plus one chunk, so that the memory bound per client does not move.
+    /// </summary>
+    private const int FlushBytes = DeltaPacker.MaxDeltaBytes;
+    private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
     private const string SupersededDetail =
         "Cut off: the snapshot this client was reading was superseded while more than MaxSupersededSnapshots superseded snapshots were being read; reconnect and take the latest.";
 
@@ -46,6 +54,9 @@ internal sealed class RelayConnection : IDisposable
     private long _sentSinceHeard;
     private long _lastPing;
     private long _writeStarted;
+
+    // Bytes written to the response since its last flush; at most FlushBytes plus one message. Touched by the send loop only.
+    private long _unflushed;
     private ulong _pingId;
     private long _pingsSent;
     private string _client = "(no hello yet)";
@@ -325,7 +336,7 @@ internal sealed class RelayConnection : IDisposable
 
     private async Task SendSnapshotAsync(RelayFeed feed, FeedSnapshot snapshot, CancellationToken token)
     {
-        await WriteAsync(new ServerMessage { Welcome = NewWelcome(feed, snapshot.Sequence) }, token).ConfigureAwait(false);
+        await WriteAsync(new ServerMessage { Welcome = NewWelcome(feed, snapshot.Sequence) }, token, more: true).ConfigureAwait(false);
         for (int bucket = 0; bucket < snapshot.Chunks.Length; bucket++)
         {
             if (!_wanted[bucket])
@@ -352,7 +363,7 @@ internal sealed class RelayConnection : IDisposable
                     metrics.Compression(chunks[index].Length, bytes.Length);
                 }
 
-                await WriteAsync(new ServerMessage { SnapshotChunk = chunk }, token).ConfigureAwait(false);
+                await WriteAsync(new ServerMessage { SnapshotChunk = chunk }, token, more: true).ConfigureAwait(false);
             }
         }
 
@@ -404,14 +415,22 @@ internal sealed class RelayConnection : IDisposable
         }
     }
 
-    private async Task WriteAsync(ServerMessage message, CancellationToken token)
+    /// <summary>
+    /// Writes <paramref name="message"/>, flushed unless <paramref name="more"/> says more messages follow at once and
+    /// fewer than <see cref="FlushBytes"/> are waiting with it (then it goes out with the next flush: a snapshot's last
+    /// chunk, a ping, every other message is flushed).
+    /// </summary>
+    private async Task WriteAsync(ServerMessage message, CancellationToken token, bool more = false)
     {
         token.ThrowIfCancellationRequested();
         ThrowIfMovedAway();
+        int size = message.CalculateSize();
+        bool flush = !more || _unflushed + size >= FlushBytes;
+        _responses.WriteOptions = flush ? null : Buffered;
         Volatile.Write(ref _writeStarted, _time.GetTimestamp());
         await _responses.WriteAsync(message, token).ConfigureAwait(false);
         Volatile.Write(ref _writeStarted, 0);
-        int size = message.CalculateSize();
+        _unflushed = flush ? 0 : _unflushed + size;
         Interlocked.Add(ref _sentSinceHeard, size);
         _metrics.BytesSent(size);
     }
