@@ -8,10 +8,10 @@ using WatcherSync.Relay;
 /// <summary>The client side of the benchmark: many syncers in one process, each with its own connection.</summary>
 internal static class Clients
 {
-    public static async Task<int> RelayAsync(Uri relay, int count, int keys)
+    public static async Task<int> RelayAsync(Uri relay, int count, int keys, bool compress = false)
     {
         var clock = Stopwatch.StartNew();
-        (LatencySink[] sinks, RelaySyncer[] syncers) = StartRelaySyncers([relay], count);
+        (LatencySink[] sinks, RelaySyncer[] syncers) = StartRelaySyncers([relay], count, compress);
         return await MeasureAsync(sinks, clock, keys, () => syncers.Sum(s => s.Resyncs + s.Resumes - 1), () => StopAsync(syncers));
     }
 
@@ -57,14 +57,14 @@ internal static class Clients
         return 0;
     }
 
-    private static (LatencySink[] Sinks, RelaySyncer[] Syncers) StartRelaySyncers(Uri[] relays, int count)
+    private static (LatencySink[] Sinks, RelaySyncer[] Syncers) StartRelaySyncers(Uri[] relays, int count, bool compress = false)
     {
         var sinks = new LatencySink[count];
         var syncers = new RelaySyncer[count];
         for (int i = 0; i < count; i++)
         {
             sinks[i] = new LatencySink();
-            var options = new RelaySyncerOptions { ClientName = $"bench-{i}", MaxReconnectDelay = TimeSpan.FromSeconds(2) };
+            var options = new RelaySyncerOptions { ClientName = $"bench-{i}", MaxReconnectDelay = TimeSpan.FromSeconds(2), Compression = compress };
             foreach (Uri relay in relays)
             {
                 options.Endpoints.Add(relay);

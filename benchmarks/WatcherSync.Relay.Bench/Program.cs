@@ -21,6 +21,10 @@ using WatcherSync.Relay.Server;
 //     runs CLIENTS direct syncers against etcd in a child process for the side-by-side figures. With
 //     --client-processes N the relay clients are spread over N child processes (CPU reported per process and for the
 //     relay alone).
+//   bench CLIENTS KEYS VALUE_BYTES 0 0 compress [bench|json|random]
+//     compression side by side: the same relay serves CLIENTS clients asking for plain bytes, then CLIENTS asking for
+//     compressed ones; reports the relay's bytes sent and CPU seconds and the clients' CPU seconds for each, on the
+//     benchmark's values ('v' repeated, the default), JSON-like resources, or random bytes.
 //   restart CLIENTS KEYS VALUE_BYTES resume|snapshot
 //     starts a throwaway etcd, loads KEYS keys, serves them to CLIENTS relay clients in a child process, then kills
 //     the relay and starts it again on the same port over the same etcd; reports the bytes the restarted relay sent
@@ -29,12 +33,19 @@ using WatcherSync.Relay.Server;
 //   failover CLIENTS KEYS VALUE_BYTES WRITES resume|snapshot
 //     the same with a second relay running: the first is killed, WRITES keys are updated at once, and every client
 //     moves to the second; reports what the second sent and the time until every client is InSync with the writes.
-//   relay-clients URL CLIENTS EXPECTED_KEYS      (child) RelaySyncers; reports time to all InSync, then latencies
+//   relay-clients URL CLIENTS EXPECTED_KEYS [compress]   (child) RelaySyncers (asking for compression with
+//     "compress"); reports time to all InSync, then latencies
 //   relay-clients-restart URL CLIENTS EXPECTED_KEYS   (child) the same, then waits for "restarted" on stdin and
 //     reports the time until every client has been served again and is InSync
 //   direct-clients ENDPOINT PREFIX CLIENTS EXPECTED_KEYS   (child) WatcherSyncers straight on etcd
 switch (args[0])
 {
+    case "bench" when args.Length > 6 && args[6] == "compress":
+        return await CompressBench.RunAsync(
+            int.Parse(args[1], CultureInfo.InvariantCulture),
+            int.Parse(args[2], CultureInfo.InvariantCulture),
+            int.Parse(args[3], CultureInfo.InvariantCulture),
+            args.Length > 7 ? args[7] : "bench");
     case "bench":
         return await Bench.RunAsync(
             int.Parse(args[1], CultureInfo.InvariantCulture),
@@ -61,7 +72,7 @@ switch (args[0])
             int.Parse(args[4], CultureInfo.InvariantCulture),
             failover: true);
     case "relay-clients":
-        return await Clients.RelayAsync(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
+        return await Clients.RelayAsync(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), args.Length > 4 && args[4] == "compress");
     case "relay-clients-restart":
         return await Clients.RelayRestartAsync([.. args[1].Split(',').Select(u => new Uri(u))], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
     case "direct-clients":

@@ -126,6 +126,13 @@ public sealed class RelayServerOptions
     /// </summary>
     public bool AllowAnonymous { get; set; }
 
+    /// <summary>
+    /// Gets or sets whether clients that ask for it (<c>RelaySyncerOptions.Compression</c>) are sent compressed chunks.
+    /// Each shared chunk is compressed once, on first demand, and kept beside the plain one. Default true: a client
+    /// that does not ask is sent plain bytes, and costs nothing more.
+    /// </summary>
+    public bool Compression { get; set; } = true;
+
     /// <summary>Gets or sets the clock for pings, timeouts and lag. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

@@ -255,6 +255,11 @@ public sealed class RelaySyncer : ISyncer
         Task tlsCheck = endpoint.Scheme == Uri.UriSchemeHttp ? TlsProbe.WatchAsync(endpoint, session, connection, _time) : Task.CompletedTask;
         var hello = new Hello { ProtocolVersion = RelayProtocol.Version, ClientName = _options.ClientName, Feed = _options.Feed };
         hello.Prefixes.AddRange(_options.Prefixes);
+        if (_options.Compression)
+        {
+            hello.AcceptEncodings.AddRange(BatchDecoder.Accepted);
+        }
+
         hello.Position = _picture.Position();
         await call.RequestStream.WriteAsync(new ClientMessage { Hello = hello }, connection.Token).ConfigureAwait(false);
         IAsyncStreamReader<ServerMessage> responses = call.ResponseStream;
@@ -303,7 +308,7 @@ public sealed class RelaySyncer : ISyncer
                         break;
 
                     case ServerMessage.KindOneofCase.SnapshotChunk when inSnapshot:
-                        _picture.ApplySnapshotChunk(message.SnapshotChunk.Entries, updates);
+                        _picture.ApplySnapshotChunk(BatchDecoder.Entries(message.SnapshotChunk, RelayChannels.MaxMessageBytes), updates);
                         Deliver(updates);
                         if (message.SnapshotChunk.Last)
                         {

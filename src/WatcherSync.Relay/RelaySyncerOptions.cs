@@ -66,6 +66,15 @@ public sealed class RelaySyncerOptions
     /// <summary>Gets or sets the most updates handed to one <see cref="ISyncerCallbacks.OnUpdates"/> call. Default 1000.</summary>
     public int MaxUpdatesPerBatch { get; set; } = 1000;
 
+    /// <summary>
+    /// Gets or sets whether the client asks relays for compressed batches (Brotli). A relay that has compression on sends
+    /// each shared chunk in a compressed form it made once for all its clients, where that saves at least an eighth;
+    /// the client decompresses them, each at most to the largest message it accepts (64 MiB). It trades the client's
+    /// CPU for bytes on the wire: worth it across zones or over metered links, not on a local network (docs/relay.md,
+    /// "Compression"). Default false.
+    /// </summary>
+    public bool Compression { get; set; }
+
     /// <summary>Gets or sets the clock for timeouts and backoff. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

@@ -7,7 +7,9 @@ namespace WatcherSync.Relay.Server;
 /// Packs log entries into the messages one client is sent: consecutive update batches merged into Deltas of about
 /// <see cref="MaxDeltaBytes"/> (an entry's chunks are bounded by the feed, so a message is at most that plus one
 /// chunk), an entry larger than that split over several (all but the last marked partial), and status changes as their
-/// own messages. Only the chunks of the buckets the client wants are sent; the bytes are the feed's, shared.
+/// own messages. Only the chunks of the buckets the client wants are sent; the bytes are the feed's, shared. For a
+/// client that accepts compression, each chunk is sent in its shared compressed form where that pays (marked in
+/// <c>Deltas.encodings</c>), and messages are filled by the bytes sent.
 /// </summary>
 internal static class DeltaPacker
 {
@@ -18,10 +20,12 @@ internal static class DeltaPacker
     /// when entries the client does not want only move its cursor) with the sequence of the last entry wholly sent once
     /// it is, and whether it was split inside an entry.
     /// </summary>
-    public static IEnumerable<Packed> Pack(List<LogEntry> entries, bool[] wanted, long cursor)
+    public static IEnumerable<Packed> Pack(List<LogEntry> entries, bool[] wanted, long cursor, RelayServerMetrics? compressFor = null)
     {
         Deltas? deltas = null;
         int bytes = 0;
+        int plainBytes = 0;
+        bool anyCompressed = false;
         long completed = cursor;
         long reported = cursor;
 
@@ -34,9 +38,8 @@ internal static class DeltaPacker
             {
                 if (deltas is not null)
                 {
-                    yield return new Packed(new ServerMessage { Deltas = deltas }, completed, Split: false);
+                    yield return new Packed(Finish(deltas, ref bytes, ref plainBytes, ref anyCompressed, compressFor), completed, Split: false);
                     deltas = null;
-                    bytes = 0;
                 }
 
                 completed = reported = entry.Sequence;
@@ -52,7 +55,7 @@ internal static class DeltaPacker
                     continue;
                 }
 
-                foreach (ByteString chunk in chunks)
+                for (int index = 0; index < chunks.Length; index++)
                 {
                     if (deltas is not null && bytes >= MaxDeltaBytes)
                     {
@@ -60,12 +63,21 @@ internal static class DeltaPacker
                         deltas.Sequence = (ulong)completed;
                         deltas.Partial = holdsEntryPart;
                         reported = completed;
-                        yield return new Packed(new ServerMessage { Deltas = deltas }, completed, Split: true);
+                        yield return new Packed(Finish(deltas, ref bytes, ref plainBytes, ref anyCompressed, compressFor), completed, Split: true);
                         deltas = null;
-                        bytes = 0;
                     }
 
-                    (deltas ??= new Deltas()).Batches.Add(chunk);
+                    deltas ??= new Deltas();
+                    ByteString chunk = chunks[index];
+                    plainBytes += chunk.Length;
+                    if (compressFor is not null)
+                    {
+                        (chunk, bool compressed) = entry.Compressed!.Get(bucket, index, compressFor);
+                        deltas.Encodings.Add(compressed ? ChunkCompressor.Encoding : string.Empty);
+                        anyCompressed |= compressed;
+                    }
+
+                    deltas.Batches.Add(chunk);
                     bytes += chunk.Length;
                     holdsEntryPart = true;
                 }
@@ -79,21 +91,41 @@ internal static class DeltaPacker
                 if (bytes >= MaxDeltaBytes)
                 {
                     reported = completed;
-                    yield return new Packed(new ServerMessage { Deltas = deltas }, completed, Split: false);
+                    yield return new Packed(Finish(deltas, ref bytes, ref plainBytes, ref anyCompressed, compressFor), completed, Split: false);
                     deltas = null;
-                    bytes = 0;
                 }
             }
         }
 
         if (deltas is not null)
         {
-            yield return new Packed(new ServerMessage { Deltas = deltas }, completed, Split: false);
+            yield return new Packed(Finish(deltas, ref bytes, ref plainBytes, ref anyCompressed, compressFor), completed, Split: false);
         }
         else if (completed > reported)
         {
             yield return new Packed(null, completed, Split: false);
         }
+    }
+
+    /// <summary>
+    /// Closes a Deltas message: its encodings are left out when every batch is plain, and for a client that accepts
+    /// compression, its batches' plain and sent sizes are counted. The counts restart for the next message.
+    /// </summary>
+    private static ServerMessage Finish(Deltas deltas, ref int bytes, ref int plainBytes, ref bool anyCompressed, RelayServerMetrics? compressFor)
+    {
+        if (compressFor is not null)
+        {
+            compressFor.Compression(plainBytes, bytes);
+            if (!anyCompressed)
+            {
+                deltas.Encodings.Clear();
+            }
+        }
+
+        bytes = 0;
+        plainBytes = 0;
+        anyCompressed = false;
+        return new ServerMessage { Deltas = deltas };
     }
 
     /// <summary>One message to send (or none), the client's cursor once it is sent, and whether it ends inside an entry.</summary>

@@ -63,6 +63,10 @@ internal sealed class RelayConnection : IDisposable
     private string _requestedFeed = "(no hello yet)";
     private bool[] _wanted = [];
 
+    // Set (to the metrics the compression is counted on) when the client accepts the relay's encoding and the relay
+    // has compression on: it is then sent the shared compressed forms of chunks where they pay.
+    private RelayServerMetrics? _compressFor;
+
     public RelayConnection(RelayHost host, IAsyncStreamReader<ClientMessage> requests, IServerStreamWriter<ServerMessage> responses, ServerCallContext context)
     {
         _host = host;
@@ -173,6 +177,11 @@ internal sealed class RelayConnection : IDisposable
         if (ClientHello.Resolve(_host, hello, out RelayFeed? feed, out _wanted) is { } refusal)
         {
             throw Refuse(refusal);
+        }
+
+        if (_options.Compression && hello.AcceptEncodings.Contains(ChunkCompressor.Encoding))
+        {
+            _compressFor = _metrics;
         }
 
         return feed!;
@@ -335,7 +344,8 @@ internal sealed class RelayConnection : IDisposable
                 continue;
             }
 
-            foreach (ByteString chunk in snapshot.Chunks[bucket])
+            ByteString[] chunks = snapshot.Chunks[bucket];
+            for (int index = 0; index < chunks.Length; index++)
             {
                 if (snapshot.Evicted)
                 {
@@ -344,7 +354,16 @@ internal sealed class RelayConnection : IDisposable
 
                 // Liveness holds in every phase: a client reading a long snapshot is pinged like any other.
                 await PingIfDueAsync(token).ConfigureAwait(false);
-                await WriteAsync(new ServerMessage { SnapshotChunk = new SnapshotChunk { Sequence = (ulong)snapshot.Sequence, Entries = chunk } }, token, more: true).ConfigureAwait(false);
+                var chunk = new SnapshotChunk { Sequence = (ulong)snapshot.Sequence, Entries = chunks[index] };
+                if (_compressFor is { } metrics)
+                {
+                    (ByteString bytes, bool compressed) = snapshot.Compressed.Get(bucket, index, metrics);
+                    chunk.Entries = bytes;
+                    chunk.Encoding = compressed ? ChunkCompressor.Encoding : string.Empty;
+                    metrics.Compression(chunks[index].Length, bytes.Length);
+                }
+
+                await WriteAsync(new ServerMessage { SnapshotChunk = chunk }, token, more: true).ConfigureAwait(false);
             }
         }
 
@@ -380,7 +399,7 @@ internal sealed class RelayConnection : IDisposable
     /// <summary>Sends log entries as <see cref="DeltaPacker"/> packs them; the cursor moves past each entry once it is wholly sent.</summary>
     private async Task SendEntriesAsync(List<LogEntry> entries, CancellationToken token)
     {
-        foreach (DeltaPacker.Packed packed in DeltaPacker.Pack(entries, _wanted, Cursor))
+        foreach (DeltaPacker.Packed packed in DeltaPacker.Pack(entries, _wanted, Cursor, _compressFor))
         {
             if (packed.Message is { } message)
             {

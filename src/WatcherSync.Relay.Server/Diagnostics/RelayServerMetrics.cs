@@ -12,6 +12,9 @@ internal sealed class RelayServerMetrics : IDisposable
     private readonly Counter<long> _cutOff;
     private readonly Counter<long> _refused;
     private readonly Counter<long> _resumes;
+    private readonly Counter<long> _chunksCompressed;
+    private readonly Counter<long> _compressionPlain;
+    private readonly Counter<long> _compressionSent;
 
     public RelayServerMetrics(IMeterFactory? meterFactory, RelayConnections connections, SnapshotAdmission admission)
     {
@@ -26,6 +29,9 @@ internal sealed class RelayServerMetrics : IDisposable
         _bytesSent = _meter.CreateCounter<long>("watchersync.relay.bytes_sent", "By", "Bytes of messages sent to clients.");
         _cutOff = _meter.CreateCounter<long>("watchersync.relay.clients_cut_off", "{client}", "Clients dropped: for falling behind, not reading or not answering pings, or moved to other relays.");
         _resumes = _meter.CreateCounter<long>("watchersync.relay.resumes", "{client}", "Clients continued from the position they sent, without a snapshot.");
+        _chunksCompressed = _meter.CreateCounter<long>("watchersync.relay.compression.chunks", "{chunk}", "Shared chunks compressed (each at most once, however many clients take it); paid=false when it did not shrink enough and is sent plain.");
+        _compressionPlain = _meter.CreateCounter<long>("watchersync.relay.compression.plain_bytes", "By", "Plain size of the chunks sent to clients that accept compression.");
+        _compressionSent = _meter.CreateCounter<long>("watchersync.relay.compression.sent_bytes", "By", "Bytes of those chunks as sent (compressed, or plain where compression did not pay): divided by plain_bytes, the compression ratio.");
         _refused = _meter.CreateCounter<long>("watchersync.relay.clients_refused", "{client}", "Connections refused (credentials, connection limit, bad hello).");
     }
 
@@ -40,6 +46,15 @@ internal sealed class RelayServerMetrics : IDisposable
     public void Resumed(string by) => _resumes.Add(1, new KeyValuePair<string, object?>("by", by));
 
     public void Refused(string reason) => _refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void ChunkCompressed(bool paid) => _chunksCompressed.Add(1, new KeyValuePair<string, object?>("paid", paid));
+
+    /// <summary>Counts chunks of <paramref name="plain"/> bytes sent as <paramref name="sent"/> bytes to a client that accepts compression.</summary>
+    public void Compression(long plain, long sent)
+    {
+        _compressionPlain.Add(plain);
+        _compressionSent.Add(sent);
+    }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -5,7 +5,9 @@ namespace WatcherSync.Relay.Server;
 /// <c>MaxLogEntries</c> and drops its oldest entries past <c>MaxLogEntries</c> or <c>MaxLogBytes</c>.
 /// <para>
 /// State: <see cref="_ring"/> holds <see cref="_count"/> entries from <see cref="_head"/> on (wrapping), with
-/// consecutive sequence numbers; <see cref="_bytes"/> is the sum of their sizes. The newest entry is always kept,
+/// consecutive sequence numbers; <see cref="_bytes"/> is the sum of their sizes, and <see cref="_compressed"/> the sum of
+/// the compressed forms of their chunks made so far (made by connections outside the feed's lock, hence atomic; counted
+/// against MaxLogBytes at each append). The newest entry is always kept,
 /// however large, so the log is empty only before the first append. Not thread-safe: the feed calls it under its lock.
 /// </para>
 /// </summary>
@@ -15,10 +17,14 @@ internal sealed class FeedLog(int maxEntries, long maxBytes)
     private int _head;
     private int _count;
     private long _bytes;
+    private long _compressed;
 
     public int Count => _count;
 
-    public long Bytes => _bytes;
+    public long Bytes => _bytes + Interlocked.Read(ref _compressed);
+
+    /// <summary>Counts <paramref name="bytes"/> more of compressed chunks held by the log's entries.</summary>
+    public void AddCompressed(long bytes) => Interlocked.Add(ref _compressed, bytes);
 
     /// <summary>Gets the sequence of the oldest entry held, or <paramref name="headSequence"/> + 1 when the log is empty.</summary>
     public long FirstSequence(long headSequence) => _count == 0 ? headSequence + 1 : _ring[_head].Sequence;
@@ -50,7 +56,8 @@ internal sealed class FeedLog(int maxEntries, long maxBytes)
         _ring[(_head + _count) % _ring.Length] = entry;
         _count++;
         _bytes += entry.Bytes;
-        while (_count > 1 && _bytes > maxBytes)
+        entry.Compressed?.Attach(this);
+        while (_count > 1 && Bytes > maxBytes)
         {
             DropOldest();
         }
@@ -114,5 +121,9 @@ internal sealed class FeedLog(int maxEntries, long maxBytes)
         _head = (_head + 1) % _ring.Length;
         _count--;
         _bytes -= oldest.Bytes;
+        if (oldest.Compressed is { } compressed)
+        {
+            Interlocked.Add(ref _compressed, -compressed.Detach());
+        }
     }
 }

@@ -14,8 +14,15 @@ internal sealed class FeedSnapshot(long sequence, SyncStatus status, ByteString[
     /// <summary>Gets the encoded <c>KeyValueBatch</c> chunks of each bucket.</summary>
     public ByteString[][] Chunks { get; } = chunks;
 
+    /// <summary>
+    /// Gets the compressed forms of <see cref="Chunks"/>, made on demand and kept as long as the snapshot is (each no
+    /// larger than its plain chunk, so a snapshot with compression in use is at most twice its plain size).
+    /// </summary>
+    public CompressedChunks Compressed { get; } = new(chunks);
+
     public int Keys { get; } = keys;
 
+    /// <summary>Gets the plain bytes of <see cref="Chunks"/>.</summary>
     public long Bytes { get; } = bytes;
 
     /// <summary>

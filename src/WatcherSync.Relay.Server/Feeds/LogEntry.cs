@@ -20,6 +20,7 @@ internal sealed class LogEntry
     {
         Sequence = sequence;
         Batches = batches;
+        Compressed = new CompressedChunks(batches);
         Bytes = bytes;
         Position = position;
     }
@@ -33,7 +34,11 @@ internal sealed class LogEntry
     /// <summary>Gets the encoded <c>KeyValueBatch</c> chunks of each bucket; null where the bucket had no update.</summary>
     public ByteString[]?[]? Batches { get; }
 
+    /// <summary>Gets the plain bytes of <see cref="Batches"/>.</summary>
     public long Bytes { get; }
+
+    /// <summary>Gets the compressed forms of <see cref="Batches"/>, made on demand (null for a status change).</summary>
+    public CompressedChunks? Compressed { get; }
 
     /// <summary>Gets where the feed's picture stands once this entry is applied.</summary>
     public FeedPosition Position { get; }

@@ -213,9 +213,9 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
 
     public void ApplyDeltas(Deltas deltas, List<Update> updates)
     {
-        foreach (ByteString bytes in deltas.Batches)
+        for (int batch = 0; batch < deltas.Batches.Count; batch++)
         {
-            foreach (KeyValue item in KeyValueBatch.Parser.ParseFrom(bytes).Items)
+            foreach (KeyValue item in KeyValueBatch.Parser.ParseFrom(BatchDecoder.Batch(deltas, batch, RelayChannels.MaxMessageBytes)).Items)
             {
                 Saw(item.Revision);
                 if (item.Deleted)

@@ -11,6 +11,9 @@ namespace WatcherSync.Relay;
 /// </summary>
 internal sealed class RelayChannels(Uri[] endpoints, RelaySyncerOptions options) : IDisposable
 {
+    /// <summary>The largest message a client accepts, and the most a compressed batch may decompress to.</summary>
+    public const int MaxMessageBytes = 64 * 1024 * 1024;
+
     /// <summary>
     /// The HTTP/2 receive window of the client's stream, the same as Kestrel's default stream window (768 KiB). The
     /// handler's default (64 KiB, grown only as it measures round trips) made the relay stop after every 64 KiB of a
@@ -28,7 +31,7 @@ internal sealed class RelayChannels(Uri[] endpoints, RelaySyncerOptions options)
         return _channels[index] ??= GrpcChannel.ForAddress(endpoints[index], new GrpcChannelOptions
         {
             HttpHandler = CreateHandler(),
-            MaxReceiveMessageSize = 64 * 1024 * 1024,
+            MaxReceiveMessageSize = MaxMessageBytes,
             DisposeHttpClient = true,
 
             // The client's own backoff (MinReconnectDelay..MaxReconnectDelay, jittered) is the only one: the channel's

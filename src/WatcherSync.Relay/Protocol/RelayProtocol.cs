@@ -6,6 +6,9 @@ internal static class RelayProtocol
     /// <summary>The protocol version this library speaks.</summary>
     public const uint Version = 1;
 
+    /// <summary>The name of Brotli among a hello's accept_encodings and a chunk's encoding.</summary>
+    public const string Brotli = "br";
+
     public static FeedStatus ToWire(SyncStatus status) => status switch
     {
         SyncStatus.WaitForDatastore => FeedStatus.WaitForDatastore,

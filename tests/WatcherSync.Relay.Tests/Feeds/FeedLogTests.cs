@@ -48,5 +48,26 @@ public sealed class FeedLogTests
         read.Should().BeEmpty();
     }
 
+    [Fact]
+    public void CompressedFormsOfHeldEntries_CountInMaxBytes_AndLeaveWithTheirEntry()
+    {
+        using var metrics = new RelayServerMetrics(null, new RelayConnections(new RelayServerOptions()), new SnapshotAdmission(1));
+        ByteString plain = ByteString.CopyFromUtf8(new string('x', 1000));
+        var log = new FeedLog(maxEntries: 256, maxBytes: 2100);
+        LogEntry first = new(1, [[plain]], plain.Length, new FeedPosition(1, SyncStatus.InSync, [UInt128.Zero], [0]));
+        log.Append(first);
+        (ByteString compressed, bool isCompressed) = first.Compressed!.Get(0, 0, metrics);
+        isCompressed.Should().BeTrue();
+        log.Bytes.Should().Be(1000 + compressed.Length, "the compressed form is held beside the plain one");
+
+        log.Append(new LogEntry(2, [[plain]], plain.Length, new FeedPosition(2, SyncStatus.InSync, [UInt128.Zero], [0])));
+        log.Count.Should().Be(2, "2000 plain bytes and the first's compressed form fit in 2100");
+        log.Append(new LogEntry(3, [[plain]], plain.Length, new FeedPosition(3, SyncStatus.InSync, [UInt128.Zero], [0])));
+        log.Count.Should().Be(2);
+        log.Bytes.Should().Be(2000, "the first entry left, and its compressed form with it");
+        first.Compressed.Get(0, 0, metrics).Bytes.Should().BeSameAs(compressed, "a reader still holding the entry reuses its form");
+        log.Bytes.Should().Be(2000, "an entry that left the log no longer counts in it");
+    }
+
     private static LogEntry Entry(long sequence, long bytes) => new(sequence, [[ByteString.Empty]], bytes, new FeedPosition(sequence, SyncStatus.InSync, [UInt128.Zero], [0]));
 }
