@@ -5,7 +5,12 @@ using WatcherSync.InMemory;
 
 // The README QuickStart, published as native AOT: on the embedded datastore, or on etcd with --etcd <endpoint>.
 // On etcd the values are JSON, through a source-generated contract (no reflection), under --key-prefix (default
-// /aot-quickstart) so that runs do not see each other's keys.
+// /aot-quickstart) so that runs do not see each other's keys. `hosted` runs a host configured from configuration instead.
+if (args is ["hosted", .. var hostArgs])
+{
+    return await Hosted.RunAsync(hostArgs);
+}
+
 string? endpoint = Option(args, "--etcd");
 await using IBackendClient store = endpoint is null
     ? new InMemoryBackend()
@@ -44,6 +49,7 @@ await store.UpdateAsync(new KVPair(new PathKey("/registry/pods/web-2"), new Pod(
 await store.DeleteAsync(new PathKey("/registry/pods/web-1"));
 await web1Gone.Task.WaitAsync(TimeSpan.FromSeconds(10));   // the last change has reached the callbacks
 Console.WriteLine("done");
+return 0;
 
 static string? Option(string[] args, string name)
 {

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -69,28 +68,23 @@ public static class WatcherSyncEtcdBuilderExtensions
     /// <param name="builder">The WatcherSync builder.</param>
     /// <param name="configuration">The configuration section of the etcd client.</param>
     /// <returns>The builder.</returns>
-    [RequiresUnreferencedCode(ConfigurationBinding.Message)]
-    [RequiresDynamicCode(ConfigurationBinding.Message)]
     public static WatcherSyncBuilder UseEtcd(this WatcherSyncBuilder builder, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configuration);
         builder.AddEtcdBackend();
         builder.Services.Configure<WatcherSyncOptions>(static o => o.Backend = WatcherSyncBackend.Etcd);
-        builder.Services.AddOptions<EtcdClientOptions>().Bind(configuration);
+        builder.Services.AddOptions<EtcdClientOptions>().Configure(o => EtcdClientSettings.Bind(configuration, o));
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<EtcdClientOptions>>(new ConfigurationChangeTokenSource<EtcdClientOptions>(configuration));
         return builder;
     }
 
-    // Binds the Etcd subsection of the section AddWatcherSync(IConfiguration) registered, if it did. That registration is
-    // marked RequiresUnreferencedCode/RequiresDynamicCode (its caller got the warning), and without it there is nothing
-    // to bind: so the reflection-based binder is reached only by applications that already chose it.
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Reached only through the marked AddWatcherSync(IConfiguration).")]
-    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Reached only through the marked AddWatcherSync(IConfiguration).")]
+    // Binds the Etcd subsection of the section AddWatcherSync(IConfiguration) registered, if it did.
     private static void BindFromHostConfiguration(IServiceProvider services, EtcdClientOptions options)
     {
         if (services.GetService<WatcherSyncConfiguration>() is { } configuration)
         {
-            configuration.Section.GetSection("Etcd").Bind(options);
+            EtcdClientSettings.Bind(configuration.Section.GetSection("Etcd"), options);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -60,8 +59,6 @@ public static class WatcherSyncServiceCollectionExtensions
     /// <param name="name">The syncer's name: not empty.</param>
     /// <param name="configuration">The configuration section of its <see cref="WatcherSyncOptions"/> (the datastore's options are the unnamed syncer's).</param>
     /// <returns>A builder to add its resource types and sinks.</returns>
-    [RequiresUnreferencedCode(ConfigurationBinding.Message)]
-    [RequiresDynamicCode(ConfigurationBinding.Message)]
     public static WatcherSyncBuilder AddWatcherSync(this IServiceCollection services, string name, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -69,7 +66,7 @@ public static class WatcherSyncServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         AddCore(services);
         AddNamed(services, name);
-        services.AddOptions<WatcherSyncOptions>(name).Bind(configuration);
+        BindOptions(services, name, configuration);
         return new WatcherSyncBuilder(services, name);
     }
 
@@ -82,16 +79,16 @@ public static class WatcherSyncServiceCollectionExtensions
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration section.</param>
     /// <returns>A builder to add resource types and sinks.</returns>
-    [RequiresUnreferencedCode(ConfigurationBinding.Message)]
-    [RequiresDynamicCode(ConfigurationBinding.Message)]
     public static WatcherSyncBuilder AddWatcherSync(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         AddCore(services);
         AddUnnamed(services);
-        services.AddOptions<WatcherSyncOptions>().Bind(configuration);
-        services.AddOptions<InMemoryBackendOptions>().Bind(configuration.GetSection("InMemory"));
+        BindOptions(services, Options.Options.DefaultName, configuration);
+        IConfigurationSection inMemory = configuration.GetSection("InMemory");
+        services.AddOptions<InMemoryBackendOptions>().Configure(o => ConfigurationSettings.Bind(inMemory, o));
+        services.AddSingleton<IOptionsChangeTokenSource<InMemoryBackendOptions>>(new ConfigurationChangeTokenSource<InMemoryBackendOptions>(inMemory));
         services.AddSingleton(new WatcherSyncConfiguration(configuration));
         return new WatcherSyncBuilder(services, Options.Options.DefaultName);
     }
@@ -136,6 +133,13 @@ public static class WatcherSyncServiceCollectionExtensions
             sp => new WatcherSyncHealthCheck(sp.GetRequiredKeyedService<WatcherSyncPipeline>(syncer)),
             failureStatus,
             tags));
+    }
+
+    // As OptionsBuilder.Bind does (configured from the section, reloaded when it changes), without the reflection-based binder.
+    private static void BindOptions(IServiceCollection services, string name, IConfiguration configuration)
+    {
+        services.AddOptions<WatcherSyncOptions>(name).Configure(o => ConfigurationSettings.Bind(configuration, o));
+        services.AddSingleton<IOptionsChangeTokenSource<WatcherSyncOptions>>(new ConfigurationChangeTokenSource<WatcherSyncOptions>(name, configuration));
     }
 
     private static void AddUnnamed(IServiceCollection services)

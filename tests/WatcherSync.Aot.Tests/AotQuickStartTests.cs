@@ -6,7 +6,8 @@ namespace WatcherSync.Aot.Tests;
 
 /// <summary>
 /// The QuickStart as a native AOT binary: published with PublishAot (the trim and AOT analysis of the sample and of
-/// every library it uses passes with warnings as errors), then run on the embedded store and on a real etcd.
+/// every library it uses passes with warnings as errors), then run on the embedded store and on a real etcd, and as a
+/// host whose settings come from configuration (appsettings.json and the command line).
 /// </summary>
 public sealed class AotQuickStartTests(PublishedQuickStart published, EtcdFixture etcd)
     : IClassFixture<PublishedQuickStart>, IClassFixture<EtcdFixture>
@@ -49,6 +50,29 @@ public sealed class AotQuickStartTests(PublishedQuickStart published, EtcdFixtur
         exit.Should().Be(0, output);
         Lines(output).Should().StartWith("backend: etcd").And.ContainInOrder(ExpectedLines);
         (await Keys(prefix)).Should().Equal([$"{prefix}/registry/pods/web-2"], "the sample wrote under its prefix: web-2 stays, web-1 was deleted");
+    }
+
+    [Fact]
+    public async Task NativeBinary_Hosted_ReadsItsSettingsFromConfiguration()
+    {
+        (int exit, string output) = await published.RunAsync(RunTimeout, "hosted", "--WatcherSync:Syncer:MaxUpdatesPerBatch=5");
+
+        exit.Should().Be(0, output);
+        Lines(output).Should().Equal(
+            [
+                "hosted: prefixes=/registry/pods/ syncer=aot-hosted batch=5 retry-timeout=00:10:00 degraded-after=00:00:20 bookmark=00:00:02",
+                "hosted: InSync",
+            ],
+            "appsettings.json gives the prefix, the syncer's name, the degraded delay and the bookmark interval, the command line the batch size, and the rest keep their defaults");
+    }
+
+    [Fact]
+    public async Task NativeBinary_Hosted_ValueThatDoesNotConvert_FailsNamingTheKey()
+    {
+        (int exit, string output) = await published.RunAsync(RunTimeout, "hosted", "--WatcherSync:Syncer:WatchRetryTimeout=soon");
+
+        exit.Should().Be(2, output);
+        output.Should().Contain("hosted: configuration error:").And.Contain("'WatcherSync:Syncer:WatchRetryTimeout'");
     }
 
     private static string[] Lines(string output) => output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

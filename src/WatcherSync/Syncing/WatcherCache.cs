@@ -406,6 +406,10 @@ internal sealed class WatcherCache
         _outbox.Seal(CacheMessageKind.InSync, revision: list.Revision);
         _resyncAnnounced = false;
         await FlushAsync().ConfigureAwait(false);
+
+        // A list into an empty set left its keys unhashed, so that InSync came without that cost; the watch that
+        // follows needs the index, so it is built now, after InSync and before the first event is read.
+        _keys.Index();
         return true;
     }
 
