@@ -34,7 +34,7 @@ dotnet pack "$filter" -c Release -nologo -v quiet "-p:Version=$version" "-p:Pack
 # of the native ones only this machine's is packed; a platform whose package is missing gets the `any` package instead.
 cli="$root/src/WatcherSync.Cli/WatcherSync.Cli.csproj"
 # WATCHERSYNC_TOOL_RIDS narrows which of them are packed ("any": no native compile, as a test that only checks the
-# folder uses it); the first package still names every runtime of the project's list.
+# folder uses it); the first package then names only those packed.
 rids="${WATCHERSYNC_TOOL_RIDS:-$(sed -n 's:.*<ToolPackageRuntimeIdentifiers>\(.*\)</ToolPackageRuntimeIdentifiers>.*:\1:p' "$cli")}"
 host="$(dotnet --info | awk '$1 == "RID:" { print $2; exit }')"
 native=()
@@ -43,13 +43,28 @@ if ! command -v clang >/dev/null; then
   versioned="$(compgen -c clang- | grep -E '^clang-[0-9]+$' | sort -u -t- -k2 -n | tail -1 || true)"
   [[ -z $versioned ]] || native=("-p:CppCompilerAndLinker=$versioned")
 fi
+packed=()
 for rid in ${rids//;/ }; do
-  if [[ $rid == any || $rid == "$host" ]]; then
-    dotnet pack "$cli" -c Release -nologo -v quiet -r "$rid" "-p:Version=$version" "-p:PackageOutputPath=$out" "${native[@]}"
-  else
+  if [[ $rid == any ]]; then
+    dotnet pack "$cli" -c Release -nologo -v quiet -r any "-p:Version=$version" "-p:PackageOutputPath=$out"
+    packed+=(any)
+  elif [[ $rid != "$host" ]]; then
     echo "not packed here: WatcherSync.Cli.$rid (native AOT; pack it on $rid)"
+  elif ! command -v clang >/dev/null && [[ ${#native[@]} == 0 ]]; then
+    echo "not packed here: WatcherSync.Cli.$rid (native AOT needs clang and zlib's development files; Debian: apt-get install clang zlib1g-dev)"
+  else
+    dotnet pack "$cli" -c Release -nologo -v quiet -r "$rid" "-p:Version=$version" "-p:PackageOutputPath=$out" "${native[@]}"
+    packed+=("$rid")
   fi
 done
+
+# The first package names the runtime packages `dotnet tool install` may pick; it must name only those in the folder,
+# or on a runtime it names but whose package was not packed here the install fails instead of taking `any`.
+project_rids="$(sed -n 's:.*<ToolPackageRuntimeIdentifiers>\(.*\)</ToolPackageRuntimeIdentifiers>.*:\1:p' "$cli")"
+packed_rids="$(IFS=';'; echo "${packed[*]}")"
+if [[ $packed_rids != "$project_rids" ]]; then
+  dotnet pack "$cli" -c Release -nologo -v quiet "-p:Version=$version" "-p:PackageOutputPath=$out" "-p:ToolPackageRuntimeIdentifiers=$packed_rids"
+fi
 
 # The folder goes into XML: escape what XML gives a meaning to.
 xml_out="$(printf '%s' "$out" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g')"

@@ -10,7 +10,7 @@ namespace WatcherSync.Packaging.Tests;
 public sealed class PackScriptFolderTests
 {
     [Fact]
-    public async Task Pack_IntoAFolderWhosePathHasAnAmpersand_WritesANugetConfigThatMapsToIt()
+    public async Task Pack_IntoAFolderWhosePathHasAnAmpersand_WritesANugetConfigThatMapsToIt_AndTheToolInstallsFromIt()
     {
         // A folder such as ~/R&D/watchersync-packages: legal on every file system, and the README's first step.
         string work = Directory.CreateTempSubdirectory("watchersync-red-pack-").FullName;
@@ -34,6 +34,20 @@ public sealed class PackScriptFolderTests
             }
 
             document.Descendants("add").Select(a => (string?)a.Attribute("value")).Should().Contain(folder);
+
+            // Only the framework-dependent tool was packed (as without a C compiler for the native one): the tool's
+            // first package must name only what the folder holds, or `dotnet tool install` on linux-x64 looks for
+            // WatcherSync.Cli.linux-x64 there and fails.
+            string home = Path.Combine(work, "home");
+            string tools = Path.Combine(work, "tools");
+            Directory.CreateDirectory(home);
+            var environment = new Dictionary<string, string> { ["HOME"] = home, ["DOTNET_CLI_HOME"] = home };
+            (int installExit, string installOutput) = await ChildProcess.RunAsync(
+                "dotnet", home, PackedFeed.StepTimeout, environment, "tool", "install", "WatcherSync.Cli", "--version", version, "--tool-path", tools, "--add-source", folder);
+            installExit.Should().Be(0, installOutput);
+            (int runExit, string runOutput) = await ChildProcess.RunAsync(Path.Combine(tools, "watchersync"), home, PackedFeed.StepTimeout, environment, "--version");
+            runExit.Should().Be(0, runOutput);
+            runOutput.Should().Contain(version);
         }
         finally
         {
