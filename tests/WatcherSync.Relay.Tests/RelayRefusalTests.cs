@@ -102,6 +102,11 @@ public sealed class RelayRefusalTests
             .Where(r => r.Id.Id == 7101 && (reason is null || r.Message.Contains(reason, StringComparison.Ordinal)))
             .Select(r => TimeSpan.Parse(r.StructuredState!.First(p => p.Key == "Delay").Value!, System.Globalization.CultureInfo.InvariantCulture))];
 
+    /// <summary>
+    /// A refusal, as the client is set up for it and as it reads. <see cref="Reason"/> is words of the refusal alone: the
+    /// delay checked is the one logged with it, and a transient end of an attempt before (its detail may name TLS or
+    /// HTTP/2 too) must not be taken for it.
+    /// </summary>
     private sealed record Scenario(Action<RelayServerOptions> Server, bool Tls, HttpProtocols Protocols, Action<RelaySyncerOptions> Client, string ClientScheme, string Reason)
     {
         public static Scenario For(string refusal, TestCertificates certificates)
@@ -120,10 +125,10 @@ public sealed class RelayRefusalTests
                 "missing token" => new(tokens, false, HttpProtocols.Http2, asIs, "http", "Credentials are required"),
                 "unknown feed" => new(open, false, HttpProtocols.Http2, o => o.Feed = "no-such-feed", "http", "no feed 'no-such-feed'"),
                 "prefix not served" => new(open, false, HttpProtocols.Http2, o => o.Prefixes.Add("/nowhere/"), "http", "no prefix under '/nowhere/'"),
-                "untrusted certificate" => new(open, true, HttpProtocols.Http2, asIs, "https", "certificate"),
-                "https to an http relay" => new(open, false, HttpProtocols.Http2, trust, "https", "TLS"),
-                "http to an https relay" => new(open, true, HttpProtocols.Http2, asIs, "http", "https://"),
-                "relay without HTTP/2" => new(open, false, HttpProtocols.Http1, asIs, "http", "HTTP/2"),
+                "untrusted certificate" => new(open, true, HttpProtocols.Http2, asIs, "https", "certificate is not trusted"),
+                "https to an http relay" => new(open, false, HttpProtocols.Http2, trust, "https", "the TLS handshake failed"),
+                "http to an https relay" => new(open, true, HttpProtocols.Http2, asIs, "http", "it speaks TLS (https)"),
+                "relay without HTTP/2" => new(open, false, HttpProtocols.Http1, asIs, "http", "does not speak HTTP/2"),
                 _ => throw new ArgumentOutOfRangeException(nameof(refusal), refusal, null),
             };
         }

@@ -14,14 +14,6 @@ internal sealed class RelayChannels(Uri[] endpoints, RelaySyncerOptions options)
     /// <summary>The largest message a client accepts, and the most a compressed batch may decompress to.</summary>
     public const int MaxMessageBytes = 64 * 1024 * 1024;
 
-    /// <summary>
-    /// The HTTP/2 receive window of the client's stream, the same as Kestrel's default stream window (768 KiB). The
-    /// handler's default (64 KiB, grown only as it measures round trips) made the relay stop after every 64 KiB of a
-    /// snapshot to wait for the client's window update; the relay's memory bound per client already counts one such
-    /// window (docs/relay.md, "The memory bound").
-    /// </summary>
-    internal const int StreamWindowBytes = 768 * 1024;
-
     private readonly GrpcChannel?[] _channels = new GrpcChannel?[endpoints.Length];
 
     /// <summary>Gets the channel to endpoint <paramref name="index"/>, made on first use.</summary>
@@ -50,7 +42,10 @@ internal sealed class RelayChannels(Uri[] endpoints, RelaySyncerOptions options)
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             ConnectTimeout = options.SilenceTimeout,
             AutomaticDecompression = DecompressionMethods.None,
-            InitialHttp2StreamWindowSize = StreamWindowBytes,
+            // The stream's receive window stays the handler's (64 KiB, grown as it measures round trips): a larger one
+            // (768 KiB) lets a slow consumer's backlog of unread messages grow before the relay's pings, so its pongs
+            // came later than PingTimeout (RelayBoundsTests.SlowConsumerOfALongSnapshot_…), for no CPU saved that could
+            // be measured (benchmarks/README.md).
         };
         if (options.ClientCertificate is { } certificate)
         {
