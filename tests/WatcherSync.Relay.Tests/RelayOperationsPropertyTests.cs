@@ -40,7 +40,8 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
         (8, Gen.Select(Gen.Int[0, 1], Gen.Int[1, 4], (r, ops) => new Op(OpKind.Lag, r, false, ops))),
         (3, Gen.Int[0, DeletableKeys - 1].Select(k => new Op(OpKind.Reset, k, false))),
         (4, Gen.Int[0, Keys - 1].Select(k => new Op(OpKind.Burst, k, false))),
-        (5, Gen.Select(Gen.Int[0, 1], Gen.Int[1, 6], (r, ops) => new Op(OpKind.Join, r, false, ops))));
+        (5, Gen.Select(Gen.Int[0, 1], Gen.Int[1, 6], (r, ops) => new Op(OpKind.Join, r, false, ops))),
+        (3, Gen.Int[1, 3].Select(ops => new Op(OpKind.RestartAllDown, 0, false, ops))));
 
     private static readonly Gen<Op[]> GenCase = GenOp.Array[5, 40];
 
@@ -57,11 +58,14 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
         await using var fleet = new Fleet();
         await fleet.StartAsync();
 
-        // A fleet in steady state: every relay has encoded its snapshot, which the operations then leave behind.
+        // A fleet in steady state: every relay has encoded its snapshot, which the operations then leave behind, and
+        // has run long enough for its log to have dropped its first entries.
         foreach (FleetClient client in fleet.Clients)
         {
             await Relays.ConvergedAsync(client.Callbacks, fleet.Store, "client before the operations");
         }
+
+        await fleet.WrapLogsAsync();
 
         foreach (Op op in ops)
         {
@@ -168,6 +172,7 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
         Reset,
         Burst,
         Join,
+        RestartAllDown,
     }
 
     /// <param name="Kind">What to do.</param>
@@ -185,6 +190,7 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
             OpKind.Lag => $"L{Target}x{Ops}",
             OpKind.Reset => $"X{Target}",
             OpKind.Burst => $"B{Target}",
+            OpKind.RestartAllDown => $"K{Ops}",
             _ => $"J{Target}x{Ops}",
         };
     }
@@ -208,6 +214,7 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
         private readonly TestRelay?[] _relays = new TestRelay?[2];
         private readonly int[] _ports = new int[2];
         private readonly int[] _lagFor = new int[2];
+        private readonly int[] _downFor = new int[2];
         private long _written;
 
         public InMemoryBackend Store => _stores[^1];
@@ -219,7 +226,8 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
             _stores.Add(new InMemoryBackend());
             for (int k = 0; k < Keys; k++)
             {
-                await Store.ApplyAsync(new KVPair(new PathKey(Key(k)), Initial));
+                // A third of the keys start large, so that a snapshot (4 MiB) is long enough to be read slowly.
+                await Store.ApplyAsync(new KVPair(new PathKey(Key(k)), k >= Keys - (Keys / 3) ? new string('L', 512 * 1024) + "0" : Initial));
             }
 
             for (int r = 0; r < 2; r++)
@@ -235,6 +243,19 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
             }
         }
 
+        /// <summary>Writes large values until both relays' logs have dropped their first entry (a fleet that has run a while).</summary>
+        public async Task WrapLogsAsync()
+        {
+            for (int i = 0; _relays.Any(r => r!.Feed().FirstSequence <= 1); i++)
+            {
+                i.Should().BeLessThan(100, "large writes must wrap a log of 1 MiB");
+                long n = ++_written;
+                long[] before = [.. _relays.Select(r => r!.Feed().Sequence)];
+                await Store.ApplyAsync(new KVPair(new PathKey(Key((int)(n % DeletableKeys))), new string('L', LargeValueBytes) + n));
+                await Eventually.True(() => _relays.Select((r, i) => r!.Feed().Sequence > before[i]).All(b => b), "both relays have the write", TimeSpan.FromSeconds(60));
+            }
+        }
+
         /// <summary>Counts one operation down for the lags and the shut gates.</summary>
         public void Tick()
         {
@@ -243,6 +264,11 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
                 if (_lagFor[r] > 0 && --_lagFor[r] == 0)
                 {
                     _upstreams[r].Lagging = false;
+                }
+
+                if (_downFor[r] > 0 && --_downFor[r] == 0)
+                {
+                    _upstreams[r].Down = false;
                 }
             }
 
@@ -295,7 +321,28 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
 
                     break;
                 case OpKind.Join:
-                    Join(op.Ops);
+                    RecordingCallbacks joined = Join(op.Ops);
+
+                    // The operations that follow run while it is part-way through its first snapshot (when a relay can
+                    // list: one that cannot sends nothing yet).
+                    if (_upstreams.Any(u => u.Down))
+                    {
+                        break;
+                    }
+
+                    await Eventually.True(() => joined.UpdatesEntered > 0, "the joining client has begun its snapshot", TimeSpan.FromSeconds(60));
+                    break;
+                case OpKind.RestartAllDown:
+                    // Both relays restart during a datastore outage: every client reconnects to a relay that has not
+                    // finished its first list.
+                    for (int r = 0; r < 2; r++)
+                    {
+                        await _relays[r]!.KillAsync();
+                        _upstreams[r].Down = true;
+                        _downFor[r] = Math.Max(_downFor[r], op.Ops);
+                        _relays[r] = await StartRelayAsync(r, _ports[r]);
+                    }
+
                     break;
             }
         }
@@ -325,6 +372,7 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
             for (int r = 0; r < 2; r++)
             {
                 _lagFor[r] = 0;
+                _downFor[r] = 0;
                 _upstreams[r].Lagging = false;
                 _upstreams[r].Down = false;
             }
@@ -383,7 +431,7 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
         }
 
         /// <summary>Starts a client that knows both relays; its callbacks are held for <paramref name="shutFor"/> operations (a slow first snapshot).</summary>
-        private void Join(int shutFor)
+        private RecordingCallbacks Join(int shutFor)
         {
             var callbacks = new RecordingCallbacks();
             var gate = new ManualResetEventSlim(shutFor == 0);
@@ -396,6 +444,7 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
             var syncer = new RelaySyncer(options, callbacks);
             syncer.Start();
             Clients.Add(new FleetClient(syncer, callbacks, gate) { ShutFor = shutFor });
+            return callbacks;
         }
 
         private Task<TestRelay> StartRelayAsync(int r, int port) => TestRelay.StartAsync(
@@ -404,6 +453,10 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
                 // A short log, so that bursts and large values wrap it during a case.
                 options.MaxLogEntries = 256;
                 options.MaxLogBytes = 1024 * 1024;
+
+                // The watchdog ticks at a quarter of the shortest timeout: every half second, so that it looks at a
+                // client part-way through a snapshot read slowly.
+                options.HelloTimeout = TimeSpan.FromSeconds(2);
             }),
             port);
     }
