@@ -2,6 +2,7 @@ using System.Globalization;
 using CsCheck;
 using FluentAssertions;
 using WatcherSync.InMemory;
+using WatcherSync.Relay.Server;
 using WatcherSync.Testing;
 using Xunit;
 using Xunit.Abstractions;
@@ -20,7 +21,8 @@ namespace WatcherSync.Relay.Tests;
 /// Checks: no client ever reports deleted a key the store never deleted (a client keeps its picture until it holds a
 /// complete picture in sync, as a direct syncer does); while a client says InSync no key moves backwards; after
 /// quiescence every client equals the store. "Backwards" is judged by the order in which the test wrote the values
-/// (every value written is unique), not by raw revisions, which a datastore reset legitimately moves back.
+/// (every value written is unique), not by raw revisions, which a datastore reset legitimately moves back. A client
+/// held part-way through its snapshot is at the snapshot's sequence on its relay (not cut off as behind meanwhile).
 /// A failure prints a seed (CsCheck_Seed=…). Cases: WATCHERSYNC_SOAK=1 runs many more.
 /// </para>
 /// </summary>
@@ -321,6 +323,8 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
 
                     break;
                 case OpKind.Join:
+                    long[] firsts = [.. _relays.Select(r => r!.Feed().FirstSequence)];
+                    string name = $"client-{Clients.Count}";
                     RecordingCallbacks joined = Join(op.Ops);
 
                     // The operations that follow run while it is part-way through its first snapshot (when a relay can
@@ -331,6 +335,16 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
                     }
 
                     await Eventually.True(() => joined.UpdatesEntered > 0, "the joining client has begun its snapshot", TimeSpan.FromSeconds(60));
+
+                    // A client taking a snapshot is at the snapshot's sequence (at least the log's first when it came,
+                    // less one): it is behind only once the log no longer holds what follows it.
+                    for (int r = 0; r < 2; r++)
+                    {
+                        foreach (RelayConnection connection in _relays[r]!.Host.Connections.Open.Where(c => c.ClientName == name))
+                        {
+                            connection.Cursor.Should().BeGreaterThanOrEqualTo(firsts[r] - 1, $"{name} is reading a snapshot of relay {r}, whose log began at {firsts[r]} when it came");
+                        }
+                    }
                     break;
                 case OpKind.RestartAllDown:
                     // Both relays restart during a datastore outage: every client reconnects to a relay that has not
@@ -437,6 +451,7 @@ public sealed class RelayOperationsPropertyTests(ITestOutputHelper output)
             var gate = new ManualResetEventSlim(shutFor == 0);
             callbacks.UpdatesGate = gate;
             RelaySyncerOptions options = Relays.Client(new Uri($"http://127.0.0.1:{_ports[0]}"), new Uri($"http://127.0.0.1:{_ports[1]}"));
+            options.ClientName = $"client-{Clients.Count}";
 
             // A client takes a relay behind what it holds only once every relay has been behind this long (after a
             // reset); longer than any lag the operations make.
