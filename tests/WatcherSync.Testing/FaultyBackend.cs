@@ -5,7 +5,8 @@ namespace WatcherSync.Testing;
 /// <summary>
 /// Wraps a real backend and, while <see cref="Faults"/> is on, makes its lists and watches fail at random (seeded):
 /// lists that fail, watches refused, and running watches that end early or end with a transient, unknown or
-/// compaction error. Writes pass straight through.
+/// compaction error. Writes pass straight through. While <see cref="Lagging"/> is on, running watches hold their events
+/// back (an upstream that lags) and deliver them, in order, once it is off.
 /// </summary>
 public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRate = 0.05) : IBackendClient
 {
@@ -17,8 +18,18 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
     private int _listCalls;
     private volatile bool _down;
 
+    // Completed while not lagging; replaced by an incomplete one when lagging starts. Watch pumps wait on it before each event.
+    private volatile TaskCompletionSource _flowing = Completed();
+
     // Counts the cuts (Down set, ResetTo), under _sync: a watch call that spans one is cut when it returns.
     private int _cuts;
+
+    // Under _sync: how many times the datastore was replaced (ResetTo), and per list prefix the count when its last
+    // successful list began. A watch that resumes from a revision for a prefix not listed since the last reset resumes
+    // from a revision of the store replaced: it ends with the DatastoreResetException a backend reports when the store's
+    // revision went backwards, as one whose watches were cut meanwhile (Down) would otherwise never hear of the reset.
+    private int _resets;
+    private readonly Dictionary<string, int> _listedAt = new(StringComparer.Ordinal);
 
     /// <summary>Gets the probability of a fault per watch event (twice that per list or watch call).</summary>
     public double FaultRate { get; } = faultRate;
@@ -46,6 +57,29 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
         }
     }
 
+    /// <summary>
+    /// Gets or sets whether the upstream lags: while on, open watches deliver no events (they keep them, in order, for
+    /// when it is off); lists and cuts are not held back.
+    /// </summary>
+    public bool Lagging
+    {
+        get => !_flowing.Task.IsCompleted;
+        set
+        {
+            lock (_sync)
+            {
+                if (value && _flowing.Task.IsCompleted)
+                {
+                    _flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+                else if (!value)
+                {
+                    _flowing.TrySetResult();
+                }
+            }
+        }
+    }
+
     /// <summary>Gets how many faults have been injected.</summary>
     public int Injected => Volatile.Read(ref _injected);
 
@@ -62,15 +96,22 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
 
     public Task<KVPair> GetAsync(IKey key, string? revision = null, CancellationToken cancellationToken = default) => _inner.GetAsync(key, revision, cancellationToken);
 
-    public Task<KVPairList> ListAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default)
+    public async Task<KVPairList> ListAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _listCalls);
         if (_down || Roll(FaultRate * 2))
         {
-            return Task.FromException<KVPairList>(new DatastoreUnavailableException("injected: list failed"));
+            throw new DatastoreUnavailableException("injected: list failed");
         }
 
-        return _inner.ListAsync(list, revision, cancellationToken);
+        int resets = Volatile.Read(ref _resets);
+        KVPairList listed = await _inner.ListAsync(list, revision, cancellationToken).ConfigureAwait(false);
+        lock (_sync)
+        {
+            _listedAt[list.DefaultPathRoot] = resets;
+        }
+
+        return listed;
     }
 
     public async Task<IWatch> WatchAsync(IListOptions list, WatchOptions options, CancellationToken cancellationToken = default)
@@ -88,18 +129,26 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
 
         IWatch watch = await _inner.WatchAsync(list, options, cancellationToken).ConfigureAwait(false);
         var faulty = new FaultyWatch(this, watch);
-        bool cut;
+        Exception? cut = null;
         lock (_sync)
         {
             // A watch made while the datastore went down is cut like the others, even when it is back up by the time
             // the call returns: its connection was cut meanwhile (it would otherwise hear the writes of the outage).
-            cut = _down || _cuts != cutsBefore;
+            if (_down || _cuts != cutsBefore)
+            {
+                cut = new DatastoreUnavailableException("injected: connection cut");
+            }
+            else if (options.Revision is not null && _resets > 0 && _listedAt.GetValueOrDefault(list.DefaultPathRoot, -1) != _resets)
+            {
+                cut = new DatastoreResetException("injected: the watch resumes from a revision of the store replaced since");
+            }
+
             _open.Add(faulty);
         }
 
-        if (cut)
+        if (cut is not null)
         {
-            faulty.Cut(new DatastoreUnavailableException("injected: connection cut"));
+            faulty.Cut(cut);
         }
 
         return faulty;
@@ -111,7 +160,13 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
     /// so that a syncer lists the restored store and compares none of the revisions it knew.
     /// </summary>
     public void ResetTo(IBackendClient restored) =>
-        CutOpenWatches(() => _inner = restored, new DatastoreResetException("injected: the datastore was restored from a backup"));
+        CutOpenWatches(
+            () =>
+            {
+                _inner = restored;
+                _resets++;
+            },
+            new DatastoreResetException("injected: the datastore was restored from a backup"));
 
     /// <summary>Makes <paramref name="change"/> under the lock (so that no watch opens unseen meanwhile), then ends every open watch with <paramref name="error"/>.</summary>
     private void CutOpenWatches(Action change, Exception error)
@@ -135,6 +190,13 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
     public Task EnsureInitializedAsync(CancellationToken cancellationToken = default) => _inner.EnsureInitializedAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static TaskCompletionSource Completed()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.TrySetResult();
+        return done;
+    }
 
     private bool Roll(double probability)
     {
@@ -240,6 +302,7 @@ public sealed class FaultyBackend(IBackendClient inner, int seed, double faultRa
                         return;
                     }
 
+                    await owner._flowing.Task.WaitAsync(_stop.Token).ConfigureAwait(false);
                     await _events.Writer.WriteAsync(e, _stop.Token).ConfigureAwait(false);
                     if (e.Type == WatchEventType.Error)
                     {
