@@ -11,8 +11,8 @@ using Xunit;
 
 namespace WatcherSync.Relay.Tests;
 
-/// <summary>Attacks on compression negotiated per client, each on a real relay (or a scripted hostile one) on loopback.</summary>
-public sealed class RedCompressionTests
+/// <summary>Edge cases of compression negotiated per client, each on a real relay (or a scripted hostile one) on loopback.</summary>
+public sealed class RelayCompressionRefusalTests
 {
     /// <summary>
     /// A Deltas message whose first batch is plain and valid (a delete) and whose second is a compressed batch that does
