@@ -213,9 +213,18 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
 
     public void ApplyDeltas(Deltas deltas, List<Update> updates)
     {
-        for (int batch = 0; batch < deltas.Batches.Count; batch++)
+        // Every batch is decoded before any is applied: a message refused at its third batch (corrupt, a bomb, an
+        // unknown encoding) must leave the picture as it was, since the updates of the first two would never be
+        // delivered and a resync compares against the picture.
+        var batches = new KeyValueBatch[deltas.Batches.Count];
+        for (int batch = 0; batch < batches.Length; batch++)
         {
-            foreach (KeyValue item in KeyValueBatch.Parser.ParseFrom(BatchDecoder.Batch(deltas, batch, RelayChannels.MaxMessageBytes)).Items)
+            batches[batch] = KeyValueBatch.Parser.ParseFrom(BatchDecoder.Batch(deltas, batch, RelayChannels.MaxMessageBytes));
+        }
+
+        foreach (KeyValueBatch decoded in batches)
+        {
+            foreach (KeyValue item in decoded.Items)
             {
                 Saw(item.Revision);
                 if (item.Deleted)
