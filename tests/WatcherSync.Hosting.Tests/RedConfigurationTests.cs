@@ -13,6 +13,28 @@ namespace WatcherSync.Hosting.Tests;
 /// </summary>
 public sealed class RedConfigurationTests
 {
+    [Fact]
+    public async Task AddWatcherSync_HexadecimalInteger_BindsAsTheReflectionBinderDid()
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["WatcherSync:Prefixes:0"] = "/a/",
+            ["WatcherSync:Syncer:MaxUpdatesPerBatch"] = "0x200",
+        };
+        IConfigurationSection section = Configuration(values).GetSection("WatcherSync");
+        var reflection = new WatcherSyncOptions();
+        section.Bind(reflection);
+        reflection.Syncer.MaxUpdatesPerBatch.Should().Be(512, "the reflection-based binder reads 0x200 through Int32Converter");
+
+        var services = new ServiceCollection();
+        services.AddWatcherSync(section);
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        Func<int> read = () => provider.GetRequiredService<IOptions<WatcherSyncOptions>>().Value.Syncer.MaxUpdatesPerBatch;
+        read.Should().NotThrow().Which.Should().Be(512);
+    }
+
+
     [Theory]
     [InlineData("WatcherSync:Syncer:WatchRetryTimeout")]
     [InlineData("WatcherSync:Syncer:MaxUpdatesPerBatch")]
