@@ -35,6 +35,28 @@ public sealed class RedConfigurationTests
     }
 
 
+    [Fact]
+    public async Task AddWatcherSync_EmptyMaxEventAge_ClearsTheValueSetInCodeAsTheReflectionBinderDid()
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["WatcherSync:Prefixes:0"] = "/a/",
+            ["WatcherSync:MaxEventAge"] = string.Empty,
+        };
+        IConfigurationSection section = Configuration(values).GetSection("WatcherSync");
+        var reflection = new WatcherSyncOptions { MaxEventAge = TimeSpan.FromMinutes(5) };
+        section.Bind(reflection);
+        reflection.MaxEventAge.Should().BeNull("the reflection-based binder sets a nullable option to null from an empty value");
+
+        var services = new ServiceCollection();
+        services.Configure<WatcherSyncOptions>(o => o.MaxEventAge = TimeSpan.FromMinutes(5));
+        services.AddWatcherSync(section);
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        provider.GetRequiredService<IOptions<WatcherSyncOptions>>().Value.MaxEventAge.Should().BeNull();
+    }
+
+
     [Theory]
     [InlineData("WatcherSync:Syncer:WatchRetryTimeout")]
     [InlineData("WatcherSync:Syncer:MaxUpdatesPerBatch")]
