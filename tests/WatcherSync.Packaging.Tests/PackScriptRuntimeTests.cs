@@ -6,7 +6,7 @@ using Xunit;
 namespace WatcherSync.Packaging.Tests;
 
 /// <summary>scripts/pack.sh with a WATCHERSYNC_TOOL_RIDS that packs more than one runtime package.</summary>
-public sealed class RedPackScriptTests
+public sealed class PackScriptRuntimeTests
 {
     [Fact]
     public async Task Pack_ToolRidsThatPackTwoRuntimePackagesOtherThanTheProjectList_Succeeds()
