@@ -63,7 +63,8 @@ done
 project_rids="$(sed -n 's:.*<ToolPackageRuntimeIdentifiers>\(.*\)</ToolPackageRuntimeIdentifiers>.*:\1:p' "$cli")"
 packed_rids="$(IFS=';'; echo "${packed[*]}")"
 if [[ $packed_rids != "$project_rids" ]]; then
-  dotnet pack "$cli" -c Release -nologo -v quiet "-p:Version=$version" "-p:PackageOutputPath=$out" "-p:ToolPackageRuntimeIdentifiers=$packed_rids"
+  # MSBuild reads ';' in a -p value as the start of another property: the list goes in escaped (%3B).
+  dotnet pack "$cli" -c Release -nologo -v quiet "-p:Version=$version" "-p:PackageOutputPath=$out" "-p:ToolPackageRuntimeIdentifiers=${packed_rids//;/%3B}"
 fi
 
 # The folder goes into XML: escape what XML gives a meaning to.

@@ -38,6 +38,7 @@ internal sealed class EtcdClientSettings
     /// <exception cref="InvalidOperationException">A value does not convert to its option's type; the message names its key.</exception>
     public static void Bind(IConfiguration configuration, EtcdClientOptions options)
     {
+        EmptyValues.Check(configuration, [], "WatchReconnectBackoff", "SyncerOptions", "SyncerOptions:Backoff");
         var settings = new EtcdClientSettings();
         configuration.Bind(settings);
         settings.ApplyTo(options);
