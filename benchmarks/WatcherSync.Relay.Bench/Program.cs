@@ -14,7 +14,7 @@ using WatcherSync.Relay;
 using WatcherSync.Relay.Server;
 
 // Usage:
-//   bench CLIENTS KEYS VALUE_BYTES WRITES_PER_SECOND WRITE_SECONDS [direct] [--client-processes N]
+//   bench CLIENTS KEYS VALUE_BYTES WRITES_PER_SECOND WRITE_SECONDS [direct] [--client-processes N] [--compress]
 //     starts a throwaway etcd, loads KEYS keys, serves them from a relay in this process to CLIENTS relay clients in a
 //     child process, measures time to all InSync, etcd's watchers, CPU and memory, the relay's memory per client,
 //     then writes at WRITES_PER_SECOND for WRITE_SECONDS and reports commit-to-callback latency; with "direct", then
@@ -54,7 +54,8 @@ switch (args[0])
             int.Parse(args[4], CultureInfo.InvariantCulture),
             int.Parse(args[5], CultureInfo.InvariantCulture),
             args.Contains("direct"),
-            Array.IndexOf(args, "--client-processes") is int at and > 0 ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : 1);
+            Array.IndexOf(args, "--client-processes") is int at and > 0 ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : 1,
+            args.Contains("--compress"));
     case "restart":
         return await Restart.RunAsync(
             int.Parse(args[1], CultureInfo.InvariantCulture),
@@ -86,7 +87,7 @@ internal static class Bench
 {
     public const string Prefix = "/bench/relay/";
 
-    public static async Task<int> RunAsync(int clients, int keys, int valueBytes, int writesPerSecond, int writeSeconds, bool direct, int processes)
+    public static async Task<int> RunAsync(int clients, int keys, int valueBytes, int writesPerSecond, int writeSeconds, bool direct, int processes, bool compress = false)
     {
         await using var etcd = await EtcdServer.StartAsync();
         Console.WriteLine($"etcd pid {etcd.Pid} at {etcd.Endpoint}");
@@ -111,7 +112,8 @@ internal static class Bench
             "relay-clients",
             $"http://127.0.0.1:{port}",
             (clients / processes + (p < clients % processes ? 1 : 0)).ToString(CultureInfo.InvariantCulture),
-            keys.ToString(CultureInfo.InvariantCulture)))];
+            keys.ToString(CultureInfo.InvariantCulture),
+            compress ? "compress" : "plain"))];
         string?[] insyncLines = await Task.WhenAll(children.Select(c => WaitForLineAsync(c, "all_insync_seconds=")));
         double allInSync = childClock.Elapsed.TotalSeconds;
         double relayCpu = (Process.GetCurrentProcess().TotalProcessorTime - relayCpuBefore).TotalSeconds;
