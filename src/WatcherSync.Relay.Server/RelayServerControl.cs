@@ -2,7 +2,8 @@ namespace WatcherSync.Relay.Server;
 
 /// <summary>
 /// Controls a running relay: its connection limit can change at run time (as a controller that knows how many relays
-/// and clients there are sets each relay's share). Resolve it from the application's services.
+/// and clients there are sets each relay's share, or through <see cref="SetFleetSize"/>). Resolve it from the
+/// application's services.
 /// </summary>
 public sealed class RelayServerControl
 {
@@ -24,9 +25,30 @@ public sealed class RelayServerControl
     /// </summary>
     /// <param name="maxConnections">The new limit; 0 or more.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxConnections"/> is negative.</exception>
+    /// <remarks>
+    /// With a fleet size known (<see cref="SetFleetSize"/>, <see cref="RelayServerOptions.FleetSizeSource"/>), the limit in
+    /// force is the lower of this one and the relay's share: 0 takes the relay out of rotation whatever the fleet says.
+    /// </remarks>
     public void SetMaxConnections(int maxConnections)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxConnections);
-        _host.Shedder.SetLimit(maxConnections);
+        _host.Limit.SetOperatorLimit(maxConnections);
     }
+
+    /// <summary>Gets the relay's share of its fleet's clients; null until a fleet size is known.</summary>
+    public int? FleetShare => _host.Limit.Share;
+
+    /// <summary>
+    /// Tells the relay how many relays and clients its pool has, so that it holds its share of the clients:
+    /// ⌈clients × (1 + <see cref="RelayServerOptions.FleetSlack"/>) / relays⌉, at least
+    /// <see cref="RelayServerOptions.MinFleetShare"/>. The limit in force becomes the lower of that share and the
+    /// operator's limit (<see cref="SetMaxConnections"/>); clients past it are moved away paced, as there, and resume on
+    /// the other relays. This is how a relay added to a pool takes load: every relay's share falls, and the excess of the
+    /// fuller ones moves. <see cref="RelayServerOptions.FleetSizeSource"/> calls this on a timer.
+    /// </summary>
+    /// <param name="relays">The relays serving the pool, this one included; at least 1.</param>
+    /// <param name="clients">The clients the pool serves; 0 or more.</param>
+    /// <returns>The relay's share.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="relays"/> is less than 1 or <paramref name="clients"/> negative.</exception>
+    public int SetFleetSize(int relays, int clients) => _host.Limit.SetFleetSize(new RelayFleetSize(relays, clients));
 }

@@ -91,6 +91,31 @@ public sealed class RelayServerOptions
     /// </summary>
     public TimeSpan ShutdownDrainTime { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Gets or sets what the relay asks, when it starts and every <see cref="FleetSizeInterval"/>, for the size of its
+    /// pool (relays and clients: from a service registry, a Kubernetes endpoints and node count, DNS, …), so that it
+    /// holds its share of the clients and a relay added to the pool takes load (see
+    /// <see cref="RelayServerControl.SetFleetSize"/>). A failure leaves the share as it was. Default null: the limit is
+    /// <see cref="MaxConnections"/> and whatever <see cref="RelayServerControl.SetMaxConnections"/> sets.
+    /// </summary>
+    public Func<CancellationToken, ValueTask<RelayFleetSize>>? FleetSizeSource { get; set; }
+
+    /// <summary>Gets or sets how often <see cref="FleetSizeSource"/> is asked. Default 10 s.</summary>
+    public TimeSpan FleetSizeInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets the room a relay's share leaves above an even split of the fleet's clients: the share is
+    /// ⌈clients × (1 + slack) / relays⌉. Default 0.2, so the pool can take clients on the move (a relay restarting, one
+    /// shedding) without refusing them, while a relay holding far more than the others moves its excess away.
+    /// </summary>
+    public double FleetSlack { get; set; } = 0.2;
+
+    /// <summary>
+    /// Gets or sets the smallest share of a fleet a relay holds, whatever the fleet's size says (a pool that reports few
+    /// or no clients, as while it starts, must still take the ones that come). Default 100.
+    /// </summary>
+    public int MinFleetShare { get; set; } = 100;
+
     /// <summary>Gets or sets how often the relay pings each client. Default 10 s.</summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -215,6 +240,22 @@ public sealed class RelayServerOptions
         }
 
         Positive(ShutdownDrainTime, nameof(ShutdownDrainTime));
+        Positive(FleetSizeInterval, nameof(FleetSizeInterval));
+        if (FleetSizeInterval > ConnectionShedder.LongestInterval)
+        {
+            throw new InvalidOperationException($"FleetSizeInterval must be at most {ConnectionShedder.LongestInterval}; it is {FleetSizeInterval}.");
+        }
+
+        if (!double.IsFinite(FleetSlack) || FleetSlack < 0)
+        {
+            throw new InvalidOperationException($"FleetSlack must be a finite number, 0 or more; it is {FleetSlack}.");
+        }
+
+        if (MinFleetShare < 1)
+        {
+            throw new InvalidOperationException($"MinFleetShare must be at least 1; it is {MinFleetShare}.");
+        }
+
         Positive(PingInterval, nameof(PingInterval));
         Positive(PingTimeout, nameof(PingTimeout));
         Positive(HelloTimeout, nameof(HelloTimeout));

@@ -225,7 +225,7 @@ public sealed class RelayFleetBalanceTests
     /// client whose picture is ahead of the other relay's cannot be continued there (it resnapshots, correctly), and the
     /// tests count resumes.
     /// </summary>
-    private static Task BothHaveAsync(TestRelay a, TestRelay b, long revision) =>
+    internal static Task BothHaveAsync(TestRelay a, TestRelay b, long revision) =>
         Eventually.True(() => a.Feed().Head.Revision >= revision && b.Feed().Head.Revision >= revision, $"both relays have revision {revision}");
 
     [Theory]
@@ -298,7 +298,7 @@ public sealed class RelayFleetBalanceTests
     /// <paramref name="a"/> runs on a fake clock: its pings come only as the test moves it, so the clients' silence
     /// timeout is long.
     /// </summary>
-    private static async Task<Fleet> FleetOnAsync(TestRelay a, TestRelay b, InMemoryBackend store, int count)
+    internal static async Task<Fleet> FleetOnAsync(TestRelay a, TestRelay b, InMemoryBackend store, int count)
     {
         b.Control.SetMaxConnections(0);
         var fleet = new Fleet();
@@ -322,7 +322,7 @@ public sealed class RelayFleetBalanceTests
     }
 
     /// <summary>Relay clients started together and stopped together.</summary>
-    private sealed class Fleet : IAsyncDisposable
+    internal sealed class Fleet : IAsyncDisposable
     {
         public List<RelaySyncer> Syncers { get; } = [];
 

@@ -66,6 +66,15 @@ internal static partial class RelayServerLog
     [LoggerMessage(7020, LogLevel.Warning, "Relay: the shutdown drain time is over; the {Count} clients still connected are ended at once")]
     public static partial void DrainOver(ILogger logger, int count);
 
+    [LoggerMessage(7021, LogLevel.Debug, "Relay: the fleet has {Relays} relays and {Clients} clients; this relay's share is {Share}")]
+    public static partial void FleetSize(ILogger logger, int relays, int clients, int share);
+
+    [LoggerMessage(7022, LogLevel.Warning, "Relay: could not learn the fleet's size; the connection limit stays as it was until the next answer")]
+    public static partial void FleetSizeFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(7023, LogLevel.Debug, "Relay: still cannot learn the fleet's size: {Reason}")]
+    public static partial void FleetSizeStillFailing(ILogger logger, string reason);
+
     [LoggerMessage(7010, LogLevel.Information, "Relay: feeds stopped")]
     public static partial void FeedsStopped(ILogger logger);
 }

@@ -14,6 +14,7 @@ internal sealed class RelayHost : IHostedService, IAsyncDisposable
     private readonly Dictionary<string, RelayFeed> _feeds = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private int _state;
+    private FleetSizePoller? _fleetSize;
 
     public RelayHost(IOptions<RelayServerOptions> options, IServiceProvider services, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null, IHostApplicationLifetime? lifetime = null)
     {
@@ -24,6 +25,7 @@ internal sealed class RelayHost : IHostedService, IAsyncDisposable
         Connections = new RelayConnections(Options);
         Admission = new SnapshotAdmission(Options.MaxConcurrentSnapshots);
         Shedder = new ConnectionShedder(Connections, Options, Logger);
+        Limit = new ConnectionLimit(Shedder, Options);
         Metrics = new RelayServerMetrics(meterFactory, Connections, Admission);
 
         // The server drains requests before hosted services stop, and a subscription never ends by itself: as soon as
@@ -47,6 +49,8 @@ internal sealed class RelayHost : IHostedService, IAsyncDisposable
     public SnapshotAdmission Admission { get; }
 
     public ConnectionShedder Shedder { get; }
+
+    public ConnectionLimit Limit { get; }
 
     public CancellationToken Stopping => _stopping.Token;
 
@@ -74,6 +78,11 @@ internal sealed class RelayHost : IHostedService, IAsyncDisposable
             RelayServerLog.FeedStarted(Logger, feed.Name, string.Join(", ", feed.Prefixes));
         }
 
+        if (Options.FleetSizeSource is { } source)
+        {
+            _fleetSize = new FleetSizePoller(source, Limit, Options, Logger);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -85,6 +94,11 @@ internal sealed class RelayHost : IHostedService, IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_fleetSize is { } fleetSize)
+        {
+            await fleetSize.DisposeAsync().ConfigureAwait(false);
+        }
+
         Shedder.Dispose();
         await Task.WhenAll(_feeds.Values.Select(f => f.StopAsync())).ConfigureAwait(false);
         RelayServerLog.FeedsStopped(Logger);
