@@ -109,6 +109,7 @@ internal static class Bench
         // --- relay ---
         EtcdSample before = await etcd.SampleAsync();
         int port = FreePort();
+        using var cutOffs = new CutOffs();
         await using WebApplication app = await StartRelayAsync(port, client, maxLogBytes: maxLogBytes);
         RelayHost host = app.Services.GetRequiredService<RelayHost>();
         RelayFeed feedState = await InSyncAsync(app);
@@ -167,6 +168,7 @@ internal static class Bench
             if (slow > 0)
             {
                 await ReportBoundAsync(app, feedState, clients, relayBaseline);
+                Console.WriteLine($"relay: cut-offs so far by reason: {cutOffs}");
             }
 
             foreach (Process child in children)
@@ -185,7 +187,7 @@ internal static class Bench
                 Console.WriteLine($"relay: wrote {written} in {writeSeconds} s; client process {p + 1}/{processes}: {latencies[p]}");
             }
 
-            Console.WriteLine(FormattableString.Invariant($"relay: relay CPU during writes and until every client converged {relayCpuWrites:0.00} s (the writer is a process of its own), etcd CPU during writes and until every client converged {afterWrites.CpuSeconds - beforeWrites.CpuSeconds:0.00} s, etcd watchers {afterWrites.Watchers}, relay managed heap {Managed() / 1048576.0:0.0} MiB (peak sampled {peakHeap / 1048576.0:0.0} MiB with garbage, RSS peak {peakRss / 1048576.0:0} MiB), log entries {feedState.LogEntries}"));
+            Console.WriteLine(FormattableString.Invariant($"relay: relay CPU during writes and until every client converged {relayCpuWrites:0.00} s (the writer is a process of its own), etcd CPU during writes and until every client converged {afterWrites.CpuSeconds - beforeWrites.CpuSeconds:0.00} s, etcd watchers {afterWrites.Watchers}, relay managed heap {Managed() / 1048576.0:0.0} MiB (peak sampled {peakHeap / 1048576.0:0.0} MiB with garbage, RSS peak {peakRss / 1048576.0:0} MiB), log entries {feedState.LogEntries}, cut-offs by reason: {cutOffs}"));
         }
 
         foreach (Process child in children)
