@@ -141,7 +141,7 @@ internal static class Bench
         long relayWithClients = Managed();
         Console.WriteLine(FormattableString.Invariant($"relay: managed heap {relayBaseline / 1048576.0:0.0} MiB without clients (picture, log, snapshot), {relayWithClients / 1048576.0:0.0} MiB with {host.Connections.Count} clients: {(relayWithClients - relayBaseline) / (double)Math.Max(1, clients):0} B per client; process RSS {Environment.WorkingSet / 1048576.0:0} MiB"));
         EtcdSample afterInsync = await etcd.SampleAsync();
-        Console.WriteLine(FormattableString.Invariant($"relay: etcd watchers {afterInsync.Watchers} (watch streams {afterInsync.WatchStreams}), etcd CPU {afterInsync.CpuSeconds - before.CpuSeconds:0.00} s, etcd RSS {afterInsync.RssBytes / 1048576.0:0} MiB, snapshots encoded {feedState.SnapshotsEncoded}"));
+        Console.WriteLine(FormattableString.Invariant($"relay: etcd watchers {afterInsync.Watchers} (watch streams {afterInsync.WatchStreams}), etcd CPU {afterInsync.CpuSeconds - before.CpuSeconds:0.00} s, etcd RSS {afterInsync.RssBytes / 1048576.0:0} MiB, snapshots encoded {feedState.SnapshotsEncoded}, cut-offs by reason {cutOffs}"));
 
         // --- steady state ---
         if (writeSeconds > 0)
