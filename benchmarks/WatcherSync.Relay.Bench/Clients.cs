@@ -8,11 +8,17 @@ using WatcherSync.Relay;
 /// <summary>The client side of the benchmark: many syncers in one process, each with its own connection.</summary>
 internal static class Clients
 {
-    public static async Task<int> RelayAsync(Uri relay, int count, int keys, bool compress = false)
+    /// <summary>
+    /// Relay clients that report the time to all InSync, then the latencies of the parent's writes. With
+    /// <paramref name="slow"/>, every client reaches the relay through a <see cref="SlowLink"/>, unpaced until the
+    /// parent says "slow BYTES_PER_SECOND" (before its writes): from then on each client reads at that rate.
+    /// </summary>
+    public static async Task<int> RelayAsync(Uri relay, int count, int keys, bool compress = false, bool slow = false)
     {
         var clock = Stopwatch.StartNew();
-        (LatencySink[] sinks, RelaySyncer[] syncers) = StartRelaySyncers([relay], count, compress);
-        return await MeasureAsync(sinks, clock, keys, () => syncers.Sum(s => s.Resyncs + s.Resumes - 1), () => StopAsync(syncers));
+        await using SlowLink? link = slow ? SlowLink.Start(relay) : null;
+        (LatencySink[] sinks, RelaySyncer[] syncers) = StartRelaySyncers([link?.Address ?? relay], count, compress);
+        return await MeasureAsync(sinks, clock, keys, () => syncers.Sum(s => s.Resyncs + s.Resumes - 1), () => StopAsync(syncers), link);
     }
 
     /// <summary>
@@ -128,7 +134,7 @@ internal static class Clients
         });
     }
 
-    private static async Task<int> MeasureAsync(LatencySink[] sinks, Stopwatch clock, int keys, Func<long> reconnects, Func<Task> stop)
+    private static async Task<int> MeasureAsync(LatencySink[] sinks, Stopwatch clock, int keys, Func<long> reconnects, Func<Task> stop, SlowLink? link = null)
     {
         if (!await WaitInSyncAsync(sinks, keys, clock))
         {
@@ -139,12 +145,21 @@ internal static class Clients
 
         Console.WriteLine(FormattableString.Invariant($"all_insync_seconds={clock.Elapsed.TotalSeconds:0.00} keys_each={sinks[0].Count} client_cpu_seconds={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} client_gc_pause_seconds={GC.GetTotalPauseDuration().TotalSeconds:0.0} client_heap_mib={GC.GetTotalMemory(false) / 1048576}"));
 
-        // The parent says how many writes it made (or closes stdin when there are none).
+        // The parent says how many writes it made (or closes stdin when there are none), after "slow N" in slow runs.
+        TimeSpan cpuAtInSync = Process.GetCurrentProcess().TotalProcessorTime;
+        long reconnectsAtInSync = reconnects();
         string? line = await Console.In.ReadLineAsync();
+        if (line is not null && line.StartsWith("slow ", StringComparison.Ordinal) && link is not null)
+        {
+            link.BytesPerSecond = long.Parse(line.AsSpan(5), CultureInfo.InvariantCulture);
+            line = await Console.In.ReadLineAsync();
+        }
+
         if (line is not null && int.TryParse(line, CultureInfo.InvariantCulture, out int written) && written > 0)
         {
             var wait = Stopwatch.StartNew();
-            while (sinks.Any(s => s.Timed < written) && wait.Elapsed < TimeSpan.FromSeconds(60))
+            TimeSpan patience = link is { BytesPerSecond: > 0 } ? TimeSpan.FromSeconds(30) : TimeSpan.FromSeconds(60);
+            while (sinks.Any(s => s.Timed < written) && wait.Elapsed < patience)
             {
                 await Task.Delay(20);
             }
@@ -158,7 +173,7 @@ internal static class Clients
             all.Sort();
             double P(double q) => all.Count == 0 ? double.NaN : all[Math.Min(all.Count - 1, (int)(q * all.Count))];
             int converged = sinks.Count(s => s.Timed >= written);
-            Console.WriteLine(FormattableString.Invariant($"latency_p50_ms={P(0.5):0.0} p99_ms={P(0.99):0.0} max_ms={all.LastOrDefault():0.0} samples={all.Count} converged={converged}/{sinks.Length} reconnects={reconnects()} client_cpu_seconds={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0}"));
+            Console.WriteLine(FormattableString.Invariant($"latency_p50_ms={P(0.5):0.0} p99_ms={P(0.99):0.0} max_ms={all.LastOrDefault():0.0} samples={all.Count} converged={converged}/{sinks.Length} reconnects={reconnects()} (since in sync {reconnects() - reconnectsAtInSync}) client_cpu_seconds={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} write_phase_cpu_seconds={(Process.GetCurrentProcess().TotalProcessorTime - cpuAtInSync).TotalSeconds:0.0} waited_seconds={wait.Elapsed.TotalSeconds:0.0}"));
             await Console.In.ReadLineAsync();
         }
 

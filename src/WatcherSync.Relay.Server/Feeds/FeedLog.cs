@@ -6,13 +6,16 @@ namespace WatcherSync.Relay.Server;
 /// <para>
 /// State: <see cref="_ring"/> holds <see cref="_count"/> entries from <see cref="_head"/> on (wrapping), with
 /// consecutive sequence numbers; <see cref="_bytes"/> is the sum of their sizes, and <see cref="_compressed"/> the sum of
-/// the compressed forms of their chunks made so far (made by connections outside the feed's lock, hence atomic; counted
-/// against MaxLogBytes at each append). The newest entry is always kept,
-/// however large, so the log is empty only before the first append. Not thread-safe: the feed calls it under its lock.
+/// the compressed forms of their chunks made so far (made by connections outside the feed's lock, hence atomic). Both
+/// count against MaxLogBytes: at each append, and each time a connection makes a form (<see cref="TrimToBound"/>), so
+/// the log exceeds it only by the forms being counted at that moment. The newest entry is always kept, however large,
+/// so the log is empty only before the first append. The feed calls it under its lock, <see cref="_sync"/>, which
+/// <see cref="TrimToBound"/> takes itself.
 /// </para>
 /// </summary>
-internal sealed class FeedLog(int maxEntries, long maxBytes)
+internal sealed class FeedLog(int maxEntries, long maxBytes, Lock? sync = null)
 {
+    private readonly Lock _sync = sync ?? new();
     private LogEntry[] _ring = new LogEntry[Math.Min(256, maxEntries)];
     private int _head;
     private int _count;
@@ -57,9 +60,18 @@ internal sealed class FeedLog(int maxEntries, long maxBytes)
         _count++;
         _bytes += entry.Bytes;
         entry.Compressed?.Attach(this);
-        while (_count > 1 && Bytes > maxBytes)
+        DropOldestOverBound();
+    }
+
+    /// <summary>
+    /// Drops the oldest entries while the log is over MaxLogBytes: called by a connection that has just made a compressed
+    /// form of a held entry's chunk, outside the feed's lock, which it takes.
+    /// </summary>
+    public void TrimToBound()
+    {
+        lock (_sync)
         {
-            DropOldest();
+            DropOldestOverBound();
         }
     }
 
@@ -112,6 +124,14 @@ internal sealed class FeedLog(int maxEntries, long maxBytes)
         }
 
         return null;
+    }
+
+    private void DropOldestOverBound()
+    {
+        while (_count > 1 && Bytes > maxBytes)
+        {
+            DropOldest();
+        }
     }
 
     private void DropOldest()

@@ -16,11 +16,11 @@ internal sealed class LogEntry
         Position = position;
     }
 
-    public LogEntry(long sequence, ByteString[]?[] batches, long bytes, FeedPosition position)
+    public LogEntry(long sequence, ByteString[]?[] batches, long bytes, FeedPosition position, Func<ByteString, ByteString?>? compress = null)
     {
         Sequence = sequence;
         Batches = batches;
-        Compressed = new CompressedChunks(batches);
+        Compressed = new CompressedChunks(batches, compress);
         Bytes = bytes;
         Position = position;
     }

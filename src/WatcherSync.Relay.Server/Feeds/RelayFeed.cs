@@ -55,7 +55,7 @@ internal sealed class RelayFeed : ISyncerCallbacks, ISyncFailCallbacks, ISyncerP
         Name = options.Name;
         _resourcePrefixes = [.. options.ResourceTypes.Select(t => t.ListInterface.DefaultPathRoot)];
         _prefixes = [.. _resourcePrefixes.Distinct(StringComparer.Ordinal)];
-        _log = new FeedLog(server.MaxLogEntries, server.MaxLogBytes);
+        _log = new FeedLog(server.MaxLogEntries, server.MaxLogBytes, _sync);
         _chunkBytes = server.SnapshotChunkBytes;
         _logger = logger;
         _metrics = metrics;

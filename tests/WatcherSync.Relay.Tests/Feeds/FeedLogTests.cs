@@ -1,6 +1,7 @@
 using FluentAssertions;
 using Google.Protobuf;
 using WatcherSync.Relay.Server;
+using WatcherSync.Testing;
 using Xunit;
 
 namespace WatcherSync.Relay.Tests;
@@ -67,6 +68,72 @@ public sealed class FeedLogTests
         log.Bytes.Should().Be(2000, "the first entry left, and its compressed form with it");
         first.Compressed.Get(0, 0, metrics).Bytes.Should().BeSameAs(compressed, "a reader still holding the entry reuses its form");
         log.Bytes.Should().Be(2000, "an entry that left the log no longer counts in it");
+    }
+
+    [Fact]
+    public void CompressedFormsMadeBetweenAppends_NeverLeaveTheLogOverMaxBytes()
+    {
+        using var metrics = new RelayServerMetrics(null, new RelayConnections(new RelayServerOptions()), new SnapshotAdmission(1));
+
+        // Random letters and digits: Brotli saves about a quarter, so each form is kept beside its plain chunk.
+        var random = new Random(25);
+        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        LogEntry Held(long sequence) => new(
+            sequence,
+            [[ByteString.CopyFromUtf8(new string([.. Enumerable.Range(0, 1000).Select(_ => Alphabet[random.Next(Alphabet.Length)])]))]],
+            1000,
+            new FeedPosition(sequence, SyncStatus.InSync, [UInt128.Zero], [0]));
+        var log = new FeedLog(maxEntries: 256, maxBytes: 2500);
+        LogEntry first = Held(1);
+        LogEntry second = Held(2);
+        log.Append(first);
+        log.Append(second);
+        log.Bytes.Should().Be(2000);
+
+        // Clients that accept compression read both entries; no append follows.
+        first.Compressed!.Get(0, 0, metrics).Compressed.Should().BeTrue();
+        second.Compressed!.Get(0, 0, metrics).Compressed.Should().BeTrue();
+
+        log.Bytes.Should().BeLessThanOrEqualTo(2500, "MaxLogBytes bounds the log's plain and compressed chunks together, also between appends");
+        log.Count.Should().Be(1, "the oldest entry left to make room for the forms");
+        log.FirstSequence(2).Should().Be(2);
+        log.Bytes.Should().Be(1000 + second.Compressed.Bytes);
+    }
+
+    [Fact]
+    public async Task Append_DroppingAnEntryWhoseChunkIsBeingCompressed_DoesNotWaitForTheCompression()
+    {
+        using var metrics = new RelayServerMetrics(null, new RelayConnections(new RelayServerOptions()), new SnapshotAdmission(1));
+        using var compressing = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        ByteString plain = ByteString.CopyFromUtf8(new string('x', 1000));
+        ByteString? SlowCompress(ByteString chunk)
+        {
+            compressing.Set();
+            release.Wait();
+            return ChunkCompressor.Compress(chunk);
+        }
+
+        var log = new FeedLog(maxEntries: 256, maxBytes: 1500);
+        var first = new LogEntry(1, [[plain]], plain.Length, new FeedPosition(1, SyncStatus.InSync, [UInt128.Zero], [0]), SlowCompress);
+        log.Append(first);
+        Task<(ByteString Bytes, bool Compressed)> reader = Task.Run(() => first.Compressed!.Get(0, 0, metrics));
+        try
+        {
+            await Eventually.True(() => compressing.IsSet, "a client started compressing the first entry's chunk");
+
+            // The feed appends under its lock; the full log drops the entry being compressed.
+            Task append = Task.Run(() => log.Append(new LogEntry(2, [[plain]], plain.Length, new FeedPosition(2, SyncStatus.InSync, [UInt128.Zero], [0]))));
+            await Eventually.Within(append, "an append (under the feed's lock) must not wait for a client's compression of the entry it drops", TimeSpan.FromSeconds(10));
+            log.Count.Should().Be(1);
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        (await Eventually.Within(reader, "the compression ends once released")).Compressed.Should().BeTrue("the reader still gets its form");
+        log.Bytes.Should().Be(1000, "a form made after its entry left the log does not count in it");
     }
 
     private static LogEntry Entry(long sequence, long bytes) => new(sequence, [[ByteString.Empty]], bytes, new FeedPosition(sequence, SyncStatus.InSync, [UInt128.Zero], [0]));
