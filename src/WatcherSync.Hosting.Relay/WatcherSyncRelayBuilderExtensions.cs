@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -34,17 +33,20 @@ public static class WatcherSyncRelayBuilderExtensions
     /// Makes the builder's syncer a client of WatcherSync relays as <see cref="UseRelay(WatcherSyncBuilder, Action{RelaySyncerOptions})"/>
     /// does, with the <see cref="RelaySyncerOptions"/> bound from <paramref name="configuration"/> (for example the
     /// <c>WatcherSync:Relay</c> section: <c>Endpoints</c>, <c>Feed</c>, <c>BearerToken</c>, <c>ClientName</c>, timings).
+    /// Only configuration's settings are bound (without reflection, so also in a trimmed or native AOT app); the codec,
+    /// key parser, certificates, clock and factories are set in code. A key the configuration does not have leaves its
+    /// option as it was; endpoints and prefixes are added to those already there. The options follow the configuration
+    /// when it reloads.
     /// </summary>
     /// <param name="builder">The WatcherSync builder.</param>
     /// <param name="configuration">The configuration section of the relay client.</param>
     /// <returns>The builder.</returns>
-    [RequiresUnreferencedCode("Binding options from configuration uses reflection; configure the relay client in code (UseRelay(Action<RelaySyncerOptions>)) in a trimmed or native AOT app.")]
-    [RequiresDynamicCode("Binding options from configuration uses reflection; configure the relay client in code (UseRelay(Action<RelaySyncerOptions>)) in a trimmed or native AOT app.")]
     public static WatcherSyncBuilder UseRelay(this WatcherSyncBuilder builder, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configuration);
-        AddRelay(builder).Bind(configuration);
+        AddRelay(builder).Configure(o => RelaySyncerSettings.Bind(configuration, o));
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<RelaySyncerOptions>>(new ConfigurationChangeTokenSource<RelaySyncerOptions>(builder.Name, configuration));
         return builder;
     }
 

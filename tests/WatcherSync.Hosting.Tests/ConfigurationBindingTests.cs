@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using System.Net.Security;
 using System.Reflection;
 using System.Security.Cryptography.X509Certificates;
 using FluentAssertions;
@@ -10,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WatcherSync.Etcd;
 using WatcherSync.InMemory;
+using WatcherSync.Relay;
 using Xunit;
 
 namespace WatcherSync.Hosting.Tests;
@@ -25,6 +27,7 @@ public sealed class ConfigurationBindingTests
     [
         typeof(IValueCodec), typeof(X509Certificate2Collection), typeof(X509Certificate2), typeof(TimeProvider),
         typeof(ILoggerFactory), typeof(IMeterFactory), typeof(Func<KVPair, KVPair?>), typeof(Random),
+        typeof(Func<string, IKey>), typeof(RemoteCertificateValidationCallback),
     ];
 
     /// <summary>The options types reached through a property, bound from its subsection.</summary>
@@ -67,6 +70,25 @@ public sealed class ConfigurationBindingTests
         services.AddWatcherSync(o => o.Prefixes.Add("/a/")).UseEtcd(Configuration(values).GetSection("Etcd"));
         await using ServiceProvider provider = services.BuildServiceProvider();
         var roots = new Dictionary<string, object> { ["Etcd"] = provider.GetRequiredService<IOptions<EtcdClientOptions>>().Value };
+
+        foreach ((string path, object? value) in expected)
+        {
+            Read(roots, path).Should().BeEquivalentTo(value, $"{path} is set in configuration");
+        }
+    }
+
+    [Fact]
+    public async Task UseRelay_FromConfiguration_BindsEverySettableOptionOfTheRelayClient()
+    {
+        var values = new Dictionary<string, string?>();
+        var expected = new List<(string Path, object? Value)>();
+        Collect(typeof(RelaySyncerOptions), "Relay", values, expected);
+        values.Should().ContainKeys("Relay:Endpoints:1", "Relay:Prefixes:0", "Relay:Compression");
+
+        var services = new ServiceCollection();
+        services.AddWatcherSync("relayed", o => o.Prefixes.Add("/a/")).UseRelay(Configuration(values).GetSection("Relay"));
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        var roots = new Dictionary<string, object> { ["Relay"] = provider.GetRequiredService<IOptionsMonitor<RelaySyncerOptions>>().Get("relayed") };
 
         foreach ((string path, object? value) in expected)
         {
@@ -120,17 +142,34 @@ public sealed class ConfigurationBindingTests
         resolve.Should().Throw<InvalidOperationException>().WithMessage($"*'{key}'*");
     }
 
+    [Theory]
+    [InlineData("Relay:MinReconnectDelay", "soon")]
+    [InlineData("Relay:MaxUpdatesPerBatch", "many")]
+    [InlineData("Relay:Compression", "maybe")]
+    public async Task UseRelay_ValueThatDoesNotConvert_ThrowsNamingTheKey(string key, string value)
+    {
+        var values = new Dictionary<string, string?> { ["Relay:Endpoints:1"] = "http://127.0.0.1:5473", [key] = value };
+        var services = new ServiceCollection();
+        services.AddWatcherSync(o => o.Prefixes.Add("/a/")).UseRelay(Configuration(values).GetSection("Relay"));
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        Func<RelaySyncerOptions> resolve = () => provider.GetRequiredService<IOptions<RelaySyncerOptions>>().Value;
+
+        resolve.Should().Throw<InvalidOperationException>().WithMessage($"*'{key}'*");
+    }
+
     private static IConfiguration Configuration(Dictionary<string, string?> values) =>
         new ConfigurationBuilder().AddInMemoryCollection(values).Build();
 
     /// <summary>
-    /// Gives every settable public property of <paramref name="type"/> a value other than its default in
-    /// <paramref name="values"/>, recursing into nested options types, and records what each should read back.
+    /// Gives every settable public property of <paramref name="type"/> (and every list property, which configuration
+    /// adds to even without a setter) a value other than its default in <paramref name="values"/>, recursing into
+    /// nested options types, and records what each should read back.
     /// </summary>
     private static void Collect(Type type, string path, Dictionary<string, string?> values, List<(string Path, object? Value)> expected)
     {
         object defaults = Activator.CreateInstance(type)!;
-        foreach (PropertyInfo property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(static p => p.SetMethod is { IsPublic: true }))
+        foreach (PropertyInfo property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(static p => p.SetMethod is { IsPublic: true } || p.PropertyType.IsAssignableTo(typeof(IEnumerable)) && p.PropertyType != typeof(string)))
         {
             string key = $"{path}:{property.Name}";
             Type propertyType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
@@ -156,14 +195,15 @@ public sealed class ConfigurationBindingTests
                 _ when propertyType.IsEnum => OtherEnumValue(propertyType, current!),
                 _ when propertyType == typeof(IList<string>) && property.Name == "Endpoints" => ("unused", new[] { "http://127.0.0.1:2379", "http://127.0.0.1:22379" }),
                 _ when propertyType == typeof(IList<string>) => ("unused", new[] { $"/{property.Name}-0/", $"/{property.Name}-1/" }),
+                _ when propertyType == typeof(IList<Uri>) => ("unused", new[] { new Uri("http://127.0.0.1:5473"), new Uri("https://relay-1:5473/") }),
                 _ => throw new InvalidOperationException(
                     $"{type.Name}.{property.Name} is of type {property.PropertyType}: bind it from configuration (and give it a value here), or add its type to NotConfiguration."),
             };
 
-            if (value is string[] list)
+            if (value is Array list)
             {
-                values[$"{key}:0"] = list[0];
-                values[$"{key}:1"] = list[1];
+                values[$"{key}:0"] = list.GetValue(0)!.ToString();
+                values[$"{key}:1"] = list.GetValue(1)!.ToString();
             }
             else
             {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using WatcherSync.Etcd;
+using WatcherSync.Relay;
 using Xunit;
 
 namespace WatcherSync.Hosting.Tests;
@@ -93,6 +94,108 @@ public sealed class ConfigurationCompatibilityTests
         };
 
         resolve.Should().Throw<InvalidOperationException>().WithMessage($"*'{key}'*");
+    }
+
+    [Fact]
+    public async Task UseRelay_HexadecimalInteger_IsRefusedNamingTheKey()
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Relay:Endpoints:0"] = "http://127.0.0.1:5473",
+            ["Relay:MaxUpdatesPerBatch"] = "0x200",
+        };
+        await using ServiceProvider provider = RelayProvider(Configuration(values).GetSection("Relay"));
+
+        Func<int> read = () => provider.GetRequiredService<IOptions<RelaySyncerOptions>>().Value.MaxUpdatesPerBatch;
+        read.Should().Throw<InvalidOperationException>().WithMessage("*'0x200'*'Relay:MaxUpdatesPerBatch'*");
+    }
+
+    [Theory]
+    [InlineData("Relay:MinReconnectDelay")]
+    [InlineData("Relay:SilenceTimeout")]
+    [InlineData("Relay:MaxUpdatesPerBatch")]
+    [InlineData("Relay:Compression")]
+    [InlineData("Relay:DeleteOnStop")]
+    public async Task UseRelay_EmptyValueForANonTextOption_ThrowsNamingTheKeyAsTheReflectionBinderDid(string key)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Relay:Endpoints:0"] = "http://127.0.0.1:5473",
+            [key] = string.Empty,
+        };
+        IConfigurationSection section = Configuration(values).GetSection("Relay");
+        Action reflection = () => section.Bind(new RelaySyncerOptions());
+        reflection.Should().Throw<InvalidOperationException>("the reflection-based binder refuses an empty value for a non-nullable option")
+            .WithMessage($"*'{key}'*");
+
+        await using ServiceProvider provider = RelayProvider(section);
+
+        Func<RelaySyncerOptions> resolve = () => provider.GetRequiredService<IOptions<RelaySyncerOptions>>().Value;
+        resolve.Should().Throw<InvalidOperationException>().WithMessage($"*'{key}'*");
+    }
+
+    [Fact]
+    public async Task UseRelay_EmptyTextOptions_AreEmptyTextAsTheReflectionBinderRead()
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Relay:Endpoints:0"] = "http://127.0.0.1:5473",
+            ["Relay:BearerToken"] = string.Empty,
+            ["Relay:ClientName"] = string.Empty,
+        };
+        IConfigurationSection section = Configuration(values).GetSection("Relay");
+        var reflection = new RelaySyncerOptions { BearerToken = "code" };
+        section.Bind(reflection);
+
+        await using ServiceProvider provider = RelayProvider(section, o => o.BearerToken = "code");
+        RelaySyncerOptions bound = provider.GetRequiredService<IOptions<RelaySyncerOptions>>().Value;
+
+        (bound.BearerToken, bound.ClientName).Should().Be((reflection.BearerToken, reflection.ClientName));
+        (bound.BearerToken, bound.ClientName).Should().Be((string.Empty, string.Empty));
+    }
+
+    [Fact]
+    public async Task UseRelay_ListsAndAbsentKeys_AddToAndKeepWhatCodeSetAsTheReflectionBinderDid()
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Relay:Endpoints:0"] = "http://relay-1:5473",
+            ["Relay:Prefixes:0"] = "/b/",
+            ["Relay:Feed"] = "calico",
+        };
+        IConfigurationSection section = Configuration(values).GetSection("Relay");
+        Action<RelaySyncerOptions> code = o =>
+        {
+            o.Endpoints.Add(new Uri("http://relay-0:5473"));
+            o.Prefixes.Add("/a/");
+            o.ClientName = "code";
+            o.SilenceTimeout = TimeSpan.FromSeconds(3);
+        };
+        var reflection = new RelaySyncerOptions();
+        code(reflection);
+        section.Bind(reflection);
+
+        await using ServiceProvider provider = RelayProvider(section, code);
+        RelaySyncerOptions bound = provider.GetRequiredService<IOptions<RelaySyncerOptions>>().Value;
+
+        bound.Endpoints.Should().Equal(reflection.Endpoints).And.Equal(new Uri("http://relay-0:5473"), new Uri("http://relay-1:5473"));
+        bound.Prefixes.Should().Equal(reflection.Prefixes).And.Equal("/a/", "/b/");
+        (bound.Feed, bound.ClientName, bound.SilenceTimeout).Should().Be((reflection.Feed, reflection.ClientName, reflection.SilenceTimeout));
+        (bound.Feed, bound.ClientName, bound.SilenceTimeout).Should().Be(("calico", "code", TimeSpan.FromSeconds(3)));
+    }
+
+    /// <summary>A provider with the unnamed syncer on a relay: configured in code by <paramref name="code"/> first, then bound from <paramref name="section"/>.</summary>
+    private static ServiceProvider RelayProvider(IConfigurationSection section, Action<RelaySyncerOptions>? code = null)
+    {
+        var services = new ServiceCollection();
+        WatcherSyncBuilder builder = services.AddWatcherSync(o => o.Prefixes.Add("/a/"));
+        if (code is not null)
+        {
+            builder.UseRelay(code);
+        }
+
+        builder.UseRelay(section);
+        return services.BuildServiceProvider();
     }
 
     private static IConfigurationRoot Configuration(Dictionary<string, string?> values) =>

@@ -11,8 +11,11 @@ namespace WatcherSync.Hosting;
 /// </summary>
 internal static class EmptyValues
 {
-    /// <summary>The options whose value is text: empty is a value.</summary>
-    private static readonly HashSet<string> Text = new(StringComparer.OrdinalIgnoreCase) { "Name", "KeyPrefix", "Username", "Password" };
+    /// <summary>The options whose value is text: empty is a value (the last three are the relay client's).</summary>
+    private static readonly HashSet<string> Text = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Name", "KeyPrefix", "Username", "Password", "Feed", "ClientName", "BearerToken",
+    };
 
     /// <summary>
     /// Checks the values directly in <paramref name="section"/> and in its <paramref name="nested"/> sections (given as
