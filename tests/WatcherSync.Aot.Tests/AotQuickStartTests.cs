@@ -1,5 +1,8 @@
 using FluentAssertions;
 using WatcherSync.Etcd.Tests.Infrastructure;
+using WatcherSync.InMemory;
+using WatcherSync.Relay.Server;
+using WatcherSync.Relay.Tests;
 using Xunit;
 
 namespace WatcherSync.Aot.Tests;
@@ -7,7 +10,8 @@ namespace WatcherSync.Aot.Tests;
 /// <summary>
 /// The QuickStart as a native AOT binary: published with PublishAot (the trim and AOT analysis of the sample and of
 /// every library it uses passes with warnings as errors), then run on the embedded store and on a real etcd, and as a
-/// host whose settings come from configuration (appsettings.json and the command line).
+/// host whose settings come from configuration (appsettings.json and the command line), with a second syncer fed by a
+/// real relay on loopback.
 /// </summary>
 public sealed class AotQuickStartTests(PublishedQuickStart published, EtcdFixture etcd)
     : IClassFixture<PublishedQuickStart>, IClassFixture<EtcdFixture>
@@ -73,6 +77,51 @@ public sealed class AotQuickStartTests(PublishedQuickStart published, EtcdFixtur
 
         exit.Should().Be(2, output);
         output.Should().Contain("hosted: configuration error:").And.Contain("'WatcherSync:Syncer:WatchRetryTimeout'");
+    }
+
+    [Fact]
+    public async Task NativeBinary_HostedWithARelay_BindsTheRelayClientFromConfigurationAndReadsTheRelay()
+    {
+        await using var store = new InMemoryBackend();
+        await store.ApplyAsync(new KVPair(new PathKey("/registry/pods/remote"), "r"));
+        await store.ApplyAsync(new KVPair(new PathKey("/registry/nodes/n"), "n"));
+        await using TestRelay relay = await TestRelay.StartAsync(options =>
+        {
+            var feed = new RelayFeedOptions { Name = "pods", Backend = store };
+            feed.ResourceTypes.Add(new ResourceType(new PrefixListOptions("/registry/pods/")));
+            feed.ResourceTypes.Add(new ResourceType(new PrefixListOptions("/registry/nodes/")));
+            options.Feeds.Add(feed);
+            options.AllowAnonymous = true;
+        });
+
+        (int exit, string output) = await published.RunAsync(
+            RunTimeout,
+            "hosted",
+            "--Relayed:Prefixes:0=/registry/pods/",
+            $"--Relayed:Relay:Endpoints:0={relay.Address}",
+            "--Relayed:Relay:Feed=pods",
+            "--Relayed:Relay:ClientName=aot-native",
+            "--Relayed:Relay:MaxUpdatesPerBatch=3",
+            "--Relayed:Relay:SilenceTimeout=00:00:45",
+            "--Relayed:Relay:Compression=true");
+
+        exit.Should().Be(0, output);
+        Lines(output).Should().Contain(
+            [
+                $"hosted relay: endpoints={relay.Address} feed=pods client=aot-native batch=3 silence=00:00:45 compression=True",
+                "hosted relay: InSync keys=/registry/pods/remote",
+            ],
+            "the native binary binds the relay client's options from the command line (UseRelay(IConfiguration)) and reads the relay's picture under its prefix");
+    }
+
+    [Fact]
+    public async Task NativeBinary_HostedWithARelay_ValueThatDoesNotConvert_FailsNamingTheKey()
+    {
+        (int exit, string output) = await published.RunAsync(
+            RunTimeout, "hosted", "--Relayed:Prefixes:0=/registry/pods/", "--Relayed:Relay:Endpoints:0=http://127.0.0.1:1", "--Relayed:Relay:MaxUpdatesPerBatch=0x10");
+
+        exit.Should().Be(2, output);
+        output.Should().Contain("hosted: configuration error:").And.Contain("'Relayed:Relay:MaxUpdatesPerBatch'");
     }
 
     private static string[] Lines(string output) => output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
