@@ -14,14 +14,14 @@ using WatcherSync.Relay;
 using WatcherSync.Relay.Server;
 
 // Usage:
-//   bench CLIENTS KEYS VALUE_BYTES WRITES_PER_SECOND WRITE_SECONDS [direct] [--client-processes N] [--compress] [--slow F] [--max-log-mib M]
+//   bench CLIENTS KEYS VALUE_BYTES WRITES_PER_SECOND WRITE_SECONDS [direct] [--client-processes N] [--compress] [--slow F] [--max-log-mib M] [--writer-in-flight N]
 //     starts a throwaway etcd, loads KEYS keys, serves them from a relay in this process to CLIENTS relay clients in a
 //     child process, measures time to all InSync, etcd's watchers, CPU and memory, the relay's memory per client,
 //     then writes at WRITES_PER_SECOND for WRITE_SECONDS and reports commit-to-callback latency; with "direct", then
 //     runs CLIENTS direct syncers against etcd in a child process for the side-by-side figures. With
 //     --client-processes N the relay clients are spread over N child processes (CPU reported per process and for the
 //     relay alone). The writer is a child process of its own (so that the relay's CPU is the relay's), paced (at most
-//     32 transactions in flight; it falls behind its schedule rather than pile up) and retrying a refused or failed
+//     32 transactions in flight, or --writer-in-flight; it falls behind its schedule rather than pile up) and retrying a refused or failed
 //     transaction (503 from etcd's gateway under load) up to 5 times; it reports what it managed. With --slow F, every
 //     client reads, from the writes on, at F times the bytes per second the writes make for one client (a client whose
 //     HTTP/2 stream window fills: SlowLink.cs); the relay's memory is sampled meanwhile and reported against the bound
@@ -44,7 +44,7 @@ using WatcherSync.Relay.Server;
 //   relay-clients-restart URL CLIENTS EXPECTED_KEYS   (child) the same, then waits for "restarted" on stdin and
 //     reports the time until every client has been served again and is InSync
 //   direct-clients ENDPOINT PREFIX CLIENTS EXPECTED_KEYS   (child) WatcherSyncers straight on etcd
-//   writer ENDPOINT KEYS WRITES_PER_SECOND WRITE_SECONDS   (child) the writer of "bench"
+//   writer ENDPOINT KEYS WRITES_PER_SECOND WRITE_SECONDS [IN_FLIGHT]   (child) the writer of "bench"
 switch (args[0])
 {
     case "bench" when args.Length > 6 && args[6] == "compress":
@@ -64,7 +64,8 @@ switch (args[0])
             Array.IndexOf(args, "--client-processes") is int at and > 0 ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : 1,
             args.Contains("--compress"),
             Array.IndexOf(args, "--slow") is int slowAt and > 0 ? double.Parse(args[slowAt + 1], CultureInfo.InvariantCulture) : 0,
-            Array.IndexOf(args, "--max-log-mib") is int logAt and > 0 ? long.Parse(args[logAt + 1], CultureInfo.InvariantCulture) * 1024 * 1024 : 0);
+            Array.IndexOf(args, "--max-log-mib") is int logAt and > 0 ? long.Parse(args[logAt + 1], CultureInfo.InvariantCulture) * 1024 * 1024 : 0,
+            Array.IndexOf(args, "--writer-in-flight") is int flightAt and > 0 ? int.Parse(args[flightAt + 1], CultureInfo.InvariantCulture) : Writer.DefaultInFlight);
     case "restart":
         return await Restart.RunAsync(
             int.Parse(args[1], CultureInfo.InvariantCulture),
@@ -84,7 +85,12 @@ switch (args[0])
     case "relay-clients":
         return await Clients.RelayAsync(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), args.Length > 4 && args[4] == "compress", args.Length > 5 && args[5] == "slow");
     case "writer":
-        return await Writer.RunAsync(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
+        return await Writer.RunAsync(
+            args[1],
+            int.Parse(args[2], CultureInfo.InvariantCulture),
+            int.Parse(args[3], CultureInfo.InvariantCulture),
+            int.Parse(args[4], CultureInfo.InvariantCulture),
+            args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : Writer.DefaultInFlight);
     case "relay-clients-restart":
         return await Clients.RelayRestartAsync([.. args[1].Split(',').Select(u => new Uri(u))], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
     case "direct-clients":
@@ -98,7 +104,7 @@ internal static class Bench
 {
     public const string Prefix = "/bench/relay/";
 
-    public static async Task<int> RunAsync(int clients, int keys, int valueBytes, int writesPerSecond, int writeSeconds, bool direct, int processes, bool compress = false, double slow = 0, long maxLogBytes = 0)
+    public static async Task<int> RunAsync(int clients, int keys, int valueBytes, int writesPerSecond, int writeSeconds, bool direct, int processes, bool compress = false, double slow = 0, long maxLogBytes = 0, int writerInFlight = Writer.DefaultInFlight)
     {
         await using var etcd = await EtcdServer.StartAsync();
         Console.WriteLine($"etcd pid {etcd.Pid} at {etcd.Endpoint}");
@@ -161,7 +167,13 @@ internal static class Bench
             TimeSpan relayCpuBeforeWrites = Process.GetCurrentProcess().TotalProcessorTime;
             using var sampling = new CancellationTokenSource();
             Task<(long Heap, long Rss)> peaks = SamplePeaksAsync(sampling.Token);
-            using Process writer = Child("writer", etcd.Endpoint, keys.ToString(CultureInfo.InvariantCulture), writesPerSecond.ToString(CultureInfo.InvariantCulture), writeSeconds.ToString(CultureInfo.InvariantCulture));
+            using Process writer = Child(
+                "writer",
+                etcd.Endpoint,
+                keys.ToString(CultureInfo.InvariantCulture),
+                writesPerSecond.ToString(CultureInfo.InvariantCulture),
+                writeSeconds.ToString(CultureInfo.InvariantCulture),
+                writerInFlight.ToString(CultureInfo.InvariantCulture));
             string? writtenLine = await WaitForLineAsync(writer, "written=");
             await writer.WaitForExitAsync();
             int written = writtenLine is null ? 0 : int.Parse(writtenLine.AsSpan(writtenLine.IndexOf('=', StringComparison.Ordinal) + 1), CultureInfo.InvariantCulture);

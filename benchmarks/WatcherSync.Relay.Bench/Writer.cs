@@ -7,7 +7,7 @@ using System.Text;
 /// 10 ms through etcd's gateway (single puts cannot reach thousands a second here); each value carries the monotonic
 /// timestamp of the moment its transaction was sent, which the clients subtract from the time of their callback.
 /// <para>
-/// Paced rather than piled up: at most <see cref="MaxInFlight"/> transactions wait for etcd; when etcd is slower than the
+/// Paced rather than piled up: at most <see cref="DefaultInFlight"/> transactions (or as many as asked) wait for etcd; when etcd is slower than the
 /// schedule, the writer falls behind it (and says by how much) instead of opening ever more requests, which under load
 /// made etcd's gateway answer 503. A refused or failed transaction is sent again, freshly stamped, after 50 ms, doubling,
 /// at most <see cref="MaxAttempts"/> times; one that fails every time is counted and left out of what was written.
@@ -19,15 +19,15 @@ internal static class Writer
     public const int WireBytesPerWrite = 235;
 
     private const int TicksPerSecond = 100;
-    private const int MaxInFlight = 32;
+    public const int DefaultInFlight = 32;
     private const int MaxAttempts = 6;
 
-    public static async Task<int> RunAsync(string endpoint, int keys, int perSecond, int seconds)
+    public static async Task<int> RunAsync(string endpoint, int keys, int perSecond, int seconds, int inFlight = DefaultInFlight)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         int perTick = Math.Max(1, perSecond / TicksPerSecond);
         int transactions = TicksPerSecond * seconds;
-        using var slots = new SemaphoreSlim(MaxInFlight);
+        using var slots = new SemaphoreSlim(inFlight);
         int landed = 0;
         int retries = 0;
         int failed = 0;
@@ -54,7 +54,7 @@ internal static class Writer
         double elapsed = clock.Elapsed.TotalSeconds;
         string refused = refusals.Count == 0 ? "none" : string.Join(", ", refusals.Select(r => $"{r.Key} x{r.Value}"));
         Console.WriteLine(FormattableString.Invariant(
-            $"writes: asked {transactions * perTick} at {perSecond}/s for {seconds} s as transactions of {perTick}; landed {landed} in {elapsed:0.00} s ({landed / elapsed:0} /s), at most {behindMax:0.00} s behind schedule; retries {retries} (refusals and errors: {refused}); failed for good {failed * perTick}; writer CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:0.00} s"));
+            $"writes: asked {transactions * perTick} at {perSecond}/s for {seconds} s as transactions of {perTick}, at most {inFlight} in flight; landed {landed} in {elapsed:0.00} s ({landed / elapsed:0} /s), at most {behindMax:0.00} s behind schedule; retries {retries} (refusals and errors: {refused}); failed for good {failed * perTick}; writer CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:0.00} s"));
         Console.WriteLine(FormattableString.Invariant($"written={landed}"));
         return 0;
 
