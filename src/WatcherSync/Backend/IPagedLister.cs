@@ -9,7 +9,8 @@ internal interface IPagedLister
 {
     /// <summary>
     /// Lists like <see cref="IBackendClient.ListAsync"/>, a page at a time: every pair once, in ordinal key order
-    /// across the pages, every page at the same revision (the list's). Errors are those of
+    /// across the pages, every page at the same revision (the list's), at least one page (an empty list is one empty
+    /// page). Errors are those of
     /// <see cref="IBackendClient.ListAsync"/>, thrown by the page they stop; a consumer that stops early (or cancels)
     /// ends the reads still under way.
     /// </summary>

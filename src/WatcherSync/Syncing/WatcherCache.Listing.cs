@@ -29,8 +29,19 @@ internal sealed partial class WatcherCache
             pages = ReadPagesAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
             ListPage? page = null;
             int listed = 0;
-            while (await MoveNextOrFailedAsync(pages, reason, cancellationToken).ConfigureAwait(false) is { } next)
+            while (true)
             {
+                (bool failed, ListPage? next) = await MoveNextOrFailedAsync(pages, reason, cancellationToken).ConfigureAwait(false);
+                if (failed)
+                {
+                    return false;
+                }
+
+                if (next is null)
+                {
+                    break;
+                }
+
                 if (page is null)
                 {
                     // The datastore answered: the list is under way.
@@ -51,7 +62,7 @@ internal sealed partial class WatcherCache
 
             if (page is null)
             {
-                return false;
+                throw new DatastoreException("The backend's list ended without a page (an empty list is one empty page).");
             }
 
             SyncerLog.Listed(_logger, _syncerName, listed, Prefix, page.Revision);
@@ -84,12 +95,12 @@ internal sealed partial class WatcherCache
         yield return new ListPage(list.KVPairs, list.Revision, list.KVPairs.Count);
     }
 
-    /// <summary>The next page, or null at the end of the list or when reading it failed (the failure handled: logged, contact checked).</summary>
-    private async ValueTask<ListPage?> MoveNextOrFailedAsync(IAsyncEnumerator<ListPage> pages, RelistReason reason, CancellationToken cancellationToken)
+    /// <summary>The next page (null at the end of the list), or failed when reading it failed (the failure handled: logged, contact checked).</summary>
+    private async ValueTask<(bool Failed, ListPage? Page)> MoveNextOrFailedAsync(IAsyncEnumerator<ListPage> pages, RelistReason reason, CancellationToken cancellationToken)
     {
         try
         {
-            return await pages.MoveNextAsync().ConfigureAwait(false) ? pages.Current : null;
+            return (false, await pages.MoveNextAsync().ConfigureAwait(false) ? pages.Current : null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -112,7 +123,7 @@ internal sealed partial class WatcherCache
 
             // What earlier pages applied is handed over as it is; the next list reconciles it.
             await FlushAsync().ConfigureAwait(false);
-            return null;
+            return (true, null);
         }
     }
 
