@@ -11,6 +11,8 @@ using WatcherSync.Etcd.Bench;
 // Figures of the etcd backend (scripts/bench-etcd.sh runs them; ratios matter, not absolute times).
 //   load    EP PREFIX COUNT SIZE [TYPES]     write COUNT keys of SIZE bytes (spread over TYPES sub-prefixes t00/.. when given)
 //   list    EP PREFIX PAGE ROUNDS ETCD_PID   ListAsync vs dotnet-etcd GetRangeAsync, interleaved: time, bytes/key, etcd CPU
+//   listtrace EP PREFIX ROUNDS PAGE...       where a list's time goes: Range calls per page size, protobuf parse, ListAsync,
+//                                    a syncer's start to its first update and to InSync (one warm process)
 //   insync  EP PREFIX TYPES ROUNDS           syncer start -> InSync for 1 type and for TYPES types; TCP connections held
 //   watch   EP PREFIX SECONDS BATCH RATE     writer txns of BATCH puts at RATE txn/s; syncer and etcdctl watch side by side
 //   manywatches EP PREFIX COUNT SECONDS INTERVAL  COUNT quiet watches on one client: creation, memory, breaks over SECONDS
@@ -42,6 +44,10 @@ switch (mode)
 
     case "list":
         await ListBench.RunAsync(endpoint, prefix, Int(args[3]), Int(args[4]), Int(args[5]));
+        break;
+
+    case "listtrace":
+        await ListTraceBench.RunAsync(endpoint, prefix, Int(args[3]), [.. args[4..].Select(Int)]);
         break;
 
     case "insync":

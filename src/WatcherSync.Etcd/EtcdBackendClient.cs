@@ -6,6 +6,7 @@ using WatcherSync.Etcd.Api.Mvcc;
 using WatcherSync.Etcd.Diagnostics;
 using WatcherSync.Etcd.Keys;
 using WatcherSync.Etcd.Leasing;
+using WatcherSync.Etcd.Listing;
 using WatcherSync.Etcd.Transport;
 using WatcherSync.Etcd.Watching;
 
@@ -17,7 +18,7 @@ namespace WatcherSync.Etcd;
 /// compare-and-swap = its mod revision), lists are pinned to one revision, watches resume from the last revision
 /// delivered across reconnects and endpoints, and TTLs are leases. Thread-safe.
 /// </summary>
-public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientLifetimeWriter
+public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientLifetimeWriter, IPagedLister
 {
     private readonly EtcdClientOptions _options;
     private readonly ILogger _logger;
@@ -27,6 +28,7 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
     private readonly EtcdConverter _converter;
     private readonly EtcdKeys _keys;
     private readonly ClientLease _clientLease;
+    private readonly EtcdListReader _lister;
     private readonly Lock _watchesLock = new();
     private readonly HashSet<EtcdWatch> _watches = [];
     private int _disposed;
@@ -46,6 +48,7 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         _keys = new EtcdKeys(options.KeyPrefix);
         _converter = new EtcdConverter(_keys, options.Codec, _logger);
         _clientLease = new ClientLease(_transport, options, _logger, OnClientLeaseLost);
+        _lister = new EtcdListReader(_transport, _converter, _logger, options.ListPageSize);
     }
 
     /// <summary>
@@ -155,80 +158,44 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
 
     /// <inheritdoc />
     /// <remarks>
-    /// The list is read in pages of up to <see cref="EtcdClientOptions.ListPageSize"/> keys, every page at the revision
-    /// of the first, so a list of any size is the state at one revision. A page larger than the receive limit is asked
-    /// for again in halves. A value the codec cannot decode is listed as an <see cref="InvalidValue"/> (and logged).
+    /// The list is read in pages (the first of 10,000 keys, then each twice the last, up to
+    /// <see cref="EtcdClientOptions.ListPageSize"/>), every page at the revision of the first, so a list of any size is
+    /// the state at one revision; the next page is asked for while the last one is decoded. A page larger than the
+    /// receive limit is asked for again in halves. A value the codec cannot decode is listed as an
+    /// <see cref="InvalidValue"/> (and logged).
     /// </remarks>
     public async Task<KVPairList> ListAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(list);
-        string prefix = list.DefaultPathRoot ?? throw new ArgumentException("The list options have no path root.", nameof(list));
-        long at = Revisions.ParseOptional(revision, nameof(revision));
-        ThrowIfDisposed();
-        (byte[] key, byte[] rangeEnd) = _keys.PrefixRange(prefix);
-        var pairs = new List<KVPair>();
-        int pages = 0;
-        var request = new RangeRequest { Key = Wrap(key), RangeEnd = Wrap(rangeEnd), Limit = _options.ListPageSize, Revision = at };
-        long lastRevision = -1;
-        string lastRevisionText = string.Empty;
-        while (true)
+        (string prefix, long at) = ValidateList(list, revision);
+        List<KVPair>? pairs = null;
+        string listed = string.Empty;
+        await foreach (ListPage page in _lister.ReadAsync(list, prefix, at, cancellationToken).ConfigureAwait(false))
         {
-            RangeResponse page;
-            try
+            if (pairs is null)
             {
-                page = await _transport.CallAsync("list", (c, o) => c.KV.RangeAsync(request, o).ResponseAsync, idempotent: true, cancellationToken).ConfigureAwait(false);
-            }
-            catch (DatastoreException ex) when (EtcdErrors.IsMessageTooLarge(ex) && request.Limit > 1)
-            {
-                // Keeps memory bounded by the receive limit whatever the size of the values.
-                long smaller = request.Limit / 2;
-                Log.ListPageHalved(_logger, (int)request.Limit, prefix, (int)smaller);
-                request.Limit = smaller;
-                continue;
+                pairs = new List<KVPair>(Math.Max(page.ExpectedCount, page.KVPairs.Count));
             }
 
-            pages++;
-            if (request.Revision == 0)
-            {
-                // Pin every later page to the revision of the first.
-                request.Revision = page.Header?.Revision ?? throw new DatastoreException("etcd returned a range reply without a header.");
-            }
-
-            Google.Protobuf.Collections.RepeatedField<KeyValue> kvs = page.Kvs;
-            if (kvs.Count > 0)
-            {
-                pairs.EnsureCapacity(pairs.Count + kvs.Count);
-                foreach (KeyValue kv in kvs)
-                {
-                    string path = _keys.Decode(kv.Key.Span);
-                    if (EtcdConverter.KeyFor(list, path) is { } parsed)
-                    {
-                        // Keys written together share a revision: format each revision once, not once per key.
-                        if (kv.ModRevision != lastRevision)
-                        {
-                            lastRevision = kv.ModRevision;
-                            lastRevisionText = Revisions.Format(lastRevision);
-                        }
-
-                        pairs.Add(new KVPair(parsed, _converter.DecodeOrInvalid(path, kv.Value.Memory), lastRevisionText));
-                    }
-                }
-            }
-
-            if (!page.More || kvs.Count == 0)
-            {
-                break;
-            }
-
-            ReadOnlySpan<byte> last = kvs[^1].Key.Span;
-            byte[] next = new byte[last.Length + 1];
-            last.CopyTo(next);
-            request.Key = Wrap(next);
+            pairs.AddRange(page.KVPairs);
+            listed = page.Revision;
         }
 
-        Log.Listed(_logger, pairs.Count, prefix, pages, request.Revision);
-        return new KVPairList(pairs, Revisions.Format(request.Revision));
+        return new KVPairList(pairs ?? [], listed);
     }
+
+    /// <inheritdoc cref="IPagedLister.ListPagesAsync" />
+    /// <remarks>
+    /// The pages of <see cref="ListAsync"/>, each handed out as soon as it is decoded while the next one is read: the
+    /// first is small, so its keys come after one short round trip (docs/etcd.md, "Lists").
+    /// </remarks>
+    IAsyncEnumerable<ListPage> IPagedLister.ListPagesAsync(IListOptions list, string? revision, CancellationToken cancellationToken)
+    {
+        (string prefix, long at) = ValidateList(list, revision);
+        return _lister.ReadAsync(list, prefix, at, cancellationToken);
+    }
+
+    /// <summary>Gets the Range requests of lists: sent so far, and under way now (for tests and figures).</summary>
+    internal (long Sent, int InFlight) ListRequests => (_lister.RequestsSent, _lister.RequestsInFlight);
 
     /// <inheritdoc />
     /// <remarks>
@@ -454,6 +421,15 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         return range is { Kvs.Count: > 0 } found
             ? new ResourceUpdateConflictException($"Key '{path}' is at revision {found.Kvs[0].ModRevision}, not {expected}.")
             : new ResourceNotFoundException($"Key '{path}' does not exist.");
+    }
+
+    private (string Prefix, long At) ValidateList(IListOptions list, string? revision)
+    {
+        ArgumentNullException.ThrowIfNull(list);
+        string prefix = list.DefaultPathRoot ?? throw new ArgumentException("The list options have no path root.", nameof(list));
+        long at = Revisions.ParseOptional(revision, nameof(revision));
+        ThrowIfDisposed();
+        return (prefix, at);
     }
 
     private static string ValidateKey(IKey key)
