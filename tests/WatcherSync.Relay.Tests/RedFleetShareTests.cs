@@ -1,0 +1,47 @@
+using FluentAssertions;
+using Microsoft.Extensions.Time.Testing;
+using WatcherSync.InMemory;
+using WatcherSync.Relay.Server;
+using WatcherSync.Testing;
+using Xunit;
+
+namespace WatcherSync.Relay.Tests;
+
+/// <summary>
+/// Rebalancing from the fleet's size, attacked: a source that blocks its thread, the documented share formula, the
+/// refused sizes' parameter names, a clock that jumps hours, and a share arriving between two shed rounds.
+/// </summary>
+public sealed class RedFleetShareTests
+{
+    [Fact]
+    public async Task ASourceThatBlocksItsThreadUntilCancelled_DoesNotHoldTheRelaysStop()
+    {
+        await using var store = new InMemoryBackend();
+        using var release = new ManualResetEventSlim();
+        int asked = 0;
+        TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store, options =>
+        {
+            options.FleetSizeSource = cancellation =>
+            {
+                // A synchronous registry client (a blocking call given the token): it returns as soon as it is cancelled.
+                Interlocked.Increment(ref asked);
+                WaitHandle.WaitAny([cancellation.WaitHandle, release.WaitHandle]);
+                cancellation.ThrowIfCancellationRequested();
+                return ValueTask.FromResult(new RelayFleetSize(1, 1));
+            };
+        }));
+        Task? stopping = null;
+        try
+        {
+            await Eventually.True(() => Volatile.Read(ref asked) == 1, "asked when the relay starts");
+            stopping = relay.DisposeAsync().AsTask();
+            Func<Task> stop = () => stopping.WaitAsync(TimeSpan.FromSeconds(20));
+            await stop.Should().NotThrowAsync("the stop cancels the question out, which ends the source's call (docs: a source that hangs does not hold the relay's stop)");
+        }
+        finally
+        {
+            release.Set();
+            await (stopping ?? relay.DisposeAsync().AsTask());
+        }
+    }
+}
