@@ -44,4 +44,20 @@ public sealed class RedFleetShareTests
             await (stopping ?? relay.DisposeAsync().AsTask());
         }
     }
+
+    [Theory]
+    [InlineData(1, 50, 55)]
+    [InlineData(5, 50, 11)]
+    [InlineData(9, 90, 11)]
+    public async Task SetFleetSize_TheShareIsTheDocumentedCeiling_NotOneMoreFromRoundingError(int relays, int clients, int share)
+    {
+        await using var store = new InMemoryBackend();
+        await using TestRelay relay = await Relays.InSyncAsync(store, new FakeTimeProvider(), options =>
+        {
+            options.FleetSlack = 0.1;
+            options.MinFleetShare = 1;
+        });
+
+        relay.Control.SetFleetSize(relays, clients).Should().Be(share, $"the docs' share is ⌈clients × (1 + FleetSlack) / relays⌉ = ⌈{clients} × 1.1 / {relays}⌉ = {share}");
+    }
 }
