@@ -60,4 +60,16 @@ public sealed class RedFleetShareTests
 
         relay.Control.SetFleetSize(relays, clients).Should().Be(share, $"the docs' share is ⌈clients × (1 + FleetSlack) / relays⌉ = ⌈{clients} × 1.1 / {relays}⌉ = {share}");
     }
+
+    [Fact]
+    public async Task SetFleetSize_ARefusedSize_NamesTheParameterThatIsWrong()
+    {
+        await using var store = new InMemoryBackend();
+        await using TestRelay relay = await Relays.InSyncAsync(store, new FakeTimeProvider(), _ => { });
+
+        relay.Control.Invoking(c => c.SetFleetSize(0, 10)).Should().Throw<ArgumentOutOfRangeException>()
+            .Which.ParamName.Should().Be("relays", "SetFleetSize(int relays, int clients) documents the exception for its parameter relays");
+        relay.Control.Invoking(c => c.SetFleetSize(1, -1)).Should().Throw<ArgumentOutOfRangeException>()
+            .Which.ParamName.Should().Be("clients", "SetFleetSize(int relays, int clients) documents the exception for its parameter clients");
+    }
 }
