@@ -72,4 +72,29 @@ public sealed class RedFleetShareTests
         relay.Control.Invoking(c => c.SetFleetSize(1, -1)).Should().Throw<ArgumentOutOfRangeException>()
             .Which.ParamName.Should().Be("clients", "SetFleetSize(int relays, int clients) documents the exception for its parameter clients");
     }
+
+    [Fact]
+    public async Task AClockJumpOfAnHour_AsksTheSourceOnce_NotOncePerMissedInterval()
+    {
+        await using var store = new InMemoryBackend();
+        var time = new FakeTimeProvider();
+        int asked = 0;
+        await using TestRelay relay = await Relays.InSyncAsync(store, time, options =>
+        {
+            options.MinFleetShare = 1;
+            options.FleetSizeInterval = TimeSpan.FromSeconds(10);
+            options.FleetSizeSource = _ =>
+            {
+                // A registry client that answers from its cache, at once.
+                Interlocked.Increment(ref asked);
+                return ValueTask.FromResult(new RelayFleetSize(2, 100));
+            };
+        });
+        await Eventually.True(() => Volatile.Read(ref asked) == 1, "asked when the relay starts");
+
+        // The process was frozen (SIGSTOP) or the host slept for an hour: the clock jumps.
+        time.Advance(TimeSpan.FromHours(1));
+
+        Volatile.Read(ref asked).Should().BeLessThanOrEqualTo(2, "a clock jump of an hour is one late question, not one per missed interval (360 calls to the registry at once)");
+    }
 }
