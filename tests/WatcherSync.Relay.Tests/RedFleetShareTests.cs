@@ -97,4 +97,38 @@ public sealed class RedFleetShareTests
 
         Volatile.Read(ref asked).Should().BeLessThanOrEqualTo(2, "a clock jump of an hour is one late question, not one per missed interval (360 calls to the registry at once)");
     }
+
+    [Fact]
+    public async Task AFleetShareSetBetweenTwoShedRounds_TheNextRound_DoesNotMoveASecondBatchWithinTheShedInterval()
+    {
+        await using var store = new InMemoryBackend();
+        await RelayFleetBalanceTests.FillAsync(store);
+        var time = new FakeTimeProvider();
+        await using TestRelay relay = await Relays.InSyncAsync(store, time, options =>
+        {
+            options.ShedInterval = TimeSpan.FromSeconds(10);
+            options.ShedBatchSize = 1;
+            options.FleetSlack = 0;
+            options.MinFleetShare = 1;
+        });
+        List<RawCalls.HeldCall> clients = await RelayFleetBalanceEdgeTests.IdleClientsAsync(relay, 6);
+        try
+        {
+            using var moved = new RelayCounter(relay, "watchersync.relay.clients_cut_off");
+
+            // Half-way between two shed rounds, the fleet's size arrives (from the source's timer or a controller).
+            time.Advance(TimeSpan.FromSeconds(5));
+            relay.Control.SetFleetSize(1, 4).Should().Be(4);
+            await Eventually.True(() => moved.Count("shed") == 1 && RelayFleetBalanceEdgeTests.Settled(relay), "the first excess is moved at once");
+
+            // Five seconds later, the shed timer's round.
+            time.Advance(TimeSpan.FromSeconds(5));
+            await Eventually.True(() => RelayFleetBalanceEdgeTests.Settled(relay), "the clients asked to move have left");
+            moved.Count("shed").Should().Be(1, "at most ShedBatchSize (1) client is moved per ShedInterval (10 s); the round 5 s after the first move must wait");
+        }
+        finally
+        {
+            clients.ForEach(static c => c.Dispose());
+        }
+    }
 }
