@@ -131,4 +131,23 @@ public sealed class RedFleetShareTests
             clients.ForEach(static c => c.Dispose());
         }
     }
+
+    [Fact]
+    public async Task AFleetSizeIntervalUnderAMillisecond_WhichValidateAccepts_StillAsksTheSourceAgain()
+    {
+        await using var store = new InMemoryBackend();
+        int asked = 0;
+        await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store, options =>
+        {
+            options.MinFleetShare = 1;
+            options.FleetSizeInterval = TimeSpan.FromMilliseconds(0.5);
+            options.FleetSizeSource = _ =>
+            {
+                Interlocked.Increment(ref asked);
+                return ValueTask.FromResult(new RelayFleetSize(2, 100));
+            };
+        }));
+
+        await Eventually.True(() => Volatile.Read(ref asked) >= 3, "a positive FleetSizeInterval (Validate accepts 0.5 ms) asks the source again and again, not once");
+    }
 }
