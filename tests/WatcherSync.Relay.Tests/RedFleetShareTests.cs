@@ -150,4 +150,29 @@ public sealed class RedFleetShareTests
 
         await Eventually.True(() => Volatile.Read(ref asked) >= 3, "a positive FleetSizeInterval (Validate accepts 0.5 ms) asks the source again and again, not once");
     }
+
+    [Fact]
+    public async Task AShedIntervalUnderAMillisecond_WhichValidateAccepts_StillMovesTheWholeExcess()
+    {
+        await using var store = new InMemoryBackend();
+        await RelayFleetBalanceTests.FillAsync(store);
+        await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store, options =>
+        {
+            options.ShedInterval = TimeSpan.FromMilliseconds(0.5);
+            options.ShedBatchSize = 1;
+            options.MinFleetShare = 1;
+            options.FleetSlack = 0;
+        }));
+        await Eventually.True(() => relay.Feed().Status == SyncStatus.InSync, "the relay is in sync");
+        List<RawCalls.HeldCall> clients = await RelayFleetBalanceEdgeTests.IdleClientsAsync(relay, 4);
+        try
+        {
+            relay.Control.SetFleetSize(1, 1).Should().Be(1);
+            await Eventually.True(() => relay.Host.Connections.Count == 1, "the relay moves its excess a client every ShedInterval (0.5 ms, which Validate accepts) until it holds its share");
+        }
+        finally
+        {
+            clients.ForEach(static c => c.Dispose());
+        }
+    }
 }
