@@ -8,10 +8,11 @@ using Xunit;
 namespace WatcherSync.Relay.Tests;
 
 /// <summary>
-/// Rebalancing from the fleet's size, attacked: a source that blocks its thread, the documented share formula, the
-/// refused sizes' parameter names, a clock that jumps hours, and a share arriving between two shed rounds.
+/// Rebalancing from the fleet's size at its edges: a source that blocks its thread, the documented share formula, the
+/// refused sizes' parameter names, a clock that jumps hours, a share arriving between two shed rounds, and intervals
+/// shorter than a timer can keep.
 /// </summary>
-public sealed class RedFleetShareTests
+public sealed class RelayFleetShareEdgeTests
 {
     [Fact]
     public async Task ASourceThatBlocksItsThreadUntilCancelled_DoesNotHoldTheRelaysStop()
@@ -132,47 +133,20 @@ public sealed class RedFleetShareTests
         }
     }
 
-    [Fact]
-    public async Task AFleetSizeIntervalUnderAMillisecond_WhichValidateAccepts_StillAsksTheSourceAgain()
+    [Theory]
+    [InlineData(nameof(RelayServerOptions.FleetSizeInterval))]
+    [InlineData(nameof(RelayServerOptions.ShedInterval))]
+    public void AnIntervalUnderAMillisecond_IsRefusedWithItsName(string option)
     {
-        await using var store = new InMemoryBackend();
-        int asked = 0;
-        await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store, options =>
-        {
-            options.MinFleetShare = 1;
-            options.FleetSizeInterval = TimeSpan.FromMilliseconds(0.5);
-            options.FleetSizeSource = _ =>
-            {
-                Interlocked.Increment(ref asked);
-                return ValueTask.FromResult(new RelayFleetSize(2, 100));
-            };
-        }));
+        // A system timer's period is in whole milliseconds: 0.5 ms rounds down to 0, a one-shot timer, so the source was
+        // asked once, and a relay over its share moved one client and no more.
+        var options = new RelayServerOptions { AllowAnonymous = true };
+        options.Feeds.Add(new RelayFeedOptions { Name = "default", Backend = new InMemoryBackend() });
+        options.Feeds[0].ResourceTypes.Add(Relays.Types[0]);
+        typeof(RelayServerOptions).GetProperty(option)!.SetValue(options, TimeSpan.FromMilliseconds(0.5));
 
-        await Eventually.True(() => Volatile.Read(ref asked) >= 3, "a positive FleetSizeInterval (Validate accepts 0.5 ms) asks the source again and again, not once");
-    }
+        Action validate = options.Validate;
 
-    [Fact]
-    public async Task AShedIntervalUnderAMillisecond_WhichValidateAccepts_StillMovesTheWholeExcess()
-    {
-        await using var store = new InMemoryBackend();
-        await RelayFleetBalanceTests.FillAsync(store);
-        await using TestRelay relay = await TestRelay.StartAsync(Relays.Feed(store, options =>
-        {
-            options.ShedInterval = TimeSpan.FromMilliseconds(0.5);
-            options.ShedBatchSize = 1;
-            options.MinFleetShare = 1;
-            options.FleetSlack = 0;
-        }));
-        await Eventually.True(() => relay.Feed().Status == SyncStatus.InSync, "the relay is in sync");
-        List<RawCalls.HeldCall> clients = await RelayFleetBalanceEdgeTests.IdleClientsAsync(relay, 4);
-        try
-        {
-            relay.Control.SetFleetSize(1, 1).Should().Be(1);
-            await Eventually.True(() => relay.Host.Connections.Count == 1, "the relay moves its excess a client every ShedInterval (0.5 ms, which Validate accepts) until it holds its share");
-        }
-        finally
-        {
-            clients.ForEach(static c => c.Dispose());
-        }
+        validate.Should().Throw<InvalidOperationException>().Which.Message.Should().Be($"{option} must be at least 1 ms (a timer's period is in whole milliseconds); it is 00:00:00.0005000.");
     }
 }
