@@ -27,6 +27,13 @@ public sealed class RelayServerOptions
     // The log starts with this many slots; fewer would not be a bound but a fiction.
     internal const int MinLogEntries = 256;
 
+    /// <summary>The largest <see cref="FleetSlack"/>: a share 101 times an even split is no share at all.</summary>
+    internal const double MaxFleetSlack = 100;
+
+    /// <summary>The shortest period of the relay's timers: a system timer's period is in whole milliseconds, and one
+    /// that rounds down to 0 fires once and never again.</summary>
+    internal static readonly TimeSpan ShortestInterval = TimeSpan.FromMilliseconds(1);
+
     // Half the 64 MiB a client accepts, so that a value plus a chunk and framing always fits in one message.
     internal const int MaxValueBytesLimit = 32 * 1024 * 1024;
 
@@ -100,12 +107,15 @@ public sealed class RelayServerOptions
     /// </summary>
     public Func<CancellationToken, ValueTask<RelayFleetSize>>? FleetSizeSource { get; set; }
 
-    /// <summary>Gets or sets how often <see cref="FleetSizeSource"/> is asked. Default 10 s.</summary>
+    /// <summary>
+    /// Gets or sets how long after each answer (or failure) <see cref="FleetSizeSource"/> is asked again; at least 1 ms.
+    /// Default 10 s.
+    /// </summary>
     public TimeSpan FleetSizeInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Gets or sets the room a relay's share leaves above an even split of the fleet's clients: the share is
-    /// ⌈clients × (1 + slack) / relays⌉. Default 0.2, so the pool can take clients on the move (a relay restarting, one
+    /// ⌈clients × (1 + slack) / relays⌉; from 0 to 100. Default 0.2, so the pool can take clients on the move (a relay restarting, one
     /// shedding) without refusing them, while a relay holding far more than the others moves its excess away.
     /// </summary>
     public double FleetSlack { get; set; } = 0.2;
@@ -173,6 +183,14 @@ public sealed class RelayServerOptions
             }
         }
 
+        static void AtLeastAMillisecond(TimeSpan value, string name)
+        {
+            if (value < ShortestInterval)
+            {
+                throw new InvalidOperationException($"{name} must be at least {ShortestInterval.TotalMilliseconds} ms (a timer's period is in whole milliseconds); it is {value}.");
+            }
+        }
+
         if (Feeds.Count == 0)
         {
             throw new InvalidOperationException("A relay needs at least one feed.");
@@ -232,6 +250,7 @@ public sealed class RelayServerOptions
 
         Positive(SnapshotAdmissionTimeout, nameof(SnapshotAdmissionTimeout));
         Positive(ShedInterval, nameof(ShedInterval));
+        AtLeastAMillisecond(ShedInterval, nameof(ShedInterval));
 
         // A timer's period: longer would fail the relay's start with an ArgumentOutOfRangeException naming no option.
         if (ShedInterval > ConnectionShedder.LongestInterval)
@@ -241,14 +260,15 @@ public sealed class RelayServerOptions
 
         Positive(ShutdownDrainTime, nameof(ShutdownDrainTime));
         Positive(FleetSizeInterval, nameof(FleetSizeInterval));
+        AtLeastAMillisecond(FleetSizeInterval, nameof(FleetSizeInterval));
         if (FleetSizeInterval > ConnectionShedder.LongestInterval)
         {
             throw new InvalidOperationException($"FleetSizeInterval must be at most {ConnectionShedder.LongestInterval}; it is {FleetSizeInterval}.");
         }
 
-        if (!double.IsFinite(FleetSlack) || FleetSlack < 0)
+        if (!double.IsFinite(FleetSlack) || FleetSlack < 0 || FleetSlack > MaxFleetSlack)
         {
-            throw new InvalidOperationException($"FleetSlack must be a finite number, 0 or more; it is {FleetSlack}.");
+            throw new InvalidOperationException($"FleetSlack must be a finite number from 0 to {MaxFleetSlack}; it is {FleetSlack}.");
         }
 
         if (MinFleetShare < 1)

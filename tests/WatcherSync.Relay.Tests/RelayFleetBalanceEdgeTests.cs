@@ -222,11 +222,11 @@ public sealed class RelayFleetBalanceEdgeTests
     }
 
     /// <summary>Every connection asked to leave has gone (an idle client leaves at once).</summary>
-    private static bool Settled(TestRelay relay) =>
+    internal static bool Settled(TestRelay relay) =>
         relay.Host.Connections.Open.All(static c => !c.Leaving) && relay.Host.Connections.Count == relay.Host.Connections.Open.Count;
 
     /// <summary>Raw clients that took the small prefix's snapshot whole and now sit idle, never answering.</summary>
-    private static async Task<List<RawCalls.HeldCall>> IdleClientsAsync(TestRelay relay, int count)
+    internal static async Task<List<RawCalls.HeldCall>> IdleClientsAsync(TestRelay relay, int count)
     {
         var clients = new List<RawCalls.HeldCall>();
         for (int i = 0; i < count; i++)

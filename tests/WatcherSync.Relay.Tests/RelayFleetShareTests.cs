@@ -165,8 +165,9 @@ public sealed class RelayFleetShareTests
     }
 
     [Theory]
-    [InlineData(nameof(RelayServerOptions.FleetSlack), double.NaN, "FleetSlack must be a finite number, 0 or more; it is NaN.")]
-    [InlineData(nameof(RelayServerOptions.FleetSlack), -0.5, "FleetSlack must be a finite number, 0 or more; it is -0.5.")]
+    [InlineData(nameof(RelayServerOptions.FleetSlack), double.NaN, "FleetSlack must be a finite number from 0 to 100; it is NaN.")]
+    [InlineData(nameof(RelayServerOptions.FleetSlack), -0.5, "FleetSlack must be a finite number from 0 to 100; it is -0.5.")]
+    [InlineData(nameof(RelayServerOptions.FleetSlack), 1e300, "FleetSlack must be a finite number from 0 to 100; it is 1E+300.")]
     [InlineData(nameof(RelayServerOptions.MinFleetShare), 0, "MinFleetShare must be at least 1; it is 0.")]
     [InlineData(nameof(RelayServerOptions.FleetSizeInterval), 0, "FleetSizeInterval must be positive; it is 00:00:00.")]
     [InlineData(nameof(RelayServerOptions.FleetSizeInterval), 60 * 24 * 365, "FleetSizeInterval must be at most")]

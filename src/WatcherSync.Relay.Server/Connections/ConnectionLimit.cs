@@ -35,9 +35,14 @@ internal sealed class ConnectionLimit(ConnectionShedder shedder, RelayServerOpti
     /// <paramref name="slack"/> of it so that the pool has room for clients on the move, rounded up, and at least
     /// <paramref name="minimum"/> (a pool that reports few or no clients, as when it starts, must still take them).
     /// </summary>
+    /// <remarks>
+    /// In decimal, not double: a product that is a whole number in decimal (50 × 1.1 = 55) is 55.000000000000007 in
+    /// double, whose ceiling is one more than the documented share. <see cref="RelayServerOptions.Validate"/> bounds the
+    /// slack, so the product fits.
+    /// </remarks>
     public static int ShareOf(RelayFleetSize size, double slack, int minimum)
     {
-        double share = Math.Ceiling(size.Clients * (1 + slack) / size.Relays);
+        decimal share = Math.Ceiling(size.Clients * (1 + (decimal)slack) / size.Relays);
         return share >= int.MaxValue ? int.MaxValue : Math.Max(minimum, (int)share);
     }
 
@@ -54,8 +59,9 @@ internal sealed class ConnectionLimit(ConnectionShedder shedder, RelayServerOpti
     /// <summary>Sets the fleet's size, and so the relay's share; returns the share.</summary>
     public int SetFleetSize(RelayFleetSize size)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(size.Relays, 1, nameof(size.Relays));
-        ArgumentOutOfRangeException.ThrowIfNegative(size.Clients, nameof(size.Clients));
+        // Named as RelayServerControl.SetFleetSize's parameters, which is where they come from or are documented.
+        ArgumentOutOfRangeException.ThrowIfLessThan(size.Relays, 1, "relays");
+        ArgumentOutOfRangeException.ThrowIfNegative(size.Clients, "clients");
         int share = ShareOf(size, options.FleetSlack, options.MinFleetShare);
         lock (_sync)
         {

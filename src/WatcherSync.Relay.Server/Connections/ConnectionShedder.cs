@@ -60,6 +60,9 @@ internal sealed class ConnectionShedder : IDisposable
         RelayServerLog.ConnectionLimitSet(_logger, limit, _connections.Count, _options.ShedBatchSize, _options.ShedInterval);
         if (!Draining && (Volatile.Read(ref _lastMoved) == 0 || _time.GetElapsedTime(Volatile.Read(ref _lastMoved)) >= _options.ShedInterval))
         {
+            // The timer's next round comes a whole interval after this one, not at its old time: a limit set between two
+            // rounds would otherwise see a second batch moved within the interval.
+            _timer.Change(_options.ShedInterval, _options.ShedInterval);
             Round();
         }
     }
