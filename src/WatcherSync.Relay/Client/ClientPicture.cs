@@ -382,8 +382,10 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
 
     private void Apply(string path, string revision, ReadOnlyMemory<byte> bytes, UInt128 hash, List<Update> updates, bool compare = true)
     {
-        ref KnownKey known = ref CollectionsMarshal.GetValueRefOrNullRef(_known, path);
-        bool held = !System.Runtime.CompilerServices.Unsafe.IsNullRef(ref known);
+        // One lookup per key: a key seen for the first time gets its entry here, and loses it again when it cannot be
+        // parsed or decoded. Nothing else touches the dictionary until the entry is written (the parser and the codec
+        // cannot reach it), so the reference stays good across their calls.
+        ref KnownKey known = ref CollectionsMarshal.GetValueRefOrAddDefault(_known, path, out bool held);
         if (held && compare && revision.Length > 0 && revision == known.Revision && hash == known.Hash)
         {
             return;
@@ -392,6 +394,7 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         IKey? key = held ? known.Key : parseKey(path);
         if (key is null)
         {
+            _known.Remove(path);
             return;
         }
 
@@ -412,26 +415,18 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
                 Forget(path);
                 updates.Add(new Update(new KVPair(key, null, revision), UpdateType.Deleted));
             }
+            else
+            {
+                _known.Remove(path);
+            }
 
             return;
         }
 
         var kv = new KVPair(key, value, revision.Length > 0 ? revision : null);
-        if (held)
-        {
-            // The codec is the consumer's code and may have touched the picture's dictionary (it must not): the
-            // reference is taken again rather than trusted.
-            ref KnownKey current = ref CollectionsMarshal.GetValueRefOrNullRef(_known, path);
-            _digest = _digest - current.Hash + hash;
-            current = new KnownKey(key, revision, hash);
-            updates.Add(new Update(kv, UpdateType.Updated));
-        }
-        else
-        {
-            _known.Add(path, new KnownKey(key, revision, hash));
-            _digest += hash;
-            updates.Add(new Update(kv, UpdateType.New));
-        }
+        _digest = held ? _digest - known.Hash + hash : _digest + hash;
+        known = new KnownKey(key, revision, hash);
+        updates.Add(new Update(kv, held ? UpdateType.Updated : UpdateType.New));
     }
 
     /// <summary>
