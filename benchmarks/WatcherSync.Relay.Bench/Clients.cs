@@ -143,7 +143,7 @@ internal static class Clients
             return 1;
         }
 
-        Console.WriteLine(FormattableString.Invariant($"all_insync_seconds={clock.Elapsed.TotalSeconds:0.00} keys_each={sinks[0].Count} client_cpu_seconds={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} client_gc_pause_seconds={GC.GetTotalPauseDuration().TotalSeconds:0.0} client_heap_mib={GC.GetTotalMemory(false) / 1048576}"));
+        Console.WriteLine(FormattableString.Invariant($"all_insync_seconds={clock.Elapsed.TotalSeconds:0.00} keys_each={sinks[0].Count} client_cpu_seconds={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:0.0} client_gc_pause_seconds={GC.GetTotalPauseDuration().TotalSeconds:0.0} client_heap_mib={GC.GetTotalMemory(false) / 1048576} client_alloc_bytes_per_key={GC.GetTotalAllocatedBytes() / Math.Max(1.0, (double)sinks.Length * keys):0}"));
 
         // The parent says how many writes it made (or closes stdin when there are none), after "slow N" in slow runs.
         TimeSpan cpuAtInSync = Process.GetCurrentProcess().TotalProcessorTime;

@@ -16,6 +16,9 @@ internal static class BatchDecoder
     /// <summary>The encodings a client that wants compression accepts, in its order of preference.</summary>
     public static readonly string[] Accepted = [RelayProtocol.Brotli];
 
+    /// <summary>The size of the pooled buffer a batch is first decompressed into.</summary>
+    private const int InitialBuffer = 64 * 1024;
+
     /// <summary>Gets the snapshot chunk's entries, decompressed if need be.</summary>
     public static ByteString Entries(SnapshotChunk chunk, int maxBytes) => Decode(chunk.Entries, chunk.Encoding, maxBytes);
 
@@ -47,7 +50,9 @@ internal static class BatchDecoder
 
         using var decoder = new BrotliDecoder();
         ReadOnlySpan<byte> source = bytes.Span;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxBytes, Math.Max(4096, bytes.Length * 8)));
+        // Room for a whole snapshot chunk or delta batch of the relay's (16 and 64 KiB) at once, pooled: growing from a
+        // guess made three copies and three rents per chunk of well-compressed values. Still below the large object heap.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxBytes, Math.Max(InitialBuffer, bytes.Length * 8)));
         int length = 0;
         try
         {

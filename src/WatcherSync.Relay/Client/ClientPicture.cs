@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using Google.Protobuf;
 using WatcherSync.Relay.Protocol;
 
@@ -138,7 +140,7 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
     public void BeginResync(Welcome welcome)
     {
         _prefixes = welcome.Prefixes;
-        _resync = new Resync((long)welcome.HeadSequence, _known.Count == 0 ? null : new Dictionary<string, KeyValue>(StringComparer.Ordinal), welcome);
+        _resync = new Resync((long)welcome.HeadSequence, _known.Count == 0 ? null : new Dictionary<string, PendingValue>(StringComparer.Ordinal), welcome);
         if (_resync.Pending is null)
         {
             // Fed straight from the snapshot: until it ends, the consumer holds part of one.
@@ -178,9 +180,14 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
             return;
         }
 
-        foreach (KeyValue item in KeyValueBatch.Parser.ParseFrom(entries).Items)
+        // The whole chunk is checked before any of it is applied: a chunk refused halfway must leave the picture as
+        // the consumer was told it.
+        ReadOnlyMemory<byte> batch = entries.Memory;
+        updates.EnsureCapacity(updates.Count + KeyValueBatchReader.Validate(batch));
+        var reader = new KeyValueBatchReader(batch);
+        while (reader.TryRead(out KeyValueView item))
         {
-            Saw(item.Revision);
+            Saw(item.NumericRevision);
             if (item.Deleted)
             {
                 continue;
@@ -189,11 +196,11 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
             resync.Keys++;
             if (resync.Pending is { } pending)
             {
-                pending[item.Key] = item;
+                pending[KeyOf(item)] = new PendingValue(RevisionOf(item), item.Value, HashOf(item));
             }
             else
             {
-                Apply(item, updates);
+                Apply(KeyOf(item), RevisionOf(item), item.Value, HashOf(item), updates);
             }
         }
     }
@@ -216,45 +223,51 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         // Every batch is decoded before any is applied: a message refused at its third batch (corrupt, a bomb, an
         // unknown encoding) must leave the picture as it was, since the updates of the first two would never be
         // delivered and a resync compares against the picture.
-        var batches = new KeyValueBatch[deltas.Batches.Count];
+        var batches = new ReadOnlyMemory<byte>[deltas.Batches.Count];
+        int items = 0;
         for (int batch = 0; batch < batches.Length; batch++)
         {
-            batches[batch] = KeyValueBatch.Parser.ParseFrom(BatchDecoder.Batch(deltas, batch, RelayChannels.MaxMessageBytes));
+            batches[batch] = BatchDecoder.Batch(deltas, batch, RelayChannels.MaxMessageBytes).Memory;
+            items += KeyValueBatchReader.Validate(batches[batch]);
         }
 
-        foreach (KeyValueBatch decoded in batches)
+        updates.EnsureCapacity(updates.Count + items);
+        foreach (ReadOnlyMemory<byte> decoded in batches)
         {
-            foreach (KeyValue item in decoded.Items)
+            var reader = new KeyValueBatchReader(decoded);
+            while (reader.TryRead(out KeyValueView item))
             {
-                Saw(item.Revision);
+                long revision = item.NumericRevision;
+                Saw(revision);
+                string key = KeyOf(item);
                 if (item.Deleted)
                 {
-                    TookDelete(item.Key, NumericRevision(item.Revision));
+                    TookDelete(key, revision);
                 }
 
                 if (_resync?.Pending is { } pending)
                 {
                     if (item.Deleted)
                     {
-                        pending.Remove(item.Key);
+                        pending.Remove(key);
                     }
                     else
                     {
-                        pending[item.Key] = item;
+                        pending[key] = new PendingValue(RevisionOf(item), item.Value, HashOf(item));
                     }
                 }
                 else if (item.Deleted)
                 {
-                    if (Forget(item.Key, out KnownKey? known))
+                    if (Forget(key, out KnownKey known))
                     {
-                        updates.Add(new Update(new KVPair(known.Key, null, item.Revision.Length > 0 ? item.Revision : known.Revision), UpdateType.Deleted));
+                        updates.Add(new Update(new KVPair(known.Key, null, item.Revision.IsEmpty ? known.Revision : RevisionOf(item)), UpdateType.Deleted));
                     }
                 }
                 else
                 {
                     // The feed's syncer reported a change: pass it on, as a direct syncer would, even when the
                     // revision is one the consumer has (after a datastore reset revisions recur with other values).
-                    Apply(item, updates, compare: false);
+                    Apply(key, RevisionOf(item), item.Value, HashOf(item), updates, compare: false);
                 }
             }
         }
@@ -312,9 +325,9 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         keys = resync.Keys;
         if (resync.Pending is { } pending)
         {
-            foreach (KeyValue item in pending.Values)
+            foreach ((string key, PendingValue item) in pending)
             {
-                Apply(item, updates, compare: true);
+                Apply(key, item.Revision, item.Value, item.Hash, updates, compare: true);
             }
 
             var gone = new List<string>();
@@ -367,25 +380,28 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         _position = null;
     }
 
-    private void Apply(KeyValue item, List<Update> updates, bool compare = true)
+    private void Apply(string path, string revision, ReadOnlyMemory<byte> bytes, UInt128 hash, List<Update> updates, bool compare = true)
     {
-        bool held = _known.TryGetValue(item.Key, out KnownKey? known);
-        UInt128 hash = PictureDigest.Of(item.Key, item.Revision, item.Value.Span);
-        if (held && compare && item.Revision.Length > 0 && item.Revision == known!.Revision && hash == known.Hash)
+        // One lookup per key: a key seen for the first time gets its entry here, and loses it again when it cannot be
+        // parsed or decoded. Nothing else touches the dictionary until the entry is written (the parser and the codec
+        // cannot reach it), so the reference stays good across their calls.
+        ref KnownKey known = ref CollectionsMarshal.GetValueRefOrAddDefault(_known, path, out bool held);
+        if (held && compare && revision.Length > 0 && revision == known.Revision && hash == known.Hash)
         {
             return;
         }
 
-        IKey? key = held ? known!.Key : parseKey(item.Key);
+        IKey? key = held ? known.Key : parseKey(path);
         if (key is null)
         {
+            _known.Remove(path);
             return;
         }
 
         object value;
         try
         {
-            value = codec.Decode(item.Key, item.Value.Memory);
+            value = codec.Decode(path, bytes);
         }
 #pragma warning disable CA1031 // The codec is the consumer's code: whatever it throws is a value it cannot parse, as for a direct syncer.
         catch (Exception ex)
@@ -393,30 +409,24 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         {
             // Like a direct syncer: the consumer hears of it and goes on with the other keys. It must not keep a value
             // the datastore no longer has, so a key it holds is deleted.
-            parseFailed(item.Key, ex is ValueParseException parse ? parse.RawValue : Preview(item.Value));
+            parseFailed(path, ex is ValueParseException parse ? parse.RawValue : Preview(bytes.Span));
             if (held)
             {
-                Forget(item.Key);
-                updates.Add(new Update(new KVPair(key, null, item.Revision), UpdateType.Deleted));
+                Forget(path);
+                updates.Add(new Update(new KVPair(key, null, revision), UpdateType.Deleted));
+            }
+            else
+            {
+                _known.Remove(path);
             }
 
             return;
         }
 
-        var kv = new KVPair(key, value, item.Revision.Length > 0 ? item.Revision : null);
-        if (held)
-        {
-            _digest = _digest - known!.Hash + hash;
-            known.Revision = item.Revision;
-            known.Hash = hash;
-            updates.Add(new Update(kv, UpdateType.Updated));
-        }
-        else
-        {
-            _known.Add(item.Key, new KnownKey(key, item.Revision, hash));
-            _digest += hash;
-            updates.Add(new Update(kv, UpdateType.New));
-        }
+        var kv = new KVPair(key, value, revision.Length > 0 ? revision : null);
+        _digest = held ? _digest - known.Hash + hash : _digest + hash;
+        known = new KnownKey(key, revision, hash);
+        updates.Add(new Update(kv, held ? UpdateType.Updated : UpdateType.New));
     }
 
     /// <summary>
@@ -424,9 +434,8 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
     /// refused): a relay may continue the client only from an entry at or after it, or a key the client heard deleted
     /// or dropped could be told again from an older entry whose picture happens to equal the client's.
     /// </summary>
-    private void Saw(string revision)
+    private void Saw(long numeric)
     {
-        long numeric = NumericRevision(revision);
         if (_resync is { } resync && !resync.Welcome.Resumed)
         {
             resync.SeenRevision = Math.Max(resync.SeenRevision, numeric);
@@ -438,10 +447,19 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
     }
 
     /// <summary>The start of a value that could not be decoded, as text, for the parse failure (as a direct syncer reports it).</summary>
-    private static string Preview(ByteString value) => System.Text.Encoding.UTF8.GetString(value.Span[..Math.Min(value.Length, 1024)]);
+    private static string Preview(ReadOnlySpan<byte> value) => Encoding.UTF8.GetString(value[..Math.Min(value.Length, 1024)]);
+
+    /// <summary>The key of an item read off the wire, as the string the picture keys by.</summary>
+    private static string KeyOf(in KeyValueView item) => Encoding.UTF8.GetString(item.Key.Span);
+
+    /// <summary>The picture's hash of an item read off the wire, from its bytes as they came.</summary>
+    private static UInt128 HashOf(in KeyValueView item) => PictureDigest.Of(item.Key.Span, item.Revision.Span, item.Value.Span);
+
+    /// <summary>The revision of an item read off the wire, as the opaque text the consumer is given.</summary>
+    private static string RevisionOf(in KeyValueView item) => item.Revision.IsEmpty ? string.Empty : Encoding.UTF8.GetString(item.Revision.Span);
 
     /// <summary>Removes a held key, and its hash from the digest.</summary>
-    private bool Forget(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out KnownKey? known)
+    private bool Forget(string key, out KnownKey known)
     {
         if (!_known.Remove(key, out known))
         {
@@ -481,22 +499,21 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
 
     /// <summary>
     /// A key the consumer holds: its parsed key, revision, and the hash of its key, revision and value bytes (for the
-    /// digest, and because revisions recur after a datastore reset).
+    /// digest, and because revisions recur after a datastore reset). A value in the dictionary, not an object per key.
     /// </summary>
-    private sealed class KnownKey(IKey key, string revision, UInt128 hash)
-    {
-        public IKey Key { get; } = key;
+    private readonly record struct KnownKey(IKey Key, string Revision, UInt128 Hash);
 
-        public string Revision { get; set; } = revision;
-
-        public UInt128 Hash { get; set; } = hash;
-    }
+    /// <summary>
+    /// A key of the relay's picture rebuilt aside during a resync: its revision, hash and value bytes (a slice of the message
+    /// that carried it, which is the client's own: nothing else writes to it).
+    /// </summary>
+    private readonly record struct PendingValue(string Revision, ReadOnlyMemory<byte> Value, UInt128 Hash);
 
     /// <summary>A place in a relay's log: the log, its datastore epoch, and a sequence in it.</summary>
     private sealed record LogPlace(string LogId, string Epoch, long Sequence);
 
     /// <summary>One resync: where the connection must reach (the head), where it is, and the relay's picture so far.</summary>
-    private sealed class Resync(long headSequence, Dictionary<string, KeyValue>? pending, Welcome welcome)
+    private sealed class Resync(long headSequence, Dictionary<string, PendingValue>? pending, Welcome welcome)
     {
         public long HeadSequence { get; } = headSequence;
 
@@ -504,7 +521,7 @@ internal sealed class ClientPicture(Func<string, IKey?> parseKey, IValueCodec co
         public Welcome Welcome { get; } = welcome;
 
         /// <summary>Gets the relay's picture as rebuilt so far; null when the consumer is fed directly.</summary>
-        public Dictionary<string, KeyValue>? Pending { get; } = pending;
+        public Dictionary<string, PendingValue>? Pending { get; } = pending;
 
         public bool SnapshotDone { get; set; }
 

@@ -25,8 +25,7 @@ internal static class PictureDigest
             int written = Encoding.UTF8.GetBytes(key, buffer);
             buffer[written++] = 0;
             written += Encoding.UTF8.GetBytes(revision, buffer[written..]);
-            ulong name = XxHash3.HashToUInt64(buffer[..written]);
-            return XxHash128.HashToUInt128(value, unchecked((long)name));
+            return OfName(buffer[..written], value);
         }
         finally
         {
@@ -36,6 +35,35 @@ internal static class PictureDigest
             }
         }
     }
+
+    /// <summary>
+    /// The same hash from the key's and the revision's UTF-8 bytes as they came off the wire (equal to
+    /// <see cref="Of(string, string, ReadOnlySpan{byte})"/> of their strings when the bytes are valid UTF-8, as a relay sends them).
+    /// </summary>
+    public static UInt128 Of(ReadOnlySpan<byte> key, ReadOnlySpan<byte> revision, ReadOnlySpan<byte> value)
+    {
+        int length = key.Length + 1 + revision.Length;
+        byte[]? rented = length > 512 ? ArrayPool<byte>.Shared.Rent(length) : null;
+        Span<byte> buffer = rented ?? stackalloc byte[512];
+        try
+        {
+            key.CopyTo(buffer);
+            buffer[key.Length] = 0;
+            revision.CopyTo(buffer[(key.Length + 1)..]);
+            return OfName(buffer[..length], value);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>The hash of a value under its name (the key's bytes, a zero byte, the revision's bytes).</summary>
+    private static UInt128 OfName(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) =>
+        XxHash128.HashToUInt128(value, unchecked((long)XxHash3.HashToUInt64(name)));
 
     public static ByteString ToBytes(UInt128 digest)
     {

@@ -40,6 +40,27 @@ public sealed class ClientPictureTests
         PictureDigest.FromBytes(one.Position()!.Digest).Should().Be(PictureDigest.Of("/a", "1", "x"u8) + PictureDigest.Of("/b", "2", "y"u8));
     }
 
+    [Fact]
+    public void KeysTheParserOrTheCodecRefuse_AreNotHeld_NorInTheDigest()
+    {
+        var failed = new List<string>();
+        var picture = new ClientPicture(
+            path => path == "/unparsable" ? null : new PathKey(path),
+            new RefusingCodec(),
+            (key, _) => failed.Add(key));
+        picture.BeginResync(Welcome(head: 1));
+        var updates = new List<Update>();
+        picture.ApplySnapshotChunk(Batch(("/a", "1", "x"), ("/unparsable", "1", "y"), ("/b", "1", "bad")), updates);
+        picture.EndSnapshot(1, SyncStatus.InSync);
+        picture.TryFinishResync(updates, out _, out _).Should().BeTrue();
+
+        updates.Select(u => u.KVPair.Key.DefaultPath).Should().Equal("/a");
+        failed.Should().Equal("/b");
+        picture.Count.Should().Be(1);
+        picture.Position()!.Keys.Should().Be(1);
+        PictureDigest.FromBytes(picture.Position()!.Digest).Should().Be(PictureDigest.Of("/a", "1", "x"u8));
+    }
+
     private static ClientPicture Synced(ByteString snapshot)
     {
         ClientPicture picture = New();
@@ -63,6 +84,14 @@ public sealed class ClientPictureTests
         }
 
         return batch.ToByteString();
+    }
+
+    private sealed class RefusingCodec : IValueCodec
+    {
+        public object Decode(string key, ReadOnlyMemory<byte> data) =>
+            data.Span.SequenceEqual("bad"u8) ? throw new ValueParseException(key, "bad", "refused") : data.ToArray();
+
+        public byte[] Encode(object value) => (byte[])value;
     }
 
     private static ByteString Deleted(string key) => new KeyValueBatch { Items = { new KeyValue { Key = key, Deleted = true } } }.ToByteString();
