@@ -18,7 +18,8 @@ namespace WatcherSync.Etcd.Listing;
 /// <remarks>
 /// Memory: at most two pages are held, the one handed out and the one arriving; the page after that is asked for only
 /// when the consumer takes the next page. Page sizes: <see cref="FirstPageSize"/> (or the configured page size when
-/// smaller), then twice the previous page up to <see cref="EtcdClientOptions.ListPageSize"/>, so a large list costs
+/// smaller) for the syncer, which starts on the first keys, or whole pages for <c>ListAsync</c>, whose caller waits for
+/// them all; then twice the previous page up to <see cref="EtcdClientOptions.ListPageSize"/>, so a large list costs
 /// etcd few pages (a limited Range counts every key left in the range on etcd 3.4 and 3.5). A page over the receive
 /// limit is asked for again with half the limit, and no later page of that list is larger.
 /// </remarks>
@@ -26,6 +27,9 @@ internal sealed class EtcdListReader(EtcdTransport transport, EtcdConverter conv
 {
     /// <summary>The size of a list's first page: its keys reach the consumer after one small round trip.</summary>
     internal const int FirstPageSize = 10_000;
+
+    /// <summary>A first page as large as <see cref="EtcdClientOptions.ListPageSize"/>: for a caller that waits for the whole list.</summary>
+    internal const int WholePages = int.MaxValue;
 
     // Counters of Range requests for lists, for tests and figures: sent (every attempt, a halved page included) and in
     // flight now. 0 ≤ _inFlight ≤ the lists being read (each has at most one request in flight).
@@ -40,12 +44,14 @@ internal sealed class EtcdListReader(EtcdTransport transport, EtcdConverter conv
 
     /// <summary>
     /// Reads every key under <paramref name="prefix"/> covered by <paramref name="list"/> at revision
-    /// <paramref name="at"/> (0: the current one), a page at a time, in key order.
+    /// <paramref name="at"/> (0: the current one), a page at a time, in key order; the first page asks for at most
+    /// <paramref name="firstPageSize"/> keys (<see cref="FirstPageSize"/> for a consumer that starts on the first keys,
+    /// <see cref="WholePages"/> for one that waits for them all).
     /// </summary>
-    public async IAsyncEnumerable<ListPage> ReadAsync(IListOptions list, string prefix, long at, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<ListPage> ReadAsync(IListOptions list, string prefix, long at, int firstPageSize, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         (byte[] key, byte[] rangeEnd) = converter.Keys.PrefixRange(prefix);
-        var cursor = new Cursor(Wrap(key), Wrap(rangeEnd), at, Math.Min(FirstPageSize, maxPageSize), maxPageSize);
+        var cursor = new Cursor(Wrap(key), Wrap(rangeEnd), at, Math.Min(firstPageSize, maxPageSize), maxPageSize);
         using var ahead = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<RangeResponse>? pending = FetchAsync(cursor, cursor.FirstRequest(), prefix, ahead.Token);
         long lastRevision = -1;
