@@ -11,7 +11,7 @@ namespace WatcherSync.Hosting.Tests;
 /// UseRelay(IConfiguration) against the reflection-based binder it replaced: an element of the endpoint list given an
 /// empty value (<c>WatcherSync__Relay__Endpoints__1=</c>, a template variable left unset).
 /// </summary>
-public sealed class RedRelayConfigurationTests
+public sealed class RelayConfigurationEmptyEndpointTests
 {
     [Fact]
     public async Task UseRelay_EmptyEndpointElement_IsNotDroppedSilently_AsTheReflectionBinderDidNot()
