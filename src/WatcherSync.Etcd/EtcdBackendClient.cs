@@ -18,7 +18,7 @@ namespace WatcherSync.Etcd;
 /// compare-and-swap = its mod revision), lists are pinned to one revision, watches resume from the last revision
 /// delivered across reconnects and endpoints, and TTLs are leases. Thread-safe.
 /// </summary>
-public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientLifetimeWriter, IPagedLister
+public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientLifetimeWriter
 {
     private readonly EtcdClientOptions _options;
     private readonly ILogger _logger;
@@ -169,9 +169,7 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         (string prefix, long at) = ValidateList(list, revision);
         List<KVPair>? pairs = null;
         string listed = string.Empty;
-        // Whole pages from the first: a caller of ListAsync waits for the whole list anyway, and a small first page only
-        // adds Range requests (each counting the keys left, on etcd 3.4 and 3.5) with no consumer to start early.
-        await foreach (ListPage page in _lister.ReadAsync(list, prefix, at, EtcdListReader.WholePages, cancellationToken).ConfigureAwait(false))
+        await foreach (ListPage page in _lister.ReadAsync(list, prefix, at, cancellationToken).ConfigureAwait(false))
         {
             if (pairs is null)
             {
@@ -185,15 +183,12 @@ public sealed class EtcdBackendClient : IBackendClient, IPrefixDeleter, IClientL
         return new KVPairList(pairs ?? [], listed);
     }
 
-    /// <inheritdoc cref="IPagedLister.ListPagesAsync" />
-    /// <remarks>
-    /// The keys of <see cref="ListAsync"/> in pages, each handed out as soon as it is decoded while the next one is read:
-    /// the first is small, so its keys come after one short round trip (docs/etcd.md, "Lists").
-    /// </remarks>
-    IAsyncEnumerable<ListPage> IPagedLister.ListPagesAsync(IListOptions list, string? revision, CancellationToken cancellationToken)
+    /// <summary>The keys of <see cref="ListAsync"/> in pages, each handed out as soon as it is decoded while the next one is
+    /// read (for tests and figures of the read ahead).</summary>
+    internal IAsyncEnumerable<ListPage> ListPagesAsync(IListOptions list, string? revision = null, CancellationToken cancellationToken = default)
     {
         (string prefix, long at) = ValidateList(list, revision);
-        return _lister.ReadAsync(list, prefix, at, EtcdListReader.FirstPageSize, cancellationToken);
+        return _lister.ReadAsync(list, prefix, at, cancellationToken);
     }
 
     /// <summary>Gets the Range requests of lists: sent so far, and under way now (for tests and figures).</summary>

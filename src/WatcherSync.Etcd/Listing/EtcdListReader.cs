@@ -13,23 +13,16 @@ namespace WatcherSync.Etcd.Listing;
 /// Reads a list as Range pages pinned to the revision of the first, with the next page's request in flight while the
 /// current page is decoded and handed out (docs/etcd.md, "Lists"). etcd's Range is unary: Grpc.Net.Client hands a
 /// reply over whole, so a page cannot be decoded while its own bytes arrive; the overlap comes from reading one page
-/// ahead, and the first keys come early because the first page is small.
+/// ahead.
 /// </summary>
 /// <remarks>
 /// Memory: at most two pages are held, the one handed out and the one arriving; the page after that is asked for only
-/// when the consumer takes the next page. Page sizes: <see cref="FirstPageSize"/> (or the configured page size when
-/// smaller) for the syncer, which starts on the first keys, or whole pages for <c>ListAsync</c>, whose caller waits for
-/// them all; then twice the previous page up to <see cref="EtcdClientOptions.ListPageSize"/>, so a large list costs
-/// etcd few pages (a limited Range counts every key left in the range on etcd 3.4 and 3.5). A page over the receive
-/// limit is asked for again with half the limit, and no later page of that list is larger.
+/// when the consumer takes the next page. Pages of <see cref="EtcdClientOptions.ListPageSize"/> keys, so a large list
+/// costs etcd few pages (a limited Range counts every key left in the range on etcd 3.4 and 3.5). A page over the
+/// receive limit is asked for again with half the limit, and no later page of that list is larger.
 /// </remarks>
 internal sealed class EtcdListReader(EtcdTransport transport, EtcdConverter converter, ILogger logger, int maxPageSize)
 {
-    /// <summary>The size of a list's first page: its keys reach the consumer after one small round trip.</summary>
-    internal const int FirstPageSize = 10_000;
-
-    /// <summary>A first page as large as <see cref="EtcdClientOptions.ListPageSize"/>: for a caller that waits for the whole list.</summary>
-    internal const int WholePages = int.MaxValue;
 
     // Counters of Range requests for lists, for tests and figures: sent (every attempt, a halved page included) and in
     // flight now. 0 ≤ _inFlight ≤ the lists being read (each has at most one request in flight).
@@ -44,14 +37,12 @@ internal sealed class EtcdListReader(EtcdTransport transport, EtcdConverter conv
 
     /// <summary>
     /// Reads every key under <paramref name="prefix"/> covered by <paramref name="list"/> at revision
-    /// <paramref name="at"/> (0: the current one), a page at a time, in key order; the first page asks for at most
-    /// <paramref name="firstPageSize"/> keys (<see cref="FirstPageSize"/> for a consumer that starts on the first keys,
-    /// <see cref="WholePages"/> for one that waits for them all).
+    /// <paramref name="at"/> (0: the current one), a page at a time, in key order.
     /// </summary>
-    public async IAsyncEnumerable<ListPage> ReadAsync(IListOptions list, string prefix, long at, int firstPageSize, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<ListPage> ReadAsync(IListOptions list, string prefix, long at, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         (byte[] key, byte[] rangeEnd) = converter.Keys.PrefixRange(prefix);
-        var cursor = new Cursor(Wrap(key), Wrap(rangeEnd), at, Math.Min(firstPageSize, maxPageSize), maxPageSize);
+        var cursor = new Cursor(Wrap(key), Wrap(rangeEnd), at, maxPageSize);
         using var ahead = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<RangeResponse>? pending = FetchAsync(cursor, cursor.FirstRequest(), prefix, ahead.Token);
         long lastRevision = -1;
@@ -149,11 +140,11 @@ internal sealed class EtcdListReader(EtcdTransport transport, EtcdConverter conv
     /// Where a list stands: the revision every page is pinned to, and the size of the next page. Used by one list's
     /// reader and its one fetch at a time (a fetch changes it only before its reply is awaited).
     /// </summary>
-    /// <remarks>Invariants: 1 ≤ <c>_limit</c> ≤ <c>_cap</c>; <see cref="Revision"/> is 0 only before the first reply when no revision was asked for.</remarks>
-    private sealed class Cursor(ByteString key, ByteString rangeEnd, long revision, int firstLimit, int maxLimit)
+    /// <remarks>Invariants: 1 ≤ <c>_limit</c> ≤ the configured page size, and it only falls (halved on a reply too
+    /// large); <see cref="Revision"/> is 0 only before the first reply when no revision was asked for.</remarks>
+    private sealed class Cursor(ByteString key, ByteString rangeEnd, long revision, int pageSize)
     {
-        private long _limit = firstLimit;
-        private long _cap = maxLimit;
+        private long _limit = pageSize;
 
         public long Revision { get; private set; } = revision;
 
@@ -190,15 +181,10 @@ internal sealed class EtcdListReader(EtcdTransport transport, EtcdConverter conv
             ReadOnlySpan<byte> last = page.Kvs[^1].Key.Span;
             byte[] next = new byte[last.Length + 1];
             last.CopyTo(next);
-            _limit = Math.Min(_cap, _limit * 2);
             return new RangeRequest { Key = UnsafeByteOperations.UnsafeWrap(next), RangeEnd = rangeEnd, Limit = _limit, Revision = Revision };
         }
 
         /// <summary>A page was too large at <paramref name="limit"/>: no later page asks for more.</summary>
-        public void Halved(long limit)
-        {
-            _limit = limit;
-            _cap = limit;
-        }
+        public void Halved(long limit) => _limit = limit;
     }
 }

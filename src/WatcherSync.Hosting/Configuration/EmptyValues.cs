@@ -18,6 +18,13 @@ internal static class EmptyValues
     };
 
     /// <summary>
+    /// The lists whose elements are addresses: an empty element (<c>WatcherSync__Relay__Endpoints__1=</c>, a variable
+    /// left unset) is no address. The reflection-based binder added it, and the options' validation refused it; the
+    /// generated one drops it, and the host would start with one endpoint fewer without a word.
+    /// </summary>
+    private static readonly string[] AddressLists = ["Endpoints"];
+
+    /// <summary>
     /// Checks the values directly in <paramref name="section"/> and in its <paramref name="nested"/> sections (given as
     /// paths relative to it).
     /// </summary>
@@ -25,9 +32,20 @@ internal static class EmptyValues
     /// <param name="clearable">The keys (relative) of nullable options an empty value clears.</param>
     /// <param name="nested">The sections (relative) bound into nested options.</param>
     /// <returns>The keys of <paramref name="clearable"/> given an empty value.</returns>
-    /// <exception cref="InvalidOperationException">Another option is given an empty value; the message names its key.</exception>
+    /// <exception cref="InvalidOperationException">Another option, or an element of an endpoint list, is given an empty value; the message names its key.</exception>
     public static HashSet<string> Check(IConfiguration section, string[] clearable, params string[] nested)
     {
+        foreach (string list in AddressLists)
+        {
+            foreach (IConfigurationSection element in section.GetSection(list).GetChildren())
+            {
+                if (element.Value is { Length: 0 })
+                {
+                    throw new InvalidOperationException($"Failed to convert configuration value '' at '{element.Path}': an empty value is no endpoint. Remove the element, or give it an address.");
+                }
+            }
+        }
+
         var cleared = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (string relative in (string[])["", .. nested])
         {

@@ -6,10 +6,9 @@ namespace WatcherSync;
 /// <summary>
 /// Lists then watches one resource type and turns what it sees into updates for the syncer loop. It keeps only
 /// keys and revisions: New or Updated comes from its own key set, a repeat of the cached revision is swallowed,
-/// and keys that vanish across a relist are reported as deleted. The full sync (the Listing state's work) is in
-/// WatcherCache.Listing.cs.
+/// and keys that vanish across a relist are reported as deleted.
 /// </summary>
-internal sealed partial class WatcherCache
+internal sealed class WatcherCache
 {
     private readonly IBackendClient _client;
     private readonly ResourceType _resourceType;
@@ -331,6 +330,87 @@ internal sealed partial class WatcherCache
             await Task.Yield();
             cancellationToken.ThrowIfCancellationRequested();
         }
+    }
+
+    /// <summary>Lists at one revision and reconciles the cache with it. Returns false when the list failed.</summary>
+    private async Task<bool> FullSyncAsync(CancellationToken cancellationToken)
+    {
+        RelistReason reason = _relistReason;
+        if (reason != _failedListReason)
+        {
+            // A retry of a list that keeps failing is told by the failure's own (rate-limited) warning.
+            SyncerLog.Relisting(_logger, _syncerName, Prefix, reason);
+        }
+
+        _metrics.Relisted(_syncerName, reason);
+        KVPairList list;
+        try
+        {
+            _applier.Starting();
+            list = await _client.ListAsync(_list, revision: null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // Any failure to list is retried; nothing may end the loop.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _failedListReason = reason;
+            if (_listFailures.Occurred(out int repeats))
+            {
+                LogRepeat(repeats, "list", ex, () => SyncerLog.ListFailed(_logger, _syncerName, Prefix, ex));
+            }
+
+            if (CheckContact(ex))
+            {
+                _relistReason = RelistReason.ContactLost;
+            }
+
+            return false;
+        }
+
+        _contact.Heard();
+        _failedListReason = null;
+        EndRun(_listFailures, "list");
+        SyncerLog.Listed(_logger, _syncerName, list.KVPairs.Count, Prefix, list.Revision);
+        if (reason != RelistReason.Poll)
+        {
+            AnnounceResync();
+        }
+
+        // The list is applied batch by batch; a stop between two batches leaves the rest unapplied, and what was
+        // applied has been handed over, so the key set and the consumer still agree.
+        IReadOnlyList<KVPair> listed = list.KVPairs;
+        _keys.BeginList(listed.Count);
+        for (int i = 0; i < listed.Count; i++)
+        {
+            _applier.Upsert(listed[i]);
+            if (_outbox.IsFull)
+            {
+                await FlushIfFullAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        // Keys not seen in this list are gone.
+        foreach (Update gone in _keys.RemoveUnlisted(list.Revision))
+        {
+            _outbox.Add(gone);
+            await FlushIfFullAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        _applier.ListFinished(_keys.Epoch);
+        _resume.Listed(list.Revision);
+        _applier.RevisionsVoid = false;
+        _outbox.Seal(CacheMessageKind.InSync, revision: list.Revision);
+        _resyncAnnounced = false;
+        await FlushAsync().ConfigureAwait(false);
+
+        // A list into an empty set left its keys unhashed, so that InSync came without that cost; the watch that
+        // follows needs the index, so it is built now, after InSync and before the first event is read.
+        _keys.Index();
+        return true;
     }
 
     /// <summary>

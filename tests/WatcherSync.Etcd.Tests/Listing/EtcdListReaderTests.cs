@@ -1,5 +1,6 @@
 using System.Text;
 using FluentAssertions;
+using WatcherSync.Etcd.Listing;
 using WatcherSync.Etcd.Tests.Infrastructure;
 using WatcherSync.Testing;
 using Xunit;
@@ -32,7 +33,7 @@ public sealed class EtcdListReaderTests(EtcdFixture etcd) : IAsyncLifetime
         var listed = new List<KVPair>();
         var revisions = new HashSet<string>(StringComparer.Ordinal);
         int pages = 0;
-        await foreach (ListPage page in Pager(client).ListPagesAsync(new PrefixListOptions(_prefix)))
+        await foreach (ListPage page in client.ListPagesAsync(new PrefixListOptions(_prefix)))
         {
             pages++;
             listed.AddRange(page.KVPairs);
@@ -60,7 +61,7 @@ public sealed class EtcdListReaderTests(EtcdFixture etcd) : IAsyncLifetime
     public async Task ListPages_ConsumerHoldsAPage_OnlyTheNextPageIsRead()
     {
         await using EtcdBackendClient client = Paged();
-        await using IAsyncEnumerator<ListPage> pages = Pager(client).ListPagesAsync(new PrefixListOptions(_prefix)).GetAsyncEnumerator();
+        await using IAsyncEnumerator<ListPage> pages = client.ListPagesAsync(new PrefixListOptions(_prefix)).GetAsyncEnumerator();
         (await pages.MoveNextAsync()).Should().BeTrue();
         await Eventually.True(() => client.ListRequests.InFlight == 0, "the page ahead arrives");
         client.ListRequests.Sent.Should().Be(2, "while the consumer holds the first page, only the page after it is read");
@@ -80,7 +81,7 @@ public sealed class EtcdListReaderTests(EtcdFixture etcd) : IAsyncLifetime
     {
         await using EtcdBackendClient client = Paged();
         using var cancel = new CancellationTokenSource();
-        IAsyncEnumerator<ListPage> pages = Pager(client).ListPagesAsync(new PrefixListOptions(_prefix), cancellationToken: cancel.Token).GetAsyncEnumerator();
+        IAsyncEnumerator<ListPage> pages = client.ListPagesAsync(new PrefixListOptions(_prefix), cancellationToken: cancel.Token).GetAsyncEnumerator();
         (await pages.MoveNextAsync()).Should().BeTrue();
         client.ListRequests.Sent.Should().Be(2, "the second page is asked for with the first");
 
@@ -95,7 +96,7 @@ public sealed class EtcdListReaderTests(EtcdFixture etcd) : IAsyncLifetime
     public async Task ListPages_ConsumerStopsEarly_EndsTheReadAhead()
     {
         await using EtcdBackendClient client = Paged();
-        await foreach (ListPage page in Pager(client).ListPagesAsync(new PrefixListOptions(_prefix)))
+        await foreach (ListPage page in client.ListPagesAsync(new PrefixListOptions(_prefix)))
         {
             page.KVPairs.Should().NotBeEmpty();
             break;
@@ -108,7 +109,7 @@ public sealed class EtcdListReaderTests(EtcdFixture etcd) : IAsyncLifetime
     public async Task ListPages_PageAheadFailsOnCompaction_SurfacesTheListsOwnError()
     {
         await using EtcdBackendClient client = Paged();
-        await using IAsyncEnumerator<ListPage> pages = Pager(client).ListPagesAsync(new PrefixListOptions(_prefix)).GetAsyncEnumerator();
+        await using IAsyncEnumerator<ListPage> pages = client.ListPagesAsync(new PrefixListOptions(_prefix)).GetAsyncEnumerator();
         (await pages.MoveNextAsync()).Should().BeTrue();
         string revision = pages.Current.Revision;
         await Eventually.True(() => client.ListRequests.InFlight == 0, "the page ahead arrives");
@@ -126,30 +127,6 @@ public sealed class EtcdListReaderTests(EtcdFixture etcd) : IAsyncLifetime
         ahead.IsTransient.Should().Be(listed.IsTransient);
     }
 
-    [Fact]
-    public async Task Syncer_ListOfManyPages_HandsOutTheFirstKeysBeforeTheListIsRead()
-    {
-        EtcdClientOptions options = etcd.Options();
-        options.ListPageSize = PageSize;
-        options.SyncerOptions = new WatcherSyncerOptions { MaxUpdatesPerBatch = 10 };
-        await using var client = new EtcdBackendClient(options);
-        using var gate = new ManualResetEventSlim(false);
-        var sink = new RecordingCallbacks { UpdatesGate = gate };
-        await using ISyncer syncer = client.CreateSyncer([new ResourceType(new PrefixListOptions(_prefix))], sink);
-        syncer.Start();
-
-        await Eventually.True(() => sink.UpdatesEntered == 1, "the first updates reach the sink");
-        long sentWhileHeld = client.ListRequests.Sent;
-        gate.Set();
-        await Eventually.True(() => sink.LastStatus == SyncStatus.InSync, "the syncer comes in sync");
-
-        sentWhileHeld.Should().BeLessThan(Pages, "the first keys reach the consumer while later pages are still to be read (the sink holding them stops the list within the syncer's bounded queue)");
-        client.ListRequests.Sent.Should().BeGreaterThanOrEqualTo(Pages, "the whole list was read in the end");
-        sink.Picture.Keys.Order(StringComparer.Ordinal).Should().Equal(Enumerable.Range(0, Keys).Select(Key), "every key once");
-        sink.Violations.Should().BeEmpty();
-    }
-
-    private static IPagedLister Pager(EtcdBackendClient client) => client;
 
     private EtcdBackendClient Paged()
     {
