@@ -33,6 +33,23 @@ public sealed class RedBatchReaderTests
         ShouldReadAsTheGeneratedParser(bytes);
     }
 
+    [Theory]
+    [InlineData("tag with bits above 32")]
+    [InlineData("length with bits above 32")]
+    [InlineData("ten-byte tag, high bit set")]
+    public void OddVarints_AreReadOrRefused_AsTheGeneratedParserDoes(string how)
+    {
+        byte[] bytes = how switch
+        {
+            // Field 1 (length-delimited) written with bits above the 32nd set: the tag varint the parser reads as 32 bits.
+            "tag with bits above 32" => [0x8A, 0x80, 0x80, 0x80, 0x80, 0x20, (byte)Item.Length, .. Item],
+            "length with bits above 32" => [0x0A, (byte)(0x80 | Item.Length), 0x80, 0x80, 0x80, 0x10, .. Item],
+            _ => [0x8A, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, (byte)Item.Length, .. Item],
+        };
+
+        ShouldReadAsTheGeneratedParser(bytes);
+    }
+
     private static void ShouldReadAsTheGeneratedParser(byte[] bytes)
     {
         string expected;
