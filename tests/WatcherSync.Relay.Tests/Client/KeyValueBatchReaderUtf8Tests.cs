@@ -9,7 +9,7 @@ namespace WatcherSync.Relay.Tests;
 /// Keys and revisions that are not UTF-8: the generated parser refused them (a proto3 string must be valid UTF-8), so
 /// the client dropped the connection; the hand-written reader must refuse them too, not read them as U+FFFD.
 /// </summary>
-public sealed class RedBatchReaderUtf8Tests
+public sealed class KeyValueBatchReaderUtf8Tests
 {
     [Theory]
     [InlineData("key FF")]

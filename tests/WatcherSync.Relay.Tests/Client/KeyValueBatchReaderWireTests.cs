@@ -10,7 +10,7 @@ namespace WatcherSync.Relay.Tests;
 /// Hostile and odd wire forms of a <c>KeyValueBatch</c>: the client's hand-written reader must read exactly what the
 /// generated parser reads, and refuse exactly what it refuses.
 /// </summary>
-public sealed class RedBatchReaderTests
+public sealed class KeyValueBatchReaderWireTests
 {
     // Item content: key "/a" (field 1), value "x" (field 2), revision "1" (field 3).
     private static readonly byte[] Item = [0x0A, 0x02, (byte)'/', (byte)'a', 0x12, 0x01, (byte)'x', 0x1A, 0x01, (byte)'1'];
