@@ -1,3 +1,5 @@
+using System.Text.Unicode;
+
 namespace WatcherSync.Relay.Protocol;
 
 /// <summary>
@@ -5,7 +7,11 @@ namespace WatcherSync.Relay.Protocol;
 /// per item: the key, value and revision are views of the batch's bytes, so a client decodes the key once (to the
 /// string it keeps), hashes the wire bytes as they are, and hands the codec a slice of the batch instead of a copy.
 /// The same wire as the generated parser: fields in any order, the last of a repeated scalar wins, unknown fields
-/// skipped (a newer relay may add some), anything malformed refused with <see cref="RelayProtocolException"/>.
+/// skipped (a newer relay may add some; groups included), tags and lengths read as 32-bit numbers (the bits above
+/// dropped, a negative length refused), keys and revisions that are not UTF-8 refused (proto3 strings), anything
+/// malformed refused with <see cref="RelayProtocolException"/>. Written by hand because the generated parser builds a
+/// <see cref="KeyValue"/>, a <c>ByteString</c> copy of each value and a string per field for every key of a snapshot;
+/// the client keeps none of them.
 /// <para>State: <see cref="_offset"/> is where the next item's tag starts in <see cref="_batch"/>.</para>
 /// </summary>
 internal struct KeyValueBatchReader(ReadOnlyMemory<byte> batch)
@@ -13,7 +19,12 @@ internal struct KeyValueBatchReader(ReadOnlyMemory<byte> batch)
     private const int VarintType = 0;
     private const int Fixed64Type = 1;
     private const int LengthType = 2;
+    private const int StartGroupType = 3;
+    private const int EndGroupType = 4;
     private const int Fixed32Type = 5;
+
+    /// <summary>How deep unknown groups may nest, as the generated parser's recursion limit.</summary>
+    private const int MaxGroupDepth = 100;
 
     private readonly ReadOnlyMemory<byte> _batch = batch;
     private int _offset;
@@ -48,7 +59,7 @@ internal struct KeyValueBatchReader(ReadOnlyMemory<byte> batch)
                 return true;
             }
 
-            Skip(span, ref _offset, type);
+            Skip(span, ref _offset, type, field);
         }
 
         item = default;
@@ -78,9 +89,16 @@ internal struct KeyValueBatchReader(ReadOnlyMemory<byte> batch)
                     item.Deleted = ReadVarint(span, ref offset) != 0;
                     break;
                 default:
-                    Skip(span, ref offset, type);
+                    Skip(span, ref offset, type, field);
                     break;
             }
+        }
+
+        // proto3 strings: the generated parser refused these, and decoding them would turn bad bytes into U+FFFD, merging
+        // two wire keys into one key whose digest is neither's.
+        if (!Utf8.IsValid(item.Key.Span) || !Utf8.IsValid(item.Revision.Span))
+        {
+            throw Malformed("a key or revision that is not UTF-8");
         }
 
         return item;
@@ -96,15 +114,17 @@ internal struct KeyValueBatchReader(ReadOnlyMemory<byte> batch)
 
     private static (int Field, int Type) ReadTag(ReadOnlySpan<byte> span, ref int offset)
     {
-        ulong tag = ReadVarint(span, ref offset);
+        // 32 bits, as the generated parser reads a tag: the bits above are dropped.
+        uint tag = (uint)ReadVarint(span, ref offset);
         int field = (int)(tag >> 3);
-        return tag > uint.MaxValue || field == 0 ? throw Malformed("a field number 0 or above 2^29") : (field, (int)(tag & 7));
+        return field == 0 ? throw Malformed("a field number 0") : (field, (int)(tag & 7));
     }
 
     private static int ReadLength(ReadOnlySpan<byte> span, ref int offset)
     {
-        ulong length = ReadVarint(span, ref offset);
-        return length > (ulong)(span.Length - offset) ? throw Malformed("a length beyond its end") : (int)length;
+        // 32 bits, as the generated parser reads a length: the bits above are dropped, and a negative one is refused.
+        int length = (int)(uint)ReadVarint(span, ref offset);
+        return length < 0 ? throw Malformed("a negative length") : length > span.Length - offset ? throw Malformed("a length beyond its end") : length;
     }
 
     private static ulong ReadVarint(ReadOnlySpan<byte> span, ref int offset)
@@ -128,8 +148,14 @@ internal struct KeyValueBatchReader(ReadOnlyMemory<byte> batch)
         throw Malformed("a number longer than ten bytes");
     }
 
-    private static void Skip(ReadOnlySpan<byte> span, ref int offset, int type)
+    private static void Skip(ReadOnlySpan<byte> span, ref int offset, int type, int field = 0, int depth = 0)
     {
+        if (type == StartGroupType)
+        {
+            SkipGroup(span, ref offset, field, depth + 1);
+            return;
+        }
+
         int size = type switch
         {
             VarintType => 0,
@@ -150,6 +176,36 @@ internal struct KeyValueBatchReader(ReadOnlyMemory<byte> batch)
         else
         {
             offset += size;
+        }
+    }
+
+    /// <summary>Skips an unknown group's fields up to its end tag, which must carry the group's field number.</summary>
+    private static void SkipGroup(ReadOnlySpan<byte> span, ref int offset, int field, int depth)
+    {
+        if (depth > MaxGroupDepth)
+        {
+            throw Malformed("groups nested too deep");
+        }
+
+        while (true)
+        {
+            if (offset >= span.Length)
+            {
+                throw Malformed("a group without its end");
+            }
+
+            (int inner, int type) = ReadTag(span, ref offset);
+            if (type == EndGroupType)
+            {
+                if (inner != field)
+                {
+                    throw Malformed("a group ended by another field's end tag");
+                }
+
+                return;
+            }
+
+            Skip(span, ref offset, type, inner, depth);
         }
     }
 
